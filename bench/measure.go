@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Sample is the measurement of one run of one contender.
+type Sample struct {
+	Wall     time.Duration `json:"wall_ns"`
+	User     time.Duration `json:"user_ns"`
+	Sys      time.Duration `json:"sys_ns"`
+	MaxRSS   int64         `json:"max_rss_bytes"`        // best estimate of the peak; see rss.go
+	RSSKind  string        `json:"rss_kind,omitempty"`   // how MaxRSS was obtained: rssExact, rssSampled, rssAtMost
+	Rusage   int64         `json:"rusage_max_rss_bytes"` // ru_maxrss as the kernel reported it
+	OutBytes int64         `json:"out_bytes,omitempty"`  // only counted when stdout is a pipe
+}
+
+// CPU is the processor time the run used, user plus system.
+func (s Sample) CPU() time.Duration { return s.User + s.Sys }
+
+// invocation is everything needed to start one process, already resolved.
+type invocation struct {
+	Argv   []string
+	Env    []string
+	Dir    string // working directory
+	Stdin  string // file opened fresh for every run
+	Stdout StdoutMode
+	// StderrFile receives the process's stderr. A file rather than a buffer keeps the harness
+	// from running a copying goroutine inside the timed region.
+	StderrFile string
+}
+
+// maxStderr bounds how much of a failing program's stderr ends up in the report.
+const maxStderr = 2000
+
+// measure runs inv once and times it from just before start to just after the process has
+// been reaped and all of its output consumed. A non-zero exit or anything on stderr is an
+// error carrying the stderr text.
+func measure(ctx context.Context, inv invocation, drainBuf []byte) (Sample, error) {
+	stdin, err := os.Open(inv.Stdin)
+	if err != nil {
+		return Sample{}, err
+	}
+	defer stdin.Close()
+	stderr, err := os.Create(inv.StderrFile)
+	if err != nil {
+		return Sample{}, err
+	}
+	defer stderr.Close()
+
+	cmd := exec.CommandContext(ctx, inv.Argv[0], inv.Argv[1:]...)
+	cmd.Stdin, cmd.Stderr, cmd.Dir, cmd.Env = stdin, stderr, inv.Dir, inv.Env
+
+	// With a pipe, stdout goes to pw and the harness reads pr; otherwise straight to /dev/null.
+	var pr, pw *os.File
+	if inv.Stdout == StdoutPipe {
+		if pr, pw, err = os.Pipe(); err != nil {
+			return Sample{}, err
+		}
+		defer pr.Close()
+		defer pw.Close() // normally closed already, right after Start; a second Close is harmless
+		cmd.Stdout = pw
+	} else {
+		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+		if err != nil {
+			return Sample{}, err
+		}
+		defer null.Close()
+		cmd.Stdout = null
+	}
+
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return Sample{}, err
+	}
+	hwm := sampleHWM(cmd.Process.Pid)
+	counted := make(chan int64, 1)
+	if pr != nil {
+		// Our copy of the write end must go, or the reader never sees EOF; and the reading has
+		// to run alongside the child, which would otherwise block on a full pipe.
+		pw.Close()
+		go func() { counted <- drain(pr, drainBuf) }()
+	} else {
+		counted <- 0
+	}
+	waitErr := cmd.Wait()
+	out := <-counted
+	wall := time.Since(start)
+	sampled := hwm.Stop()
+	if ctx.Err() != nil {
+		return Sample{}, ctx.Err()
+	}
+	return finishSample(cmd, wall, out, sampled, waitErr, inv.StderrFile)
+}
+
+// finishSample turns a reaped process into a Sample, or into an error with its stderr.
+func finishSample(cmd *exec.Cmd, wall time.Duration, out, sampledRSS int64, waitErr error, stderrFile string) (Sample, error) {
+	msg := readStderr(stderrFile)
+	switch {
+	case waitErr != nil && msg != "":
+		return Sample{}, fmt.Errorf("%v; stderr: %s", waitErr, msg)
+	case waitErr != nil:
+		return Sample{}, waitErr
+	case msg != "":
+		return Sample{}, fmt.Errorf("wrote to stderr: %s", msg)
+	}
+	s := Sample{Wall: wall, User: cmd.ProcessState.UserTime(), Sys: cmd.ProcessState.SystemTime(), OutBytes: out}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		s.Rusage = int64(ru.Maxrss) * 1024 // ru_maxrss is in KiB on Linux...
+		if runtime.GOOS == "darwin" {
+			s.Rusage = int64(ru.Maxrss) // ...and in bytes on macOS
+		}
+	}
+	// Read after the child is gone: the harness's peak only grows, so this is at least the
+	// floor the kernel folded into the child's ru_maxrss.
+	s.MaxRSS, s.RSSKind = peakRSS(s.Rusage, sampledRSS, readHWM("/proc/self/status"))
+	return s, nil
+}
+
+// drain reads r to EOF and returns the number of bytes read.
+func drain(r io.Reader, buf []byte) int64 {
+	var n int64
+	for {
+		m, err := r.Read(buf)
+		n += int64(m)
+		if err != nil {
+			return n
+		}
+	}
+}
+
+func readStderr(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(reading captured stderr: %v)", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > maxStderr {
+		s = s[:maxStderr] + " …(truncated)"
+	}
+	return s
+}

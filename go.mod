@@ -1,0 +1,3 @@
+module github.com/taikit/taikit
+
+go 1.24

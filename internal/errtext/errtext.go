@@ -1,0 +1,69 @@
+// Package errtext words system errors the way daemontools does, so that
+// taikit's messages read exactly like the programs it replaces
+// ("unable to lock directory ./d: temporary failure").
+package errtext
+
+import (
+	"errors"
+	"syscall"
+)
+
+// words is the part of daemontools' error_str table that Linux can produce
+// and that users of these programs meet.
+var words = map[syscall.Errno]string{
+	0:                    "no error",
+	syscall.EINTR:        "interrupted system call",
+	syscall.ENOMEM:       "out of memory",
+	syscall.ENOENT:       "file does not exist",
+	syscall.EAGAIN:       "temporary failure",
+	syscall.EACCES:       "access denied",
+	syscall.EPERM:        "permission denied",
+	syscall.ENOSPC:       "out of disk space",
+	syscall.EISDIR:       "is a directory",
+	syscall.EEXIST:       "file already exists",
+	syscall.ENOTDIR:      "not a directory",
+	syscall.EROFS:        "read-only file system",
+	syscall.EIO:          "input/output error",
+	syscall.EDQUOT:       "disk quota exceeded",
+	syscall.ELOOP:        "symbolic link loop",
+	syscall.ENAMETOOLONG: "file name too long",
+	syscall.EMFILE:       "process cannot open more files",
+	syscall.ENFILE:       "system cannot open more files",
+	syscall.EXDEV:        "cross-device link",
+	syscall.EBUSY:        "device busy",
+	syscall.EINVAL:       "invalid argument",
+	syscall.EFBIG:        "file too big",
+	syscall.ESPIPE:       "unseekable descriptor",
+	syscall.EPIPE:        "broken pipe",
+	syscall.EBADF:        "file descriptor not open",
+	syscall.ECHILD:       "no child processes",
+	syscall.ESRCH:        "no such process",
+	syscall.ENXIO:        "device not configured",
+	syscall.E2BIG:        "argument list too long",
+	syscall.ENOEXEC:      "exec format error",
+	syscall.ETXTBSY:      "text busy",
+	syscall.ENOTEMPTY:    "directory not empty",
+	syscall.ENODEV:       "device not supported",
+	syscall.EFAULT:       "bad address",
+	syscall.ENOTTY:       "not a tty",
+	syscall.EMLINK:       "too many links",
+	syscall.ESTALE:       "stale NFS file handle",
+	syscall.ETIMEDOUT:    "timed out",
+	syscall.ENOSYS:       "operation not supported",
+}
+
+// Of returns daemontools' words for the system error inside err, or err's
+// own text when it carries no errno daemontools names.
+func Of(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if w, ok := words[errno]; ok {
+			return w
+		}
+		return errno.Error()
+	}
+	return err.Error()
+}
