@@ -170,3 +170,28 @@ func ExecBrokenPipe(t testing.TB, env []string, stdin []byte, path string, args 
 	code := exitCode(t, path, cmd.Run())
 	return Result{Stderr: e.Bytes(), Code: code}
 }
+
+// BeCommand, added to a test binary's environment, makes TestMainOr run the
+// command's main instead of the tests.
+const BeCommand = "TAIKIT_BE_COMMAND=1"
+
+// TestMainOr lets a command's test binary double as the command, so that
+// exit codes, signals and file descriptors are tested on a real process
+// (see Self and BeCommand). Call it from TestMain.
+func TestMainOr(m *testing.M, main func()) {
+	if os.Getenv("TAIKIT_BE_COMMAND") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// Self returns the path of the running test binary.
+func Self(t testing.TB) string {
+	t.Helper()
+	p, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
