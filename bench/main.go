@@ -355,14 +355,28 @@ func (h *harness) corpus(c Corpus) (corpusFile, error) {
 	return h.corpora[c.Name], nil
 }
 
-// env is the harness's environment with TZ from -tz and the suite's extra entries. Later
-// entries win in exec.Cmd.Env, so appending overrides anything inherited.
+// env is the harness's environment with TZ from -tz and the suite's entries applied in
+// that order: "KEY=value" sets a variable, a bare "KEY" removes it.
 func (h *harness) env(s *Suite) []string {
-	env := os.Environ()
+	changes := []string{}
 	if h.opts.tz != "" {
-		env = append(env, "TZ="+h.opts.tz)
+		changes = append(changes, "TZ="+h.opts.tz)
 	}
-	return append(env, s.Env...)
+	env := os.Environ()
+	for _, c := range append(changes, s.Env...) {
+		key, _, _ := strings.Cut(c, "=")
+		kept := env[:0:0]
+		for _, e := range env {
+			if k, _, _ := strings.Cut(e, "="); k != key {
+				kept = append(kept, e)
+			}
+		}
+		env = kept
+		if strings.Contains(c, "=") {
+			env = append(env, c)
+		}
+	}
+	return env
 }
 
 // runOnce runs contender c once in a fresh scratch directory, with its hooks around it.

@@ -37,8 +37,8 @@ type Suite struct {
 	// Stdout selects the sink for every contender; the zero value is /dev/null.
 	Stdout StdoutMode
 
-	// Env holds extra KEY=value entries for every contender, on top of the harness's
-	// environment (which already carries TZ from -tz).
+	// Env changes the environment of every contender, after TZ from -tz: "KEY=value" sets
+	// a variable, a bare "KEY" removes it.
 	Env []string
 
 	// Contenders run in this order within every round. Exactly one of them is ours (has
@@ -93,6 +93,19 @@ var suites = []Suite{
 	{
 		Name:   "tai64nlocal",
 		Doc:    "convert leading TAI64N stamps to local time (TZ from -tz)",
+		Corpus: stampedLogCorpus,
+		Contenders: []Contender{
+			{Name: "taikit", Build: "./cmd/tai64nlocal"},
+			{Name: "daemontools", Path: "/usr/bin/tai64nlocal"},
+			{Name: "s6", Path: "/usr/bin/s6-tai64nlocal"},
+		},
+	},
+	{
+		// TZ unset is how most people run it. glibc then checks /etc/localtime for changes
+		// at every localtime() call, which daemontools makes once per line.
+		Name:   "tai64nlocal-etc",
+		Doc:    "the same with TZ unset: local time from /etc/localtime, as most users run it",
+		Env:    []string{"TZ"},
 		Corpus: stampedLogCorpus,
 		Contenders: []Contender{
 			{Name: "taikit", Build: "./cmd/tai64nlocal"},
