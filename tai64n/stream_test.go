@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -263,4 +264,99 @@ func (p *pieceReader) Read(b []byte) (int, error) {
 	k := copy(b[:min(len(b), p.n)], p.b)
 	p.b = p.b[k:]
 	return k, nil
+}
+
+// repeatReader yields n bytes of c, then end, without holding them.
+type repeatReader struct {
+	c    byte
+	n    int64
+	end  []byte
+	fill [64 << 10]byte
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		if len(r.end) == 0 {
+			return 0, io.EOF
+		}
+		k := copy(p, r.end)
+		r.end = r.end[k:]
+		return k, nil
+	}
+	if r.fill[0] != r.c {
+		for i := range r.fill {
+			r.fill[i] = r.c
+		}
+	}
+	k := copy(p[:min(int64(len(p)), r.n)], r.fill[:])
+	r.n -= int64(k)
+	return k, nil
+}
+
+// countWriter counts bytes and remembers the first and last 64, in fixed
+// arrays so that it allocates nothing itself.
+type countWriter struct {
+	n          int64
+	head, tail [64]byte
+}
+
+func (w *countWriter) Write(p []byte) (int, error) {
+	if w.n < 64 {
+		copy(w.head[w.n:], p)
+	}
+	keep := min(len(p), 64)
+	copy(w.tail[:], w.tail[keep:])
+	copy(w.tail[64-keep:], p[len(p)-keep:])
+	w.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestGigabyteLine streams a 1 GiB line through both filters and checks that
+// memory does not grow with it: lines are never held whole.
+func TestGigabyteLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the 1 GiB line")
+	}
+	const size = 1 << 30
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+
+	var out countWriter
+	s := NewStamper(func() time.Time { return time.Unix(1, 0) }, Daemontools)
+	if _, err := s.Copy(&out, &repeatReader{c: 'x', n: size, end: []byte("\nnext")}); err != nil {
+		t.Fatal(err)
+	}
+	st := FromUnix(1, 0, Daemontools).String() + " "
+	if out.n != int64(size+2*len(st)+len("\nnext")) || string(out.head[:len(st)]) != st ||
+		!strings.HasSuffix(string(out.tail[:]), "x\n"+st+"next") {
+		t.Fatalf("tai64n: %d bytes out, head %q tail %q", out.n, out.head, out.tail)
+	}
+
+	// A stamped gigabyte line, and one of a gigabyte of hex digits after "@".
+	for _, in := range []*repeatReader{
+		{c: 'y', n: size, end: []byte("\n")},
+		{c: 'a', n: size, end: []byte(" x\n")},
+	} {
+		prefix := "@400000000000000a00000000 "
+		if in.c == 'a' {
+			prefix = "@"
+		}
+		want := int64(len(prefix) + size + len(in.end))
+		if in.c == 'y' {
+			want += int64(len("1970-01-01 00:00:00.000000000 ") - len(prefix))
+		}
+		var out countWriter
+		c := NewConverter(NewFormatter(nil, Daemontools, LayoutTAI64NLocal))
+		if _, err := c.Copy(&out, io.MultiReader(strings.NewReader(prefix), in)); err != nil {
+			t.Fatal(err)
+		}
+		if out.n != want {
+			t.Fatalf("tai64nlocal, line of %q: %d bytes out, want %d; head %q", in.c, out.n, want, out.head)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Fatalf("streaming 1 GiB lines allocated %d bytes; lines must not be held whole", grew)
+	}
 }
