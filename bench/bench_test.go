@@ -360,3 +360,16 @@ func TestRunOnceHooks(t *testing.T) {
 		t.Error("a failing Cleanup was not reported")
 	}
 }
+
+func TestCommandLineShowsUnsetVariables(t *testing.T) {
+	s := &Suite{Env: []string{"TZ"}}
+	got := commandLine("Europe/Berlin", s, []string{"/usr/bin/tai64nlocal"}, "/c")
+	if want := "env -u TZ /usr/bin/tai64nlocal < /c > /dev/null"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	s = &Suite{Env: []string{"A=1"}}
+	got = commandLine("UTC", s, []string{"x"}, "/c")
+	if want := "TZ=UTC A=1 x < /c > /dev/null"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

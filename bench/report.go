@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,12 +177,39 @@ func fasterOrSlower(ratio float64) string {
 
 // commandLine renders one run of argv as the equivalent shell command.
 func commandLine(tz string, s *Suite, argv []string, corpus string) string {
-	var parts []string
+	// Mirror harness.env: -tz first, then the suite's changes; a bare KEY unsets.
+	set := map[string]string{}
+	var order, unset []string
+	apply := func(kv string) {
+		k, v, ok := strings.Cut(kv, "=")
+		if _, seen := set[k]; !seen {
+			order = append(order, k)
+		}
+		if ok {
+			set[k] = v
+			unset = slices.DeleteFunc(unset, func(u string) bool { return u == k })
+		} else {
+			delete(set, k)
+			unset = append(unset, k)
+		}
+	}
 	if tz != "" {
-		parts = append(parts, "TZ="+shellQuote(tz))
+		apply("TZ=" + tz)
 	}
 	for _, kv := range s.Env {
-		parts = append(parts, shellQuote(kv))
+		apply(kv)
+	}
+	var parts []string
+	if len(unset) > 0 {
+		parts = append(parts, "env")
+		for _, k := range unset {
+			parts = append(parts, "-u", shellQuote(k))
+		}
+	}
+	for _, k := range order {
+		if v, ok := set[k]; ok {
+			parts = append(parts, shellQuote(k+"="+v))
+		}
 	}
 	for _, a := range argv {
 		parts = append(parts, shellQuote(a))
