@@ -1,0 +1,221 @@
+package rotate
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/taikit/taikit/tai64n"
+)
+
+// rotateLocked closes current and makes it an archive, through processing
+// if configured, as multilog's fullcurrent does: fsync, rename to
+// "previous", start a new "current", mode 0744 on "previous", then archive.
+func (d *Dir) rotateLocked() error {
+	name := d.opts.Name
+	// Only one file is processed at a time: "previous" is its name.
+	if err := d.finishJob(); err != nil {
+		return err
+	}
+	if err := d.retry(func() string { return "unable to write " + name + "/current to disk" }, d.cur.Sync); err != nil {
+		return err
+	}
+	d.cur.Close()
+	// multilog continues a cleanly closed directory without looking at a
+	// "previous" a stopped processor left, and would rename over it here.
+	// Keep it instead, as the crash-recovery path would.
+	if _, err := d.fs.Lstat(filePrevious); err == nil {
+		if err := d.archive(filePrevious, 'u'); err != nil {
+			return err
+		}
+	}
+	if err := d.retry(func() string { return "unable to rename current to previous in directory " + name },
+		func() error { return d.fs.Rename(fileCurrent, filePrevious) }); err != nil {
+		return err
+	}
+	var f File
+	if err := d.retry(func() string { return "unable to create " + name + "/current" }, func() (err error) {
+		f, err = d.create(fileCurrent, os.O_WRONLY|os.O_APPEND, 0o644)
+		return err
+	}); err != nil {
+		return err
+	}
+	d.cur, d.size, d.started, d.lineEnd = f, 0, d.opts.Clock(), true
+	if err := d.retry(func() string { return "unable to set mode of " + name + "/previous" },
+		func() error { return d.fs.Chmod(filePrevious, 0o744) }); err != nil {
+		return err
+	}
+	d.stats.rotations.Add(1)
+	if d.opts.HasProcessor || d.opts.Compression.Method != NoCompression {
+		d.job = d.startJob()
+		return nil
+	}
+	return d.archive(filePrevious, 's')
+}
+
+// archive gives file an archive name "@<stamp>.<code>" and applies the
+// retention limits, as multilog's finish does: a hard link to the new name,
+// then the old name removed, so that a crash in between loses nothing (a
+// file found with two links was already linked and is only unlinked).
+func (d *Dir) archive(file string, code byte) error {
+	name := d.opts.Name
+	var st fs.FileInfo
+	if err := d.retry(func() string { return "unable to stat " + name + "/" + file }, func() (err error) {
+		st, err = d.fs.Lstat(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			st, err = nil, nil
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	if st == nil {
+		return nil
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); !ok || sys.Nlink == 1 {
+		for {
+			target := d.nextName(code)
+			err := d.fs.Link(file, target)
+			if err == nil {
+				break
+			}
+			if errors.Is(err, fs.ErrExist) {
+				continue // another program took that name: the next one is a nanosecond later
+			}
+			d.warnPause("unable to link to "+name+"/"+target, unwrapPath(err))
+			if !d.sleep() {
+				return ErrInterrupted
+			}
+		}
+	}
+	if err := d.retry(func() string { return "unable to remove " + name + "/" + file },
+		func() error { return d.fs.Remove(file) }); err != nil {
+		return err
+	}
+	return d.prune()
+}
+
+// nextName returns a fresh archive name. Names are stamps of the clock, as
+// in multilog, but never earlier than the newest archive already there: a
+// clock stepped back must not give the newest data the oldest name, which
+// would make it the first to be pruned.
+func (d *Dir) nextName(code byte) string {
+	d.nameMu.Lock()
+	defer d.nameMu.Unlock()
+	var b [25]byte
+	tai64n.FromTime(d.opts.Clock(), tai64n.Daemontools).Append(b[:0])
+	if string(b[:]) <= string(d.lastLabel[:]) {
+		last, _ := tai64n.ParsePrefix(d.lastLabel[:])
+		last.Nano++
+		if last.Nano >= 1e9 {
+			last.Sec, last.Nano = last.Sec+1, 0
+		}
+		last.Append(b[:0])
+	}
+	d.lastLabel = b
+	return string(b[:]) + "." + string(code)
+}
+
+// scanNames finds the newest archive stamp already in the directory.
+func (d *Dir) scanNames() error {
+	names, err := d.readNames()
+	if err != nil {
+		return &Error{"unable to read " + d.opts.Name, err}
+	}
+	d.nameMu.Lock()
+	defer d.nameMu.Unlock()
+	for _, n := range names {
+		if len(n) >= 25 && n[0] == '@' && n[:25] > string(d.lastLabel[:]) {
+			if _, ok := tai64n.ParsePrefix([]byte(n)); ok && strings.ToLower(n[:25]) == n[:25] {
+				copy(d.lastLabel[:], n[:25])
+			}
+		}
+	}
+	return nil
+}
+
+func (d *Dir) readNames() ([]string, error) {
+	names, err := d.fs.ReadDirNames()
+	return names, unwrapPath(err)
+}
+
+// isArchiveName is multilog's test of what counts against n: any entry
+// whose name starts with "@" and is at least 25 bytes long.
+func isArchiveName(n string) bool { return len(n) >= 25 && n[0] == '@' }
+
+// oldestArchive chooses what multilog deletes first: the entry whose first
+// 25 bytes are smallest, where the search starts from "@z" so that names
+// at or above it go last.
+func oldestArchive(names []string) string {
+	least := "@z"
+	for _, n := range names {
+		if n < least {
+			least = n[:25]
+		}
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, least) {
+			return n
+		}
+	}
+	return ""
+}
+
+// prune deletes archives until at most Keep−1 remain and, with MaxTotal,
+// until they fit in MaxTotal bytes.
+func (d *Dir) prune() error {
+	skip := map[string]bool{} // entries that could not be removed; no longer counted
+	for {
+		var names []string
+		if err := d.retry(func() string { return "unable to read " + d.opts.Name }, func() (err error) {
+			names, err = d.readNames()
+			return err
+		}); err != nil {
+			return err
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return !isArchiveName(n) || skip[n] })
+		victim := ""
+		if len(names) >= d.opts.Keep {
+			victim = oldestArchive(names)
+		} else if d.opts.MaxTotal > 0 && len(names) > 1 {
+			var total int64
+			for _, n := range names {
+				if st, err := d.fs.Lstat(n); err == nil {
+					total += st.Size()
+				}
+			}
+			if total > d.opts.MaxTotal {
+				victim = oldestArchive(names)
+			}
+		}
+		if victim == "" {
+			return nil
+		}
+		if err := d.fs.Remove(victim); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// multilog retries forever here, and a directory named like an
+			// archive would stop logging for good. Say so once and go on.
+			d.opts.Warn("unable to remove " + d.opts.Name + "/" + victim + ": " + errTextOf(err) + "; leaving it")
+			skip[victim] = true
+		}
+	}
+}
+
+// makeRoom deletes the oldest archives, down to MinKeep, to free space on a
+// full disk under the Lossy policy.
+func (d *Dir) makeRoom() {
+	names, err := d.readNames()
+	if err != nil {
+		return
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return !isArchiveName(n) })
+	for len(names) > d.opts.MinKeep && d.opts.MinKeep > 0 {
+		victim := oldestArchive(names)
+		if victim == "" || d.fs.Remove(victim) != nil {
+			return
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return n == victim })
+	}
+}

@@ -1,0 +1,464 @@
+package rotate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/taikit/taikit/internal/errtext"
+)
+
+// Names of the files in a log directory.
+const (
+	fileLock      = "lock"
+	fileCurrent   = "current"
+	filePrevious  = "previous"
+	fileProcessed = "processed"
+	fileState     = "state"
+	fileNewState  = "newstate"
+)
+
+// ErrInterrupted is returned by an operation that Interrupt cut short.
+var ErrInterrupted = errors.New("rotate: interrupted")
+
+// Error is a failure of Open, worded as daemontools words it: Text is
+// "unable to lock directory ./main", Err the cause.
+type Error struct {
+	Text string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Text + ": " + errtext.Of(e.Err) }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Stats counts what a Dir did that a user may want to watch.
+type Stats struct {
+	Rotations    int64 // files closed and archived (or handed to processing)
+	Pauses       int64 // failed operations retried after a pause
+	DroppedBytes int64 // bytes dropped by the Lossy policy
+	DroppedLines int64 // line ends among them
+}
+
+// Dir is an open log directory. Its methods are safe for concurrent use;
+// Write is usually called by one goroutine, Rotate by a signal handler.
+type Dir struct {
+	opts Options
+	abs  string // absolute path: the processor's working directory
+	fs   FS
+	lock File
+
+	mu        sync.Mutex // serialises writing, rotation and Close
+	cur       File
+	size      int64     // bytes in current
+	lineEnd   bool      // current is empty or its last byte is a newline
+	started   time.Time // when current was begun, for Period
+	job       *job      // processing of the last rotated file, if any
+	dropped   dropRecord
+	closed    bool
+	nameMu    sync.Mutex
+	lastLabel [25]byte // newest archive name in the directory (its stamp)
+
+	stats struct{ rotations, pauses, droppedBytes, droppedLines atomic.Int64 }
+
+	stop     chan struct{} // closed by Interrupt: pauses end at once
+	stopOnce sync.Once
+	quit     chan struct{} // closed by Close: ends the period goroutine
+	bg       sync.WaitGroup
+}
+
+// Open opens the log directory at path for writing, creating it (the last
+// path component only, mode 0700) if it is missing. It takes the lock and
+// recovers from a crash of the previous writer exactly as multilog does,
+// then starts a fresh or continues a cleanly closed "current".
+func Open(path string, opts Options) (*Dir, error) {
+	opts, err := opts.withDefaults(path)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dir{opts: opts, stop: make(chan struct{}), quit: make(chan struct{})}
+	name := opts.Name
+	// Only the last component, as multilog: a missing parent is an error.
+	if err := os.Mkdir(path, 0o700); err == nil {
+		os.Chmod(path, 0o700) // independent of the umask, as multilog's forced 022 gives
+	}
+	if d.abs, err = filepath.Abs(path); err != nil {
+		return nil, &Error{"unable to open directory " + name, err}
+	}
+	openFS := opts.OpenFS
+	if openFS == nil {
+		openFS = OpenDirFS
+	}
+	if d.fs, err = openFS(path); err != nil {
+		return nil, &Error{"unable to open directory " + name, unwrapPath(err)}
+	}
+	if err := d.takeLock(); err != nil {
+		d.fs.Close()
+		return nil, err
+	}
+	if err := d.recover(); err != nil {
+		d.lock.Close()
+		d.fs.Close()
+		return nil, err
+	}
+	if opts.Period > 0 {
+		d.bg.Add(1)
+		go d.periodic()
+	}
+	return d, nil
+}
+
+// takeLock opens "lock" (0600 when created) and takes flock(LOCK_EX|LOCK_NB),
+// the lock multilog and svlogd take.
+func (d *Dir) takeLock() error {
+	name := d.opts.Name
+	f, err := d.create(fileLock, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return &Error{"unable to lock directory " + name, err}
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return &Error{"unable to lock directory " + name, err}
+	}
+	d.lock = f
+	return nil
+}
+
+// create opens name with flag, creating it with exactly mode if it does
+// not exist. The process umask is left alone (a library must not change
+// it); multilog forces 022, so its modes are set explicitly instead.
+func (d *Dir) create(name string, flag int, mode fs.FileMode) (File, error) {
+	f, err := d.fs.OpenFile(name, flag|os.O_CREATE|os.O_EXCL, mode)
+	if err == nil {
+		if err := f.Chmod(mode); err != nil {
+			f.Close()
+			return nil, unwrapPath(err)
+		}
+		return f, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, unwrapPath(err)
+	}
+	f, err = d.fs.OpenFile(name, flag, mode)
+	return f, unwrapPath(err)
+}
+
+// recover makes multilog's start-up decision (daemontools' multilog.c,
+// startprocessing): a "current" with the owner-execute bit was closed
+// cleanly and is continued as it is; anything else means the last writer
+// died, and everything it left is kept as archives.
+func (d *Dir) recover() error {
+	name := d.opts.Name
+	st, err := d.fs.Stat(fileCurrent)
+	if err == nil && st.Mode()&0o100 != 0 {
+		f, err := d.fs.OpenFile(fileCurrent, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return &Error{"unable to append to " + name + "/current", unwrapPath(err)}
+		}
+		if err := f.Chmod(0o644); err != nil {
+			f.Close()
+			return &Error{"unable to set mode of " + name + "/current", unwrapPath(err)}
+		}
+		d.cur, d.size, d.started = f, st.Size(), d.opts.Clock()
+		d.lineEnd = d.lastByteIsNewline()
+		return d.scanNames()
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return &Error{"unable to stat " + name + "/current", unwrapPath(err)}
+	}
+	if err := d.scanNames(); err != nil {
+		return err
+	}
+	d.removeQuietly(fileState)
+	d.removeQuietly(fileNewState)
+	pst, err := d.fs.Stat(fileProcessed)
+	switch {
+	case err == nil && pst.Mode()&0o100 != 0:
+		// Processing had finished: its output is the archive.
+		d.removeQuietly(filePrevious)
+		if err := d.archive(fileProcessed, 's'); err != nil {
+			return err
+		}
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		d.removeQuietly(fileProcessed)
+		if err := d.archive(filePrevious, 'u'); err != nil {
+			return err
+		}
+	default:
+		return &Error{"unable to stat " + name + "/processed", unwrapPath(err)}
+	}
+	// Even an empty crashed current becomes a .u, as in multilog.
+	if err := d.archive(fileCurrent, 'u'); err != nil {
+		return err
+	}
+	st2, err := d.fs.OpenFile(fileState, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err == nil {
+		err = st2.Chmod(0o644)
+		st2.Close()
+	}
+	if err != nil {
+		return &Error{"unable to write to " + name + "/state", unwrapPath(err)}
+	}
+	f, err := d.create(fileCurrent, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return &Error{"unable to write to " + name + "/current", err}
+	}
+	d.cur, d.size, d.started, d.lineEnd = f, 0, d.opts.Clock(), true
+	return nil
+}
+
+func (d *Dir) removeQuietly(name string) {
+	d.fs.Remove(name)
+}
+
+// Write appends p to "current", rotating where the size rules say: after
+// the first line end at or after MaxSize−2000 bytes, or at exactly MaxSize
+// bytes inside a longer line. p need not hold whole lines. Each piece
+// between two rotations is written with one write(2). A failing write is
+// reported, paused and retried; with the Lossy policy a full disk drops
+// the data instead (see Stats).
+func (d *Dir) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return 0, fs.ErrClosed
+	}
+	n := 0
+	for len(p) > 0 {
+		if d.size >= d.opts.MaxSize {
+			if err := d.rotateLocked(); err != nil {
+				return n, err
+			}
+		}
+		chunk := p[:min(int64(len(p)), d.opts.MaxSize-d.size)]
+		cut := false
+		// The first line end that brings the file to MaxSize−2000 bytes.
+		from := max(0, d.opts.MaxSize-cutMargin-d.size-1)
+		if from < int64(len(chunk)) {
+			if i := bytes.IndexByte(chunk[from:], '\n'); i >= 0 {
+				chunk, cut = chunk[:from+int64(i)+1], true
+			}
+		}
+		if err := d.writeCurrent(chunk); err != nil {
+			return n, err
+		}
+		n += len(chunk)
+		p = p[len(chunk):]
+		if cut || d.size >= d.opts.MaxSize {
+			if err := d.rotateLocked(); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// Size returns the number of bytes in "current".
+func (d *Dir) Size() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.size
+}
+
+// Rotate closes a non-empty "current" and archives it now (what SIGALRM
+// asks of multilog). An empty current is left alone.
+func (d *Dir) Rotate() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return fs.ErrClosed
+	}
+	if d.size == 0 {
+		return nil
+	}
+	return d.rotateLocked()
+}
+
+// Stats returns the counters.
+func (d *Dir) Stats() Stats {
+	return Stats{
+		Rotations:    d.stats.rotations.Load(),
+		Pauses:       d.stats.pauses.Load(),
+		DroppedBytes: d.stats.droppedBytes.Load(),
+		DroppedLines: d.stats.droppedLines.Load(),
+	}
+}
+
+// Interrupt makes every pause end at once and every later failure return
+// instead of being retried: what a program does on SIGTERM so that it can
+// exit promptly even while the disk is full. It does not close the Dir.
+func (d *Dir) Interrupt() {
+	d.stopOnce.Do(func() { close(d.stop) })
+}
+
+// Close finishes the directory as multilog does at exit: it waits for
+// processing of the last rotated file (or, after Interrupt, stops it and
+// keeps that file as a ".u" archive, as a crash would), fsyncs "current",
+// sets its mode to 0744 — the mark of a clean stop — and releases the lock.
+func (d *Dir) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return fs.ErrClosed
+	}
+	d.closed = true
+	close(d.quit)
+	err := d.finishJob()
+	if e := d.retry(func() string { return "unable to write " + d.opts.Name + "/current to disk" }, d.cur.Sync); err == nil {
+		err = e
+	}
+	if e := d.retry(func() string { return "unable to set mode of " + d.opts.Name + "/current" },
+		func() error { return d.cur.Chmod(0o744) }); err == nil {
+		err = e
+	}
+	d.cur.Close()
+	d.mu.Unlock()
+	d.bg.Wait()
+	d.lock.Close() // releases the flock
+	d.fs.Close()
+	return err
+}
+
+// writeCurrent writes all of p to current, pausing and retrying on errors
+// (partial writes count), or dropping p under the Lossy policy when the
+// disk is full.
+func (d *Dir) writeCurrent(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if d.dropped.bytes > 0 && !d.writeDropMarker() {
+		d.drop(p)
+		return nil
+	}
+	for {
+		n, err := d.write(p)
+		p = p[n:]
+		if err == nil {
+			return nil
+		}
+		if d.opts.Policy == Lossy && errors.Is(err, syscall.ENOSPC) {
+			d.makeRoom()
+			n, err = d.write(p)
+			if err != nil {
+				d.drop(p[n:])
+			}
+			return nil
+		}
+		d.warnPause("unable to write to "+d.opts.Name+"/current", err)
+		if !d.sleep() {
+			return ErrInterrupted
+		}
+	}
+}
+
+// write writes to current once, keeping size and lineEnd.
+func (d *Dir) write(p []byte) (int, error) {
+	n, err := d.cur.Write(p)
+	if n > 0 {
+		d.size += int64(n)
+		d.lineEnd = p[n-1] == '\n'
+	}
+	return n, err
+}
+
+// lastByteIsNewline reads the last byte of current from disk.
+func (d *Dir) lastByteIsNewline() bool {
+	if d.size == 0 {
+		return true
+	}
+	f, err := d.fs.OpenFile(fileCurrent, os.O_RDONLY, 0)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	var b [1]byte
+	r, ok := f.(io.ReaderAt)
+	if !ok {
+		return true
+	}
+	n, _ := r.ReadAt(b[:], d.size-1)
+	return n == 1 && b[0] == '\n'
+}
+
+// warnPause reports a failure that will be retried after a pause.
+func (d *Dir) warnPause(text string, err error) {
+	d.stats.pauses.Add(1)
+	d.opts.Warn(text + ", pausing: " + errtext.Of(err))
+}
+
+// sleep waits the pause; false means Interrupt was called.
+func (d *Dir) sleep() bool {
+	select {
+	case <-d.stop:
+		return false
+	default:
+	}
+	t := time.NewTimer(d.opts.Pause)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-d.stop:
+		return false
+	}
+}
+
+// retry runs op until it succeeds, warning and pausing after each failure,
+// as every run-time step of multilog does.
+func (d *Dir) retry(what func() string, op func() error) error {
+	for {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		d.warnPause(what(), unwrapPath(err))
+		if !d.sleep() {
+			return fmt.Errorf("%s: %w (%v)", what(), ErrInterrupted, err)
+		}
+	}
+}
+
+// periodic rotates a non-empty current that has been open for Period.
+func (d *Dir) periodic() {
+	defer d.bg.Done()
+	tick := time.NewTicker(min(d.opts.Period, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.quit:
+			return
+		case <-tick.C:
+		}
+		d.mu.Lock()
+		if !d.closed && d.size > 0 && d.opts.Clock().Sub(d.started) >= d.opts.Period {
+			d.rotateLocked()
+		}
+		d.mu.Unlock()
+	}
+}
+
+// errTextOf words err as daemontools does.
+func errTextOf(err error) string { return errtext.Of(unwrapPath(err)) }
+
+// unwrapPath drops the *PathError around a system error: daemontools'
+// messages name the file themselves.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
