@@ -29,26 +29,6 @@ func ours(t *testing.T, tz string, args []string, input string) string {
 	return out.String()
 }
 
-func TestConformanceCases(t *testing.T) {
-	cases := []struct{ name, in, want string }{
-		{"TN03", "@4000000037c219bf2ef02e94 mark\nno stamp\n @4000000037c219bf2ef02e94 lead\n@400000000000000a00000000 epoch\n",
-			"1999-08-24 04:04:05.787492500 mark\nno stamp\n @4000000037c219bf2ef02e94 lead\n1970-01-01 00:00:00.000000000 epoch\n"},
-		{"TN05", "@4000000037c219bf2ef02e94x\n@4000000037c219bf2ef02e94 partial",
-			"1999-08-24 04:04:05.787492500x\n1999-08-24 04:04:05.787492500 partial"},
-		{"TN06", "@400000003b9aca00ffffffff big\n", "2001-09-09 01:46:30.4294967295 big\n"},
-		// daemontools dies of SIGSEGV here and loses its output (TN07).
-		{"TN07 no crash", "fine\n@4000000037C219BF2EF02E94 up\n@\n@zz\n@4000000037c219bf x\n",
-			"fine\n1999-08-24 04:04:05.787492500 up\n@\n@zz\n@4000000037c219bf x\n"},
-		// daemontools drops a last line that is only a stamp (TN08).
-		{"TN08 kept", "x\n@4000000037c219bf2ef02e94", "x\n1999-08-24 04:04:05.787492500"},
-	}
-	for _, c := range cases {
-		if got := ours(t, "UTC", nil, c.in); got != c.want {
-			t.Errorf("%s:\n got %q\nwant %q", c.name, got, c.want)
-		}
-	}
-}
-
 func TestOptions(t *testing.T) {
 	in := "@4000000037c219bf2ef02e94 x\n"
 	for _, c := range []struct {
