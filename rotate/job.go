@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -124,6 +125,9 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 	cmd.Dir = d.abs
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = osf[0], osf[1], d.opts.Stderr
 	cmd.ExtraFiles = []*os.File{nil, osf[2], osf[3]} // descriptors 3 (closed), 4, 5
+	// Its own process group, so that abandoning it stops everything it
+	// started (a "sleep" in a shell script would otherwise live on).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(d.opts.Stderr, "%s: fatal: unable to run %s: %s\n",
 			filepath.Base(os.Args[0]), d.opts.Processor, errTextOf(err))
@@ -134,8 +138,14 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 	select {
 	case err = <-exited:
 	case <-d.stop:
-		cmd.Process.Signal(syscall.SIGTERM)
-		<-exited
+		pgid := -cmd.Process.Pid
+		syscall.Kill(pgid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(d.opts.Pause):
+			syscall.Kill(pgid, syscall.SIGKILL)
+			<-exited
+		}
 		return false, ErrInterrupted
 	}
 	if err == nil {
