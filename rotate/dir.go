@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/taikit/taikit/internal/errtext"
 )
 
@@ -69,6 +72,11 @@ type Dir struct {
 	lastLabel [25]byte // newest archive name in the directory (its stamp)
 
 	stats struct{ rotations, pauses, droppedBytes, droppedLines atomic.Int64 }
+
+	// Owned by the job goroutine (one at a time), kept for the next file.
+	zstdEnc *zstd.Encoder
+	gzipEnc *gzip.Writer
+	copyBuf []byte
 
 	stop     chan struct{} // closed by Interrupt: pauses end at once
 	stopOnce sync.Once

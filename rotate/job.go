@@ -244,29 +244,42 @@ func (d *Dir) compressOnce() error {
 	if err := dst.Chmod(0o644); err != nil {
 		return err
 	}
+	// One encoder per Dir, reset for each file: jobs run one at a time.
 	var enc io.WriteCloser
-	level := d.opts.Compression.Level
 	switch d.opts.Compression.Method {
 	case Gzip:
-		if level == 0 {
-			level = gzip.BestSpeed
+		if d.gzipEnc == nil {
+			level := d.opts.Compression.Level
+			if level == 0 {
+				level = gzip.BestSpeed
+			}
+			if d.gzipEnc, err = gzip.NewWriterLevel(dst, level); err != nil {
+				return err
+			}
 		}
-		if enc, err = gzip.NewWriterLevel(dst, level); err != nil {
-			return err
-		}
+		d.gzipEnc.Reset(dst)
+		enc = d.gzipEnc
 	case Zstd:
-		if level == 0 {
-			level = 1
+		if d.zstdEnc == nil {
+			level := d.opts.Compression.Level
+			if level == 0 {
+				level = 1
+			}
+			// One goroutine: the writer needs the other core.
+			if d.zstdEnc, err = zstd.NewWriter(dst, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
+				zstd.WithEncoderConcurrency(1)); err != nil {
+				return err
+			}
 		}
-		// One goroutine: the writer needs the other core.
-		if enc, err = zstd.NewWriter(dst, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-			zstd.WithEncoderConcurrency(1)); err != nil {
-			return err
-		}
+		d.zstdEnc.Reset(dst)
+		enc = d.zstdEnc
 	default:
 		return fmt.Errorf("unknown compression method %d", d.opts.Compression.Method)
 	}
-	if _, err := io.Copy(enc, src); err != nil {
+	if d.copyBuf == nil {
+		d.copyBuf = make([]byte, 256<<10)
+	}
+	if _, err := io.CopyBuffer(struct{ io.Writer }{enc}, struct{ io.Reader }{src}, d.copyBuf); err != nil {
 		enc.Close()
 		return err
 	}
