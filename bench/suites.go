@@ -113,4 +113,24 @@ var suites = []Suite{
 			{Name: "s6", Path: "/usr/bin/s6-tai64nlocal"},
 		},
 	},
+	{
+		// The log directory writer alone, beside the physical limit: the same bytes
+		// cut into files of the same size and made durable.
+		Name:   "rotate",
+		Doc:    "package rotate writing the corpus into ./d with s16777215 (fsync per file) vs split -b 16777215 + sync",
+		Corpus: stampedLogCorpus,
+		Contenders: []Contender{
+			{Name: "taikit", Build: "./bench/rotatewrite"},
+			{Name: "split+sync", Path: "/bin/sh", Args: []string{"-c", "split -b 16777215 - x && sync"}},
+		},
+	},
+	{
+		Name:   "rotate-zstd",
+		Doc:    "the same with built-in zstd compression (fastest level) of every archive",
+		Corpus: stampedLogCorpus,
+		Contenders: []Contender{
+			{Name: "taikit", Build: "./bench/rotatewrite", Args: []string{"zstd"}},
+			{Name: "split+sync", Path: "/bin/sh", Args: []string{"-c", "split -b 16777215 - x && sync"}},
+		},
+	},
 }

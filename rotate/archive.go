@@ -11,16 +11,18 @@ import (
 	"github.com/taikit/taikit/tai64n"
 )
 
-// rotateLocked closes current and makes it an archive, through processing
-// if configured, as multilog's fullcurrent does: fsync, rename to
-// "previous", start a new "current", mode 0744 on "previous", then archive.
+// rotateLocked closes current and makes it an archive, as multilog's
+// fullcurrent does: current is renamed "previous", a new "current" is
+// begun, and "previous" is made durable (fsync), marked complete (mode
+// 0744) and archived — through processing if configured. Everything after
+// the rename runs in a job beside the writer, so that neither fsync nor a
+// processor holds up input; only the next rotation waits for it. A crash
+// before the job ends leaves "previous", which Open keeps as a ".u", as it
+// keeps an unfinished current.
 func (d *Dir) rotateLocked() error {
 	name := d.opts.Name
 	// Only one file is processed at a time: "previous" is its name.
 	if err := d.finishJob(); err != nil {
-		return err
-	}
-	if err := d.retry(func() string { return "unable to write " + name + "/current to disk" }, d.cur.Sync); err != nil {
 		return err
 	}
 	d.cur.Close()
@@ -44,16 +46,27 @@ func (d *Dir) rotateLocked() error {
 		return err
 	}
 	d.cur, d.size, d.started, d.lineEnd = f, 0, d.opts.Clock(), true
-	if err := d.retry(func() string { return "unable to set mode of " + name + "/previous" },
-		func() error { return d.fs.Chmod(filePrevious, 0o744) }); err != nil {
+	d.stats.rotations.Add(1)
+	d.job = d.startJob()
+	return nil
+}
+
+// settlePrevious makes "previous" durable and marks it complete, the first
+// step of every job.
+func (d *Dir) settlePrevious() error {
+	name := d.opts.Name
+	if err := d.retry(func() string { return "unable to write " + name + "/previous to disk" }, func() error {
+		f, err := d.fs.OpenFile(filePrevious, os.O_RDONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	}); err != nil {
 		return err
 	}
-	d.stats.rotations.Add(1)
-	if d.opts.HasProcessor || d.opts.Compression.Method != NoCompression {
-		d.job = d.startJob()
-		return nil
-	}
-	return d.archive(filePrevious, 's')
+	return d.retry(func() string { return "unable to set mode of " + name + "/previous" },
+		func() error { return d.fs.Chmod(filePrevious, 0o744) })
 }
 
 // archive gives file an archive name "@<stamp>.<code>" and applies the

@@ -29,10 +29,16 @@ func (d *Dir) startJob() *job {
 	go func() {
 		defer d.bg.Done()
 		defer close(j.done)
-		if d.opts.HasProcessor {
+		if j.err = d.settlePrevious(); j.err != nil {
+			return
+		}
+		switch {
+		case d.opts.HasProcessor:
 			j.err = d.processLoop()
-		} else {
+		case d.opts.Compression.Method != NoCompression:
 			j.err = d.compressLoop()
+		default:
+			j.err = d.archive(filePrevious, 's')
 		}
 	}()
 	return j

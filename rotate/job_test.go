@@ -213,10 +213,11 @@ func TestPeriodRotatesANonEmptyCurrent(t *testing.T) {
 	defer d.Close()
 	write(t, d, []byte("first\n"))
 	deadline := time.Now().Add(10 * time.Second)
-	for d.Stats().Rotations == 0 && time.Now().Before(deadline) {
+	var files [][]byte
+	for len(files) == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
+		_, files = archives(t, dir)
 	}
-	_, files := archives(t, dir)
 	if len(files) != 1 || string(files[0]) != "first\n" {
 		t.Fatalf("archives %q", files)
 	}
