@@ -25,7 +25,6 @@ func (d *Dir) rotateLocked() error {
 	if err := d.finishJob(); err != nil {
 		return err
 	}
-	d.cur.Close()
 	// multilog continues a cleanly closed directory without looking at a
 	// "previous" a stopped processor left, and would rename over it here.
 	// Keep it instead, as the crash-recovery path would.
@@ -38,13 +37,21 @@ func (d *Dir) rotateLocked() error {
 		func() error { return d.fs.Rename(fileCurrent, filePrevious) }); err != nil {
 		return err
 	}
+	// The old descriptor stays open until the new current exists, so that
+	// an Interrupt in between still leaves a file for Close to finish.
 	var f File
 	if err := d.retry(func() string { return "unable to create " + name + "/current" }, func() (err error) {
-		f, err = d.create(fileCurrent, os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err = d.fs.OpenFile(fileCurrent, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		return err
 	}); err != nil {
 		return err
 	}
+	if err := d.retry(func() string { return "unable to set mode of " + name + "/current" },
+		func() error { return f.Chmod(0o644) }); err != nil {
+		f.Close()
+		return err
+	}
+	d.cur.Close()
 	d.cur, d.size, d.started, d.lineEnd = f, 0, d.opts.Clock(), true
 	d.stats.rotations.Add(1)
 	d.job = d.startJob()
@@ -55,7 +62,8 @@ func (d *Dir) rotateLocked() error {
 // step of every job.
 func (d *Dir) settlePrevious() error {
 	name := d.opts.Name
-	if err := d.retry(func() string { return "unable to write " + name + "/previous to disk" }, func() error {
+	// Worded as multilog words it: to the user this is the current file.
+	if err := d.retry(func() string { return "unable to write " + name + "/current to disk" }, func() error {
 		f, err := d.fs.OpenFile(filePrevious, os.O_RDONLY, 0)
 		if err != nil {
 			return err
@@ -216,19 +224,25 @@ func (d *Dir) prune() error {
 	}
 }
 
-// makeRoom deletes the oldest archives, down to MinKeep, to free space on a
-// full disk under the Lossy policy.
-func (d *Dir) makeRoom() {
+// makeRoom deletes the oldest archive to free space on a full disk under
+// the Lossy policy, if more than MinKeep are left (svlogd's N). It reports
+// whether it deleted one; the caller retries its write after each.
+func (d *Dir) makeRoom() bool {
+	if d.opts.MinKeep <= 0 {
+		return false
+	}
 	names, err := d.readNames()
 	if err != nil {
-		return
+		return false
 	}
 	names = slices.DeleteFunc(names, func(n string) bool { return !isArchiveName(n) })
-	for len(names) > d.opts.MinKeep && d.opts.MinKeep > 0 {
-		victim := oldestArchive(names)
-		if victim == "" || d.fs.Remove(victim) != nil {
-			return
-		}
-		names = slices.DeleteFunc(names, func(n string) bool { return n == victim })
+	if len(names) <= d.opts.MinKeep {
+		return false
 	}
+	victim := oldestArchive(names)
+	if victim == "" || d.fs.Remove(victim) != nil {
+		return false
+	}
+	d.opts.Warn("deleted " + d.opts.Name + "/" + victim + " to make room: out of disk space")
+	return true
 }

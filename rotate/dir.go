@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,16 +59,17 @@ type Dir struct {
 	fs   FS
 	lock File
 
-	mu        sync.Mutex // serialises writing, rotation and Close
-	cur       File
-	size      int64     // bytes in current
-	lineEnd   bool      // current is empty or its last byte is a newline
-	started   time.Time // when current was begun, for Period
-	job       *job      // processing of the last rotated file, if any
-	dropped   dropRecord
-	closed    bool
-	nameMu    sync.Mutex
-	lastLabel [25]byte // newest archive name in the directory (its stamp)
+	mu            sync.Mutex // serialises writing, rotation and Close
+	cur           File
+	size          int64     // bytes in current
+	lineEnd       bool      // current is empty or its last byte is a newline
+	started       time.Time // when current was begun, for Period
+	job           *job      // processing of the last rotated file, if any
+	dropped       dropRecord
+	markerStarted bool // part of dropped.marker is in the file
+	closed        bool
+	nameMu        sync.Mutex
+	lastLabel     [25]byte // newest archive name in the directory (its stamp)
 
 	stats struct{ rotations, pauses, droppedBytes, droppedLines atomic.Int64 }
 
@@ -242,6 +242,12 @@ func (d *Dir) Write(p []byte) (int, error) {
 	}
 	n := 0
 	for len(p) > 0 {
+		if d.dropped.pending() {
+			// Record what the Lossy policy dropped before anything else.
+			if err := d.writeDropMarker(); err != nil {
+				return n, err
+			}
+		}
 		if d.size >= d.opts.MaxSize {
 			if err := d.rotateLocked(); err != nil {
 				return n, err
@@ -256,12 +262,14 @@ func (d *Dir) Write(p []byte) (int, error) {
 				chunk, cut = chunk[:from+int64(i)+1], true
 			}
 		}
-		if err := d.writeCurrent(chunk); err != nil {
+		written, err := d.writeCurrent(chunk)
+		if err != nil {
 			return n, err
 		}
 		n += len(chunk)
 		p = p[len(chunk):]
-		if cut || d.size >= d.opts.MaxSize {
+		// Rotate only at a line end that reached the file, or at MaxSize.
+		if (cut && written == len(chunk)) || d.size >= d.opts.MaxSize {
 			if err := d.rotateLocked(); err != nil {
 				return n, err
 			}
@@ -320,6 +328,9 @@ func (d *Dir) Close() error {
 	}
 	d.closed = true
 	close(d.quit)
+	if d.dropped.pending() {
+		d.writeDropMarker() // the last chance to say what was lost
+	}
 	err := d.finishJob()
 	if e := d.retry(func() string { return "unable to write " + d.opts.Name + "/current to disk" }, d.cur.Sync); err == nil {
 		err = e
@@ -337,35 +348,36 @@ func (d *Dir) Close() error {
 }
 
 // writeCurrent writes all of p to current, pausing and retrying on errors
-// (partial writes count), or dropping p under the Lossy policy when the
-// disk is full.
-func (d *Dir) writeCurrent(p []byte) error {
-	if len(p) == 0 {
-		return nil
-	}
-	if d.dropped.bytes > 0 && !d.writeDropMarker() {
-		d.drop(p)
-		return nil
-	}
-	for {
+// (partial writes count). Under the Lossy policy a full disk makes it
+// delete old archives down to MinKeep and then drop what still does not
+// fit; it returns how much of p reached the file.
+func (d *Dir) writeCurrent(p []byte) (int, error) {
+	total := 0
+	for len(p) > 0 {
+		if d.dropped.pending() {
+			// Still dropping: the marker must come before any new data.
+			d.drop(p)
+			return total, nil
+		}
 		n, err := d.write(p)
+		total += n
 		p = p[n:]
 		if err == nil {
-			return nil
+			continue
 		}
 		if d.opts.Policy == Lossy && errors.Is(err, syscall.ENOSPC) {
-			d.makeRoom()
-			n, err = d.write(p)
-			if err != nil {
-				d.drop(p[n:])
+			if d.makeRoom() {
+				continue
 			}
-			return nil
+			d.drop(p)
+			return total, nil
 		}
 		d.warnPause("unable to write to "+d.opts.Name+"/current", err)
 		if !d.sleep() {
-			return ErrInterrupted
+			return total, ErrInterrupted
 		}
 	}
+	return total, nil
 }
 
 // write writes to current once, keeping size and lineEnd.
@@ -389,26 +401,37 @@ func (d *Dir) lastByteIsNewline() bool {
 	}
 	defer f.Close()
 	var b [1]byte
-	r, ok := f.(io.ReaderAt)
-	if !ok {
-		return true
-	}
-	n, _ := r.ReadAt(b[:], d.size-1)
+	n, _ := f.ReadAt(b[:], d.size-1)
 	return n == 1 && b[0] == '\n'
 }
 
 // warnPause reports a failure that will be retried after a pause.
 func (d *Dir) warnPause(text string, err error) {
+	if d.interrupted() {
+		d.opts.Warn(text + ": " + errtext.Of(err))
+		return
+	}
 	d.stats.pauses.Add(1)
 	d.opts.Warn(text + ", pausing: " + errtext.Of(err))
 }
 
-// sleep waits the pause; false means Interrupt was called.
-func (d *Dir) sleep() bool {
+// interrupted reports whether Interrupt was called or Options.Interrupt
+// closed.
+func (d *Dir) interrupted() bool {
 	select {
 	case <-d.stop:
-		return false
+		return true
+	case <-d.opts.Interrupt:
+		return true
 	default:
+		return false
+	}
+}
+
+// sleep waits the pause; false means Interrupt was called.
+func (d *Dir) sleep() bool {
+	if d.interrupted() {
+		return false
 	}
 	t := time.NewTimer(d.opts.Pause)
 	defer t.Stop()
@@ -416,6 +439,8 @@ func (d *Dir) sleep() bool {
 	case <-t.C:
 		return true
 	case <-d.stop:
+		return false
+	case <-d.opts.Interrupt:
 		return false
 	}
 }

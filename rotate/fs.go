@@ -26,6 +26,7 @@ type FS interface {
 // an *os.File (see OSFile), since they become its descriptors.
 type File interface {
 	io.Reader
+	io.ReaderAt
 	io.Writer
 	io.Closer
 	Sync() error

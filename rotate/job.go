@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,6 +98,15 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 			}
 		}
 	}()
+	// multilog creates "state" only when it recovers from a crash, so a
+	// directory continued after a clean stop without one (or written by
+	// svlogd, which has none) made its processor fail for ever. Start from
+	// an empty state instead, as svlogd does.
+	if _, err := d.fs.Lstat(fileState); errors.Is(err, fs.ErrNotExist) {
+		if f, err := d.create(fileState, os.O_WRONLY, 0o644); err == nil {
+			f.Close()
+		}
+	}
 	opens := []struct {
 		name string
 		flag int

@@ -126,6 +126,11 @@ type Options struct {
 	// Stderr is the processor's standard error; os.Stderr by default.
 	Stderr io.Writer
 
+	// Interrupt, when closed, ends every pause at once, as Dir.Interrupt
+	// does; unlike that method it also reaches Open, which may pause while
+	// recovering a directory (what SIGTERM must be able to stop).
+	Interrupt <-chan struct{}
+
 	// OpenFS opens the directory; OpenDirFS by default. Tests wrap it to
 	// inject faults.
 	OpenFS func(path string) (FS, error)
