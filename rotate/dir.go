@@ -137,9 +137,24 @@ func (d *Dir) takeLock() error {
 		f.Close()
 		return &Error{"unable to lock directory " + name, err}
 	}
+	// s6-log locks with fcntl, which flock does not exclude on Linux: an
+	// s6-log started on a live directory would take it over. An open file
+	// description lock conflicts with fcntl locks, so take one too.
+	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: 0, Start: 0, Len: 0}
+	if err := syscall.FcntlFlock(f.Fd(), fOFDSetLock, &lk); err != nil && !errors.Is(err, syscall.EINVAL) {
+		f.Close()
+		if errors.Is(err, syscall.EACCES) {
+			err = syscall.EAGAIN // the same "temporary failure" as flock's
+		}
+		return &Error{"unable to lock directory " + name, err}
+	}
 	d.lock = f
 	return nil
 }
+
+// fOFDSetLock is F_OFD_SETLK (Linux 3.15), which package syscall lacks.
+// EINVAL from an older kernel just means the extra lock is not taken.
+const fOFDSetLock = 37
 
 // create opens name with flag, creating it with exactly mode if it does
 // not exist. The process umask is left alone (a library must not change

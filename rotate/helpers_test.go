@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -62,6 +63,9 @@ func listDir(t *testing.T, dir string) []entry {
 	var out []entry
 	for _, de := range des {
 		info, err := de.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // a job archived or pruned it meanwhile
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
