@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -283,7 +284,7 @@ func (d *Dir) compressOnce() error {
 			}
 			// One goroutine: the writer needs the other core.
 			if d.zstdEnc, err = zstd.NewWriter(dst, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
-				zstd.WithEncoderConcurrency(1)); err != nil {
+				zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0))); err != nil {
 				return err
 			}
 		}
