@@ -58,19 +58,23 @@ func (d *Dir) rotateLocked() error {
 	return nil
 }
 
+// syncFile makes the named file durable.
+func (d *Dir) syncFile(name string) error {
+	f, err := d.fs.OpenFile(name, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
 // settlePrevious makes "previous" durable and marks it complete, the first
 // step of every job.
 func (d *Dir) settlePrevious() error {
 	name := d.opts.Name
 	// Worded as multilog words it: to the user this is the current file.
-	if err := d.retry(func() string { return "unable to write " + name + "/current to disk" }, func() error {
-		f, err := d.fs.OpenFile(filePrevious, os.O_RDONLY, 0)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		return f.Sync()
-	}); err != nil {
+	if err := d.retry(func() string { return "unable to write " + name + "/current to disk" },
+		func() error { return d.syncFile(filePrevious) }); err != nil {
 		return err
 	}
 	return d.retry(func() string { return "unable to set mode of " + name + "/previous" },

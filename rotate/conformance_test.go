@@ -29,7 +29,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -141,24 +140,6 @@ func mlCheckCut(f []byte, s int) error {
 	return nil
 }
 
-// mlBuffer is a Writer safe for concurrent use, for processors' stderr.
-type mlBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *mlBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *mlBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // mlRun is one case being run.
 type mlRun struct {
 	c      conformance.Case
@@ -167,7 +148,7 @@ type mlRun struct {
 	others []string    // the script's other words
 	dirs   []*Dir      // the directories opened, in script order
 	warn   warnings
-	stderr mlBuffer
+	stderr syncBuffer
 }
 
 // mlStart sets case id up in a fresh working directory (its pre entries

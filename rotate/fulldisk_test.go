@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -103,24 +102,6 @@ func fullFreeSpace(mnt string) int64 {
 	return int64(st.Bavail) * st.Bsize
 }
 
-// fullStderr is a processor's standard error.
-type fullStderr struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *fullStderr) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *fullStderr) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestFullDiskBlock: P06. With the Block policy a full disk pauses the
 // writer with multilog's warning; once space returns the writer finishes
 // by itself and the directory holds exactly the input, once, in order —
@@ -151,7 +132,7 @@ func TestFullDiskBlock(t *testing.T) {
 			mnt := fullMountTmpfs(t, "256k")
 			dir := filepath.Join(mnt, "d")
 			var w warnings
-			var stderr fullStderr
+			var stderr syncBuffer
 			ff := newFaultFS() // no faults: it records the writes
 			o := faultOptions(&w, ff)
 			o.MaxSize, o.Pause, o.Stderr = c.maxSize, 20*time.Millisecond, &stderr

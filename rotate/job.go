@@ -196,14 +196,8 @@ func (d *Dir) completeProcessed(withState bool) error {
 		return err
 	}
 	if withState {
-		if err := d.retry(func() string { return "unable to write " + name + "/newstate to disk" }, func() error {
-			f, err := d.fs.OpenFile(fileNewState, os.O_RDONLY, 0)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			return f.Sync()
-		}); err != nil {
+		if err := d.retry(func() string { return "unable to write " + name + "/newstate to disk" },
+			func() error { return d.syncFile(fileNewState) }); err != nil {
 			return err
 		}
 	}
