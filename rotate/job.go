@@ -216,13 +216,11 @@ func (d *Dir) completeProcessed(withState bool) error {
 
 // salvagePrevious keeps an unprocessed "previous" as a ".u" archive when
 // processing is abandoned, exactly what crash recovery would do with it.
+// Nothing is lost, so the rotation that waits for the job goes on.
 func (d *Dir) salvagePrevious() error {
 	d.fs.Remove(fileProcessed)
 	d.fs.Remove(fileNewState)
-	if err := d.archive(filePrevious, 'u'); err != nil {
-		return err
-	}
-	return ErrInterrupted
+	return d.archive(filePrevious, 'u')
 }
 
 // compressLoop compresses "previous" into "processed" in-process and then
