@@ -2,4 +2,7 @@ module github.com/taikit/taikit
 
 go 1.25
 
-require github.com/klauspost/compress v1.20.3 // indirect
+require (
+	github.com/gobwas/glob v1.1.0 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+)

@@ -1,0 +1,159 @@
+package filter
+
+import "bytes"
+
+// Rule is one select or deselect word of a script: "+pattern" or
+// "-pattern" (Pattern, matched with [Match]), or multilog's extension
+// "g+glob" or "g-glob" (Glob).
+type Rule struct {
+	// Select is true for a "+" rule (select the line when it matches),
+	// false for a "-" rule (deselect it).
+	Select bool
+
+	// Pattern is the multilog pattern, used when Glob is nil. An empty or
+	// nil Pattern is the empty pattern, which matches only the empty
+	// window.
+	Pattern []byte
+
+	// Glob, when not nil, makes this a glob rule; Pattern is then ignored.
+	Glob *Glob
+}
+
+// Match reports whether the rule's pattern or glob matches window.
+func (r *Rule) Match(window []byte) bool {
+	if r.Glob != nil {
+		return r.Glob.Match(window)
+	}
+	return Match(r.Pattern, window)
+}
+
+// matchesAll reports whether the rule matches every window.
+func (r *Rule) matchesAll() bool {
+	if r.Glob != nil {
+		return r.Glob.matchesAll()
+	}
+	return len(r.Pattern) == 1 && r.Pattern[0] == '*'
+}
+
+// Step is one position of a script's walk: a rule, or (Rule nil) a mark,
+// the position of an action that acts on selected lines (an alert, a
+// status file, a directory, standard output).
+type Step struct {
+	Rule *Rule
+}
+
+// Walk is a script's selection walk (multilog's section 3.1): each line
+// starts selected; walking the steps left to right, a select rule selects
+// the line if it is deselected and the rule matches, a deselect rule
+// deselects it if it is selected and the rule matches, and each mark sees
+// the selection at its position. So a mark is selected exactly when the
+// last rule before it that matched selects (or no rule before it matched).
+//
+// A Walk is immutable and safe for concurrent use.
+type Walk struct {
+	ops     []op
+	marks   int
+	trivial bool
+}
+
+type opKind uint8
+
+const (
+	opMark    opKind = iota // append the selection
+	opSet                   // a rule that matches every window
+	opPattern               // a multilog pattern rule
+	opGlob                  // a glob rule
+)
+
+type op struct {
+	kind    opKind
+	sel     bool
+	pattern []byte
+	glob    *Glob
+}
+
+// NewWalk returns the walk over steps. It copies the patterns, but shares
+// the Globs (which are immutable).
+//
+// Rules that can never change a mark's selection are dropped: a select
+// rule where the line is always selected (any before the first deselect
+// rule), a deselect rule where it is always deselected (after "-*"), and
+// the rules after the last mark.
+func NewWalk(steps []Step) *Walk {
+	w := &Walk{}
+	// The selections possible at the current position: canSel, canDesel.
+	canSel, canDesel := true, false
+	trivial := true
+	lastMark := -1
+	for i, s := range steps {
+		if s.Rule == nil {
+			lastMark = i
+		}
+	}
+	for _, s := range steps[:lastMark+1] {
+		r := s.Rule
+		if r == nil {
+			w.ops = append(w.ops, op{kind: opMark})
+			w.marks++
+			if canDesel {
+				trivial = false
+			}
+			continue
+		}
+		if r.Select && !canDesel || !r.Select && !canSel {
+			continue // the rule is never evaluated
+		}
+		o := op{sel: r.Select}
+		switch {
+		case r.matchesAll():
+			o.kind = opSet
+			canSel, canDesel = r.Select, !r.Select
+		case r.Glob != nil:
+			o.kind, o.glob = opGlob, r.Glob
+			canSel, canDesel = true, true
+		default:
+			o.kind, o.pattern = opPattern, bytes.Clone(r.Pattern)
+			canSel, canDesel = true, true
+		}
+		w.ops = append(w.ops, o)
+	}
+	w.trivial = trivial
+	return w
+}
+
+// Marks returns the number of marks: how many values Eval appends.
+func (w *Walk) Marks() int { return w.marks }
+
+// Trivial reports whether every mark selects every line: there are no
+// rules (or none that can deselect a line at a mark), so the caller need
+// not build windows for the walk.
+func (w *Walk) Trivial() bool { return w.trivial }
+
+// Eval walks the steps for the line whose window (the bytes the rules see)
+// is window, and appends to selected, for each mark in order, whether the
+// line is selected there. A rule is evaluated only when it could change
+// the selection. Eval does not allocate when selected has room for
+// [Walk.Marks] more values.
+func (w *Walk) Eval(window []byte, selected []bool) []bool {
+	sel := true
+	for i := range w.ops {
+		o := &w.ops[i]
+		switch {
+		case o.kind == opMark:
+			selected = append(selected, sel)
+		case sel == o.sel:
+			// The rule cannot change the selection.
+		case o.kind == opSet:
+			sel = o.sel
+		case o.kind == opPattern:
+			if Match(o.pattern, window) {
+				sel = o.sel
+			}
+		default:
+			if o.glob.Match(window) {
+				sel = o.sel
+			}
+		}
+	}
+	return selected
+}

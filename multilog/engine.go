@@ -1,0 +1,307 @@
+package multilog
+
+import (
+	"bytes"
+	"io"
+	"time"
+
+	"github.com/taikit/taikit/filter"
+	"github.com/taikit/taikit/tai64n"
+)
+
+// windowSize is multilog's line buffer: patterns, e and = see this many
+// bytes of a line, the stamp included; the rest is still logged.
+const windowSize = 1000
+
+// Alert and status sizes, as daemontools has them.
+const (
+	alertSize  = 200
+	statusSize = 1001
+)
+
+// Sinks are where an engine's actions write. Dirs and Status are in the
+// order their actions appear in the script.
+type Sinks struct {
+	Dirs   []io.Writer     // one per Dir action: usually a *rotate.Dir
+	Status []StatusWriter  // one per Status action
+	Stdout io.Writer       // for 1 actions
+	Stderr io.Writer       // for e actions
+	Clock  func() time.Time
+	Zone   *tai64n.Zone    // for T stamps; nil means UTC
+}
+
+// StatusWriter replaces a status file's content with a record.
+type StatusWriter interface {
+	WriteStatus(record []byte) error
+}
+
+// sink is an action that writes: an output position of the selector walk.
+type sink struct {
+	kind   Kind
+	prefix []byte
+	out    io.Writer    // Dir, Stdout
+	status StatusWriter // Status
+	batch  []byte       // Dir, Stdout: what this read gives it
+	record []byte       // Status: the latest record, statusSize bytes
+	recLen int          // Status: bytes of the line in record; the rest is padding
+	dirty  bool         // Status: record not yet written
+	broken bool         // Stdout: a write failed; s6-log stops writing too
+}
+
+// Engine runs a script over input given to it in chunks, as they are read.
+// Per chunk it reads the clock once, stamps lines with that time, decides
+// every line's selection on its first 1000 bytes (stamp included), and then
+// writes each directory's share with one Write, alerts with one write to
+// stderr, and each changed status file once. Memory is bounded by the
+// buffers: a line is never held whole. An Engine allocates nothing per
+// line once its buffers have grown to the size of a chunk.
+type Engine struct {
+	plan   *Plan
+	walk   *filter.Walk
+	sinks  []sink
+	sel    []bool // selection of the current line at each sink
+	clock  func() time.Time
+	format *tai64n.Formatter // T stamps
+	stderr io.Writer
+	alerts []byte
+
+	// Only windows need building when something looks at them.
+	needWindow bool
+
+	// The line in progress.
+	inLine     bool
+	windowDone bool     // its selection is decided
+	window     [windowSize]byte
+	wlen       int // bytes in window
+	stampLen   int // the stamp's share of window
+	stamp      [64]byte
+	stampN     int
+	err        error // the first write error of the current chunk
+}
+
+// NewEngine prepares plan to run with sinks.
+func NewEngine(plan *Plan, s Sinks) *Engine {
+	e := &Engine{plan: plan, clock: s.Clock, stderr: s.Stderr}
+	if e.clock == nil {
+		e.clock = time.Now
+	}
+	switch plan.Stamp {
+	case StampLocal:
+		e.format = tai64n.NewFormatter(s.Zone, tai64n.Daemontools, tai64n.LayoutRFC3339)
+	case StampUTC:
+		e.format = tai64n.NewFormatter(nil, tai64n.Daemontools, tai64n.LayoutRFC3339)
+	}
+	var steps []filter.Step
+	dirs, stats := 0, 0
+	for _, a := range plan.Actions {
+		switch a.Kind {
+		case Select, Deselect:
+			r := &filter.Rule{Select: a.Kind == Select, Pattern: a.Pattern, Glob: a.Glob}
+			steps = append(steps, filter.Step{Rule: r})
+			continue
+		}
+		steps = append(steps, filter.Step{})
+		k := sink{kind: a.Kind, prefix: prefixBytes(a.Prefix)}
+		switch a.Kind {
+		case Dir:
+			k.out = s.Dirs[dirs]
+			dirs++
+		case Stdout:
+			k.out = s.Stdout
+		case Status:
+			k.status = s.Status[stats]
+			k.record = make([]byte, statusSize)
+			stats++
+			e.needWindow = true
+		case Alert:
+			e.needWindow = true
+		}
+		e.sinks = append(e.sinks, k)
+	}
+	e.walk = filter.NewWalk(steps)
+	if !e.walk.Trivial() {
+		e.needWindow = true
+	}
+	e.sel = make([]bool, 0, len(e.sinks))
+	return e
+}
+
+func prefixBytes(p string) []byte {
+	if p == "" {
+		return nil
+	}
+	return append([]byte(p), ' ')
+}
+
+// setStamp formats the stamp of this chunk's lines.
+func (e *Engine) setStamp(now time.Time) {
+	l := tai64n.FromTime(now, tai64n.Daemontools)
+	b := e.stamp[:0]
+	switch e.plan.Stamp {
+	case NoStamp:
+	case StampTAI64N:
+		b = l.Append(b)
+		b = append(b, ' ')
+	default:
+		b, _ = e.format.Append(b, l)
+		b = append(b, ' ')
+	}
+	e.stampN = len(b)
+}
+
+// Process runs the script over the next chunk of input, which may begin
+// or end inside a line. It returns the first write error of a directory
+// or status file; everything else in the chunk is still processed.
+func (e *Engine) Process(chunk []byte) error {
+	e.err = nil
+	e.setStamp(e.clock())
+	for len(chunk) > 0 {
+		if !e.inLine {
+			e.inLine, e.windowDone = true, false
+			e.wlen = copy(e.window[:], e.stamp[:e.stampN])
+			e.stampLen = e.wlen
+			if !e.needWindow {
+				e.decide()
+			}
+		}
+		if !e.windowDone {
+			// Fill the window to a newline or to its end.
+			nl := bytes.IndexByte(chunk, '\n')
+			take := len(chunk)
+			if nl >= 0 {
+				take = nl
+			}
+			room := windowSize - e.wlen
+			if take >= room {
+				e.wlen += copy(e.window[e.wlen:], chunk[:room])
+				chunk = chunk[room:]
+				e.decide()
+			} else {
+				e.wlen += copy(e.window[e.wlen:], chunk[:take])
+				chunk = chunk[take:]
+				if nl < 0 {
+					break // the window goes on in the next chunk
+				}
+				e.decide()
+			}
+			continue
+		}
+		// The rest of the line goes only to the directories and stdout.
+		seg := chunk
+		if nl := bytes.IndexByte(chunk, '\n'); nl >= 0 {
+			seg = chunk[:nl+1]
+			e.inLine = false
+		}
+		e.emit(seg)
+		chunk = chunk[len(seg):]
+	}
+	e.flush()
+	return e.err
+}
+
+// decide runs the selector walk on the completed window and gives the
+// window to the actions that selected the line.
+func (e *Engine) decide() {
+	e.windowDone = true
+	win := e.window[:e.wlen]
+	e.sel = e.walk.Eval(win, e.sel[:0])
+	stamp, text := win[:e.stampLen], win[e.stampLen:]
+	for i := range e.sinks {
+		if !e.sel[i] {
+			continue
+		}
+		k := &e.sinks[i]
+		switch k.kind {
+		case Dir, Stdout:
+			k.batch = append(k.batch, stamp...)
+			k.batch = append(k.batch, k.prefix...)
+			k.batch = append(k.batch, text...)
+		case Alert:
+			e.alert(stamp, k.prefix, text)
+		case Status:
+			// Padding waits for the write: only the last line of a read is.
+			n := copy(k.record, stamp)
+			n += copy(k.record[n:windowSize], k.prefix)
+			n += copy(k.record[n:windowSize], text)
+			k.recLen, k.dirty = n, true
+		}
+	}
+}
+
+// alert writes a line's window to stderr as multilog's e does: more than
+// 200 bytes are cut to 200 and followed by "...".
+func (e *Engine) alert(parts ...[]byte) {
+	n := 0
+	for _, p := range parts {
+		take := min(len(p), alertSize-n+1) // one byte more tells a longer line
+		e.alerts = append(e.alerts, p[:take]...)
+		n += take
+		if n > alertSize {
+			e.alerts = append(e.alerts[:len(e.alerts)-1], "..."...)
+			break
+		}
+	}
+	e.alerts = append(e.alerts, '\n')
+}
+
+// emit gives the rest of a line to the directories and stdout that
+// selected it.
+func (e *Engine) emit(seg []byte) {
+	for i := range e.sinks {
+		k := &e.sinks[i]
+		if e.sel[i] && (k.kind == Dir || k.kind == Stdout) {
+			k.batch = append(k.batch, seg...)
+		}
+	}
+}
+
+// Finish ends the input: a last line without a newline gets one, as
+// multilog does, and everything is written.
+func (e *Engine) Finish() error {
+	e.err = nil
+	if e.inLine {
+		if !e.windowDone {
+			e.decide()
+		}
+		e.emit([]byte{'\n'})
+		e.inLine = false
+	}
+	e.flush()
+	return e.err
+}
+
+// AtLineStart reports whether the input so far ended with a newline (or
+// nothing has been read): what TERM handling needs to know.
+func (e *Engine) AtLineStart() bool { return !e.inLine }
+
+// flush writes what the chunk gave every action.
+func (e *Engine) flush() {
+	for i := range e.sinks {
+		k := &e.sinks[i]
+		switch {
+		case (k.kind == Dir || k.kind == Stdout) && len(k.batch) > 0:
+			if !k.broken {
+				if _, err := k.out.Write(k.batch); err != nil {
+					if k.kind == Stdout {
+						k.broken = true // as s6-log: a gone reader does not stop the logging
+					} else if e.err == nil {
+						e.err = err
+					}
+				}
+			}
+			k.batch = k.batch[:0]
+		case k.kind == Status && k.dirty:
+			for j := k.recLen; j < statusSize; j++ {
+				k.record[j] = '\n'
+			}
+			if err := k.status.WriteStatus(k.record); err != nil && e.err == nil {
+				e.err = err
+			}
+			k.dirty = false
+		}
+	}
+	if len(e.alerts) > 0 {
+		e.stderr.Write(e.alerts) // as multilog, write errors on stderr are ignored
+		e.alerts = e.alerts[:0]
+	}
+}

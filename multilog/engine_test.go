@@ -1,0 +1,141 @@
+package multilog
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+type memStatus struct{ records [][]byte }
+
+func (m *memStatus) WriteStatus(r []byte) error {
+	m.records = append(m.records, append([]byte(nil), r...))
+	return nil
+}
+
+func fixedClock() time.Time { return time.Unix(1700000000, 123456789) }
+
+func run(t *testing.T, script string, chunks ...string) (dirs []*bytes.Buffer, status []*memStatus, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	p := Parse(strings.Fields(script))
+	var s Sinks
+	for _, a := range p.Actions {
+		switch a.Kind {
+		case Dir:
+			b := &bytes.Buffer{}
+			dirs = append(dirs, b)
+			s.Dirs = append(s.Dirs, b)
+		case Status:
+			m := &memStatus{}
+			status = append(status, m)
+			s.Status = append(s.Status, m)
+		}
+	}
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	s.Stdout, s.Stderr, s.Clock = stdout, stderr, fixedClock
+	e := NewEngine(p, s)
+	for _, c := range chunks {
+		if err := e.Process([]byte(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+const st = "@400000006553f10a075bcd15 " // fixedClock in daemontools' convention
+
+func TestEngineLinesAcrossChunks(t *testing.T) {
+	// However the input is split, the output is the same; a partial last
+	// line gets a newline; stamps are those of the chunk a line began in.
+	in := "one\ntwo\n\nthree"
+	for _, split := range [][]string{{in}, strings.SplitAfter(in, ""), {"on", "e\ntw", "o\n\nthr", "ee"}} {
+		dirs, _, _, _ := run(t, "t ./d", split...)
+		if want := st + "one\n" + st + "two\n" + st + "\n" + st + "three\n"; dirs[0].String() != want {
+			t.Fatalf("split %q: %q", split, dirs[0].String())
+		}
+	}
+}
+
+func TestEngineWindowAlertsStatus(t *testing.T) {
+	long := strings.Repeat("B", 1500)
+	dirs, status, _, stderr := run(t, "t e =st ./d", long+"\nshort\n")
+	if dirs[0].String() != st+long+"\n"+st+"short\n" {
+		t.Fatal("the whole long line must be logged")
+	}
+	// ML12: the window is 1000 bytes with the stamp; e cuts at 200.
+	if r := status[0].records[len(status[0].records)-1]; string(r) != st+"short"+strings.Repeat("\n", 1001-len(st)-5) {
+		t.Fatalf("status %q", r[:40])
+	}
+	if want := (st + long)[:200] + "...\n" + st + "short\n"; stderr.String() != want {
+		t.Fatalf("alerts %q", stderr.String())
+	}
+	// Status is written once per chunk, with the last selected line.
+	if len(status[0].records) != 1 {
+		t.Fatalf("%d status writes for one chunk", len(status[0].records))
+	}
+	_, status, _, _ = run(t, "=st", long+"\n")
+	if r := status[0].records[0]; string(r) != long[:1000]+"\n" {
+		t.Fatalf("ML11: status %q", r[990:])
+	}
+}
+
+func TestEngineSelection(t *testing.T) {
+	// ML08: the selection at each directory's position.
+	dirs, _, _, _ := run(t, "-a ./d1 +a -b ./d2 -* ./d3", "a\nb\nc\n")
+	if dirs[0].String() != "b\nc\n" || dirs[1].String() != "a\nc\n" || dirs[2].String() != "" {
+		t.Fatalf("%q %q %q", dirs[0], dirs[1], dirs[2])
+	}
+	// Prefixes and stdout.
+	dirs, _, stdout, _ := run(t, "pweb ./d p 1", "x\n")
+	if dirs[0].String() != "web x\n" || stdout.String() != "x\n" {
+		t.Fatalf("%q %q", dirs[0], stdout)
+	}
+	// A glob sees what patterns see: the stamp too.
+	dirs, _, _, _ = run(t, "t -* g+*[eE]rror* ./d", "an error\nfine\nError!\n")
+	if dirs[0].String() != st+"an error\n"+st+"Error!\n" {
+		t.Fatalf("%q", dirs[0])
+	}
+}
+
+func TestEngineRFC3339Stamps(t *testing.T) {
+	dirs, _, _, _ := run(t, "Tu ./d", "x\n")
+	if dirs[0].String() != "2023-11-14T22:13:20.123456789Z x\n" {
+		t.Fatalf("%q", dirs[0])
+	}
+}
+
+func TestEngineNoAllocsPerLine(t *testing.T) {
+	p := Parse([]string{"t", "-*.debug*", "e", "+*", "=st", "./d1", "./d2"})
+	var d1, d2 bytes.Buffer
+	e := NewEngine(p, Sinks{Dirs: writers{&d1, &d2}.w(), Status: []StatusWriter{nopStatus{}}, Stdout: &d1, Stderr: &d2, Clock: fixedClock})
+	chunk := []byte(strings.Repeat("sshd[123]: Accepted publickey for deploy from 10.0.0.1 port 22\nx.debug y\n", 500))
+	e.Process(chunk) // grow the batches once
+	if n := testing.AllocsPerRun(50, func() {
+		d1.Reset()
+		d2.Reset()
+		e.Process(chunk)
+	}); n != 0 {
+		t.Fatalf("Process allocates %v times per chunk of 1000 lines", n)
+	}
+}
+
+type nopStatus struct{}
+
+func (nopStatus) WriteStatus([]byte) error { return nil }
+
+type writer = *bytes.Buffer
+
+type writers []writer
+
+func (w writers) w() []io.Writer {
+	out := make([]io.Writer, len(w))
+	for i := range w {
+		out[i] = w[i]
+	}
+	return out
+}

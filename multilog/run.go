@@ -1,0 +1,323 @@
+package multilog
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/tai64n"
+)
+
+// Exit codes, as daemontools' multilog has them.
+const (
+	ExitOK        = 0
+	ExitTemporary = 111
+)
+
+// readSize is how much is read from the input at a time: large, so that a
+// busy pipe or a file costs few system calls; one clock reading stamps it.
+const readSize = 128 << 10
+
+// Config is what Run needs from the process around it.
+type Config struct {
+	Args   []string
+	Stdin  *os.File // read with read(2), never made non-blocking (it is shared with svscan)
+	Stdout io.Writer
+	Stderr io.Writer
+	// Signals delivers SIGTERM and SIGALRM (the caller calls signal.Notify).
+	Signals <-chan os.Signal
+	Clock   func() time.Time // time.Now by default
+	Zone    *tai64n.Zone     // for T stamps: tai64n.LocalZone() by default
+	Pause   time.Duration    // before retrying a failed write; 5 s by default
+}
+
+// fatal is a start-up failure: "multilog: fatal: <text>: <errstr>", exit 111.
+type fatal struct {
+	text string
+	err  error
+}
+
+func (f *fatal) Error() string { return f.text + ": " + errtext.Of(f.err) }
+
+// Run runs multilog: it opens the script's status files and directories,
+// reads standard input to its end (or to a SIGTERM) through the script, and
+// closes everything as a clean stop. It returns the exit code.
+func Run(c Config) int {
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Pause == 0 {
+		c.Pause = rotate.DefaultPause
+	}
+	r := &runner{c: c, term: make(chan struct{})}
+	return r.run()
+}
+
+type runner struct {
+	c        Config
+	plan     *Plan
+	dirs     []*rotate.Dir
+	engine   *Engine
+	term     chan struct{} // closed on SIGTERM: ends every pause
+	termOnce sync.Once
+	lost     bool // some input could not be logged
+}
+
+func (r *runner) warn(text string) { fmt.Fprintf(r.c.Stderr, "multilog: warning: %s\n", text) }
+
+func (r *runner) fatal(err error) int {
+	fmt.Fprintf(r.c.Stderr, "multilog: fatal: %s\n", err.Error())
+	r.closeDirs()
+	return ExitTemporary
+}
+
+// retry runs op until it succeeds, warning and pausing after each failure;
+// SIGTERM ends the pauses.
+func (r *runner) retry(what string, op func() error) error {
+	for {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-r.term:
+			r.warn(what + ": " + errtext.Of(err))
+			return err
+		default:
+		}
+		r.warn(what + ", pausing: " + errtext.Of(err))
+		t := time.NewTimer(r.c.Pause)
+		select {
+		case <-t.C:
+		case <-r.term:
+			t.Stop()
+		}
+	}
+}
+
+func (r *runner) run() int {
+	r.plan = Parse(r.c.Args)
+	for _, w := range r.plan.Warnings {
+		r.warn(w)
+	}
+	// Status files first, then directories, each in script order, as
+	// multilog does: a failure stops before any input is read.
+	var status []StatusWriter
+	for _, a := range r.plan.Actions {
+		if a.Kind == Status {
+			s, err := openStatus(a.Path)
+			if err != nil {
+				return r.fatal(err)
+			}
+			s.retry = r.retry
+			status = append(status, s)
+		}
+	}
+	var outs []io.Writer
+	for _, a := range r.plan.Actions {
+		if a.Kind != Dir {
+			continue
+		}
+		o := a.Options
+		o.Clock, o.Pause, o.Interrupt, o.Stderr = r.c.Clock, r.c.Pause, r.term, r.c.Stderr
+		o.Warn = r.warn
+		d, err := rotate.Open(a.Path, o)
+		if err != nil {
+			return r.fatal(err)
+		}
+		r.dirs = append(r.dirs, d)
+		outs = append(outs, d)
+	}
+	zone := r.c.Zone
+	if zone == nil && r.plan.Stamp == StampLocal {
+		zone = tai64n.LocalZone()
+	}
+	r.engine = NewEngine(r.plan, Sinks{Dirs: outs, Status: status, Stdout: r.c.Stdout, Stderr: r.c.Stderr,
+		Clock: r.c.Clock, Zone: zone})
+	r.ready()
+	r.read()
+	if err := r.engine.Finish(); err != nil {
+		r.lose(err)
+	}
+	if r.closeDirs() != nil {
+		r.lost = true
+	}
+	if r.lost {
+		return ExitTemporary
+	}
+	return ExitOK
+}
+
+// ready tells a supervisor that the logger runs (s6-log's -d): a newline
+// on the descriptor the script names, which is then closed.
+func (r *runner) ready() {
+	if r.plan.ReadyFD < 0 {
+		return
+	}
+	f := os.NewFile(uintptr(r.plan.ReadyFD), "readiness")
+	if _, err := f.Write([]byte{'\n'}); err != nil {
+		r.warn(fmt.Sprintf("unable to notify readiness on descriptor %d: %s", r.plan.ReadyFD, errtext.Of(err)))
+	}
+	f.Close()
+}
+
+func (r *runner) lose(err error) {
+	r.lost = true
+	r.warn("input not logged: " + errtext.Of(err))
+}
+
+func (r *runner) closeDirs() error {
+	var first error
+	for _, d := range r.dirs {
+		if err := d.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	r.dirs = nil
+	return first
+}
+
+// read is the input loop. Signals are acted on between reads, and a
+// signal also ends the wait for input at once (the wait is a select on
+// stdin and a pipe the signal goroutine writes to), so neither TERM nor
+// ALRM waits for the next line — multilog's §11.4 latency bug.
+func (r *runner) read() {
+	wake, wakeW, err := os.Pipe()
+	if err != nil {
+		r.lose(err)
+		return
+	}
+	defer wake.Close()
+	defer wakeW.Close()
+	var mu sync.Mutex
+	var alrm, term bool
+	done := make(chan struct{})
+	defer close(done)
+	go func() { // owned by read: ends when read returns
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-r.c.Signals:
+				mu.Lock()
+				switch s {
+				case syscall.SIGTERM:
+					term = true
+					// Pauses (a full disk, a failing processor) end now.
+					r.termOnce.Do(func() { close(r.term) })
+				case syscall.SIGALRM:
+					alrm = true
+				}
+				mu.Unlock()
+				wakeW.Write([]byte{0})
+			}
+		}
+	}()
+
+	buf := make([]byte, readSize)
+	// Fd once: it is a fcntl each time.
+	in, wakeFD := int(r.c.Stdin.Fd()), int(wake.Fd())
+	for {
+		mu.Lock()
+		doAlrm, doTerm := alrm, term
+		alrm = false
+		mu.Unlock()
+		if doAlrm {
+			for _, d := range r.dirs {
+				if err := d.Rotate(); err != nil {
+					r.lose(err)
+				}
+			}
+		}
+		if doTerm {
+			if !r.engine.AtLineStart() {
+				r.finishLine(in)
+			}
+			return
+		}
+		if !waitReadable(in, wakeFD) {
+			drain(wake)
+			continue
+		}
+		n, err := syscall.Read(in, buf)
+		if n > 0 {
+			if err := r.engine.Process(buf[:n]); err != nil {
+				r.lose(err)
+			}
+		}
+		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
+			continue
+		}
+		if n <= 0 {
+			return // end of input; a read error counts as one, as in multilog
+		}
+	}
+}
+
+// finishLine reads one byte at a time up to the end of the line in
+// progress after a SIGTERM, and no further: the rest stays in the pipe for
+// the next reader.
+func (r *runner) finishLine(in int) {
+	var b [1]byte
+	line := make([]byte, 0, 4096)
+	for {
+		n, err := syscall.Read(in, b[:])
+		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
+			if errors.Is(err, syscall.EAGAIN) {
+				waitReadable(in, -1)
+			}
+			continue
+		}
+		if n <= 0 {
+			break
+		}
+		line = append(line, b[0])
+		if b[0] == '\n' || len(line) == cap(line) {
+			if err := r.engine.Process(line); err != nil {
+				r.lose(err)
+			}
+			line = line[:0]
+			if b[0] == '\n' {
+				return
+			}
+		}
+	}
+	if len(line) > 0 {
+		if err := r.engine.Process(line); err != nil {
+			r.lose(err)
+		}
+	}
+}
+
+// waitReadable waits until fd can be read or wake (if ≥ 0) has something;
+// it reports whether fd is the one that woke it.
+func waitReadable(fd, wake int) bool {
+	for {
+		var set syscall.FdSet
+		set.Bits[fd/64] |= 1 << (uint(fd) % 64)
+		top := fd
+		if wake >= 0 {
+			set.Bits[wake/64] |= 1 << (uint(wake) % 64)
+			top = max(top, wake)
+		}
+		_, err := syscall.Select(top+1, &set, nil, nil, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return true // let the read report it
+		}
+		return set.Bits[fd/64]&(1<<(uint(fd)%64)) != 0
+	}
+}
+
+func drain(f *os.File) {
+	var b [64]byte
+	syscall.Read(int(f.Fd()), b[:])
+}
