@@ -172,23 +172,23 @@ func TestWalkExamples(t *testing.T) {
 		{"|", "x", "1", true},
 		{"", "x", "", true},
 		{"| |", "x", "11", true},
-		{"+a |", "b", "1", true},         // a select rule where all is selected
-		{"| -a", "a", "1", true},         // rules after the last mark
-		{"-a |", "a", "0", false},        //
-		{"-a |", "b", "1", false},        //
-		{"-* +a |", "a", "1", false},     //
-		{"-* +a |", "b", "0", false},     //
-		{"-* -a +b |", "b", "1", false},  // "-a" is dropped: nothing is selected there
+		{"+a |", "b", "1", true},                 // a select rule where all is selected
+		{"| -a", "a", "1", true},                 // rules after the last mark
+		{"-a |", "a", "0", false},                //
+		{"-a |", "b", "1", false},                //
+		{"-* +a |", "a", "1", false},             //
+		{"-* +a |", "b", "0", false},             //
+		{"-* -a +b |", "b", "1", false},          // "-a" is dropped: nothing is selected there
 		{"-a | +a -b | -* |", "a", "010", false}, // ML08
 		{"-a | +a -b | -* |", "b", "100", false},
 		{"-a | +a -b | -* |", "c", "110", false},
 		{"-* | +* |", "x", "01", false},
 		{"-* +* |", "x", "1", true}, // every mark is selected, though rules remain
 		{"-* +* -x |", "x", "0", false},
-		{"- |", "", "0", false},        // §1.3: "-" deselects empty lines only
-		{"- |", "x", "1", false},       //
-		{"-* + |", "", "1", false},     // the empty pattern
-		{"-* + |", "a", "0", false},    //
+		{"- |", "", "0", false},     // §1.3: "-" deselects empty lines only
+		{"- |", "x", "1", false},    //
+		{"-* + |", "", "1", false},  // the empty pattern
+		{"-* + |", "a", "0", false}, //
 		{"-*pid* |", "tcpsvd: info: pid 1977", "1", false},
 		{"-*:_*:_pid_* |", "tcpsvd:_info:_pid_1977", "0", false},
 	} {

@@ -22,12 +22,12 @@ const (
 // Sinks are where an engine's actions write. Dirs and Status are in the
 // order their actions appear in the script.
 type Sinks struct {
-	Dirs   []io.Writer     // one per Dir action: usually a *rotate.Dir
-	Status []StatusWriter  // one per Status action
-	Stdout io.Writer       // for 1 actions
-	Stderr io.Writer       // for e actions
+	Dirs   []io.Writer    // one per Dir action: usually a *rotate.Dir
+	Status []StatusWriter // one per Status action
+	Stdout io.Writer      // for 1 actions
+	Stderr io.Writer      // for e actions
 	Clock  func() time.Time
-	Zone   *tai64n.Zone    // for T stamps; nil means UTC
+	Zone   *tai64n.Zone // for T stamps; nil means UTC
 }
 
 // StatusWriter replaces a status file's content with a record.
@@ -70,7 +70,7 @@ type Engine struct {
 
 	// The line in progress.
 	inLine     bool
-	windowDone bool     // its selection is decided
+	windowDone bool // its selection is decided
 	window     [windowSize]byte
 	wlen       int // bytes in window
 	stampLen   int // the stamp's share of window

@@ -36,10 +36,10 @@ const (
 // force at its position.
 type Action struct {
 	Kind    Kind
-	Pattern []byte        // Select/Deselect with a daemontools pattern
-	Glob    *filter.Glob  // Select/Deselect with a glob
-	Path    string        // Status, Dir: as written in the script
-	Prefix  string        // p: written after the stamp, with a space
+	Pattern []byte         // Select/Deselect with a daemontools pattern
+	Glob    *filter.Glob   // Select/Deselect with a glob
+	Path    string         // Status, Dir: as written in the script
+	Prefix  string         // p: written after the stamp, with a space
 	Options rotate.Options // Dir: s, n, !, S, R, z at its position
 }
 
