@@ -3,6 +3,6 @@ module github.com/taikit/taikit
 go 1.25
 
 require (
-	github.com/gobwas/glob v1.1.0 // indirect
-	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/gobwas/glob v1.1.0
+	github.com/klauspost/compress v1.20.3
 )

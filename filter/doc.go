@@ -19,17 +19,20 @@
 // # Globs
 //
 // A [Glob] is a real glob ([github.com/gobwas/glob], compiled without
-// separators), also matched against the whole window: '*' matches any run
-// of bytes (backtracking as needed), '?' any one character, "[abc]",
-// "[a-z]" and "[!abc]" a character in (or not in) a class, "{a,b}" either
+// separators), also matched against the whole window: '*' matches any run of
+// bytes (backtracking as needed), '?' any one character, "[abc]", "[a-z]"
+// and "[!abc]" a character in (or not in) a class, "{a,b}" either
 // alternative, and '\' makes the next character literal. A class is one
 // range or a list of characters, not both: "[0-9a-f]" is a syntax error
 // (write "{[0-9],[a-f]}"). Characters are UTF-8: '?' and the classes take
-// one rune, and an invalid byte counts as one character (U+FFFD). multilog exposes globs under a script word of its
-// own that daemontools does not have: "g+glob" selects and "g-glob"
-// deselects, like "+pattern" and "-pattern". Beware that daemontools'
-// multilog silently ignores words it does not know, so a script using
-// g-words, run by the original multilog, selects what it meant to filter.
+// one rune, and an invalid byte counts as one character (U+FFFD). Globs
+// backtrack, and some shapes are slow on long windows: see [Glob].
+//
+// multilog exposes globs under a script word of its own that daemontools
+// does not have: "g+glob" selects and "g-glob" deselects, like "+pattern"
+// and "-pattern". Beware that daemontools' multilog silently ignores words
+// it does not know: run by the original multilog, a script with g-words
+// keeps the lines it meant to drop and drops those it meant to keep.
 //
 // # How the two differ
 //
