@@ -2,10 +2,12 @@ package multilog
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"time"
 
 	"github.com/taikit/taikit/filter"
+	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -283,7 +285,9 @@ func (e *Engine) flush() {
 			if !k.broken {
 				if _, err := k.out.Write(k.batch); err != nil {
 					if k.kind == Stdout {
-						k.broken = true // as s6-log: a gone reader does not stop the logging
+						// As s6-log: a gone reader does not stop the logging.
+						k.broken = true
+						fmt.Fprintf(e.stderr, "multilog: warning: unable to write to standard output: %s; no more lines go there\n", errtext.Of(err))
 					} else if e.err == nil {
 						e.err = err
 					}
