@@ -167,8 +167,16 @@ func (r *runner) ready() {
 	f.Close()
 }
 
+// lose records that input could not be logged, saying so once.
 func (r *runner) lose(err error) {
+	if r.lost {
+		return
+	}
 	r.lost = true
+	if errors.Is(err, rotate.ErrInterrupted) {
+		r.warn("stopping on SIGTERM while a directory still refused data: the rest of this input is not logged")
+		return
+	}
 	r.warn("input not logged: " + errtext.Of(err))
 }
 

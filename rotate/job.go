@@ -152,9 +152,15 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	interrupted := false
 	select {
 	case err = <-exited:
+	case <-d.opts.Interrupt:
+		interrupted = true
 	case <-d.stop:
+		interrupted = true
+	}
+	if interrupted {
 		pgid := -cmd.Process.Pid
 		syscall.Kill(pgid, syscall.SIGTERM)
 		select {
