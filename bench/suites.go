@@ -1,5 +1,17 @@
 package main
 
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/taikit/taikit/filter"
+)
+
 // This file holds the suite table. Adding a benchmark means adding one Suite value to suites;
 // nothing else in the harness needs to change.
 
@@ -133,4 +145,171 @@ var suites = []Suite{
 			{Name: "split+sync", Path: "/bin/sh", Args: []string{"-c", "split -b 16777215 - x && sync"}},
 		},
 	},
+	{
+		// multilog's common case: stamp every line into one log directory. s6-log runs with
+		// -b, so that it too stops reading while its buffers are unwritten, as multilog does.
+		// The physical limit is the stamped corpus's size cut into files of the same size and
+		// made durable; it writes 26 bytes a line less than the loggers, which add a stamp.
+		Name:   "multilog",
+		Doc:    "multilog t s16777215 ./d: stamp every line into a log directory",
+		Corpus: stampedLogCorpus,
+		Contenders: []Contender{
+			{Name: "taikit", Build: "./cmd/multilog", Args: multilogScript, Cleanup: checkLogDir("d", nil, 16777215)},
+			{Name: "daemontools", Path: "/usr/bin/multilog", Args: multilogScript, Cleanup: checkLogDir("d", nil, 16777215)},
+			// s6-log cuts files only between whole writes, so its files may exceed s.
+			{Name: "s6", Path: "/usr/bin/s6-log", Args: []string{"-b", "t", "s16777215", "./d"}, Cleanup: checkLogDir("d", nil, 0)},
+			{Name: "split+sync", Path: "/bin/sh", Args: []string{"-c", "split -b 16777215 - x && sync"}},
+		},
+	},
+	{
+		// Selection by multilog's own patterns, which s6-log does not have (its regular
+		// expressions see the line without the stamp), so daemontools is the only reference.
+		Name:   "multilog-qmail",
+		Doc:    "a qmail-style script: t, eight -patterns, one +pattern, ./main and =status",
+		Corpus: stampedLogCorpus,
+		Contenders: []Contender{
+			{Name: "taikit", Build: "./cmd/multilog", Args: qmailScript, Cleanup: checkLogDir("main", qmailScript, 16777215)},
+			{Name: "daemontools", Path: "/usr/bin/multilog", Args: qmailScript, Cleanup: checkLogDir("main", qmailScript, 16777215)},
+		},
+	},
+}
+
+// The multilog suites' scripts. Both write one log directory with the largest file size
+// daemontools allows, so that the few rotations (seven files for the million-line corpus)
+// cost what they cost in real use without dominating.
+var (
+	multilogScript = []string{"t", "s16777215", "./d"}
+
+	// qmailScript is the shape of the daemontools FAQ's qmail-send logger
+	// (multilog t ./main '-*' '+* status: *' =status), scaled up to a busy service: the
+	// main log drops seven kinds of noise, and a status file keeps the latest failed job.
+	// Every pattern starts with "* *": with t the first star eats multilog's own stamp and
+	// the second the corpus's stamp (multilog's "*" stops at the first following byte, so
+	// each pattern is written for that non-backtracking star). That makes eight deselecting
+	// patterns and one selecting pattern per line.
+	qmailScript = []string{"t",
+		"-* * -- MARK --",
+		"-* * tick",
+		"-* * kernel: *",
+		"-* * systemd[1]: Started *",
+		"-* * cron[*]: (*) CMD *",
+		"-* * sshd[*]: Accepted publickey for *",
+		"-* * api[*]: level=debug *",
+		"s16777215", "./main",
+		"-*",
+		"+* * worker-*: job=* queue=* state=failed *",
+		"=status",
+	}
+)
+
+// checkLogDir returns a Cleanup that checks a logger's work: the log directory dir holds
+// exactly the corpus lines that script selects at dir (every line when script is nil), each
+// once and stamped, in files of at most maxFile bytes (0: any size); and every status file of
+// the script holds the last line selected at its position, stamped and padded to 1001 bytes.
+// What the script selects is computed with package filter's daemontools matcher, once per
+// corpus.
+func checkLogDir(dir string, script []string, maxFile int) func(r *Run) error {
+	return func(r *Run) error {
+		want, err := expectedLog(r.Corpus, script, "./"+dir)
+		if err != nil {
+			return err
+		}
+		entries, err := os.ReadDir(filepath.Join(r.Dir, dir))
+		if err != nil {
+			return err
+		}
+		var lines, stampless int
+		for _, e := range entries {
+			if n := e.Name(); n != "current" && !strings.HasPrefix(n, "@") {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(r.Dir, dir, e.Name()))
+			if err != nil {
+				return err
+			}
+			if maxFile > 0 && len(b) > maxFile {
+				return fmt.Errorf("%s/%s has %d bytes, more than %d", dir, e.Name(), len(b), maxFile)
+			}
+			lines += bytes.Count(b, []byte{'\n'})
+			// A logger's stamp, then the corpus's own: "@" + 24 hex + " @".
+			for l := range bytes.Lines(b) {
+				if len(l) < 27 || l[0] != '@' || l[25] != ' ' || l[26] != '@' {
+					stampless++
+				}
+			}
+		}
+		if lines != want.lines || stampless != 0 {
+			return fmt.Errorf("%s holds %d lines (%d without a stamp), want %d stamped lines", dir, lines, stampless, want.lines)
+		}
+		for file, last := range want.status {
+			b, err := os.ReadFile(filepath.Join(r.Dir, file))
+			if err != nil {
+				return err
+			}
+			if len(b) != 1001 || !bytes.HasPrefix(b[26:], last) || len(bytes.TrimLeft(b[26+len(last):], "\n")) != 0 {
+				return fmt.Errorf("status file %s: %d bytes %.80q…, want the stamped line %.60q… padded to 1001 bytes", file, len(b), b, last)
+			}
+		}
+		return nil
+	}
+}
+
+// logExpectation is what a script makes of the corpus: how many lines reach the directory
+// checked, and the last line (without stamp and newline) each status file gets.
+type logExpectation struct {
+	lines  int
+	status map[string][]byte
+}
+
+var (
+	expectMu    sync.Mutex
+	expectCache = map[string]logExpectation{}
+)
+
+// expectedLog runs script's selection over the corpus file as multilog does: each line,
+// behind a 26-byte stamp (which holds no space, so "* " patterns skip it as they skip a real
+// one), is matched in its first 1000 bytes, and each action sees the selection at its place.
+func expectedLog(corpus string, script []string, dir string) (logExpectation, error) {
+	key := corpus + "\x00" + dir + "\x00" + strings.Join(script, "\x00")
+	expectMu.Lock()
+	defer expectMu.Unlock()
+	if e, ok := expectCache[key]; ok {
+		return e, nil
+	}
+	f, err := os.Open(corpus)
+	if err != nil {
+		return logExpectation{}, err
+	}
+	defer f.Close()
+	e := logExpectation{status: map[string][]byte{}}
+	window := make([]byte, 0, filter.WindowSize)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		window = append(window[:0], "@400000006b0197683700997a "...)
+		window = append(window, line[:min(len(line), filter.WindowSize-len(window))]...)
+		if script == nil {
+			e.lines++
+			continue
+		}
+		sel := true
+		for _, w := range script {
+			switch {
+			case w == dir && sel:
+				e.lines++
+			case w[0] == '=' && sel:
+				e.status[w[1:]] = bytes.Clone(window[26:])
+			case w[0] == '+' && !sel:
+				sel = filter.Match([]byte(w[1:]), window)
+			case w[0] == '-' && sel:
+				sel = !filter.Match([]byte(w[1:]), window)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return logExpectation{}, err
+	}
+	expectCache[key] = e
+	return e, nil
 }

@@ -86,6 +86,12 @@ func (s *statusFile) replace(record []byte) error {
 		return err
 	}
 	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, s.mode)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		// The directory is not ours to write (a status file given to the
+		// log user in root's directory): do as multilog does, in place.
+		s.inPlace = true
+		return s.replace(record)
+	}
 	if err != nil {
 		return err
 	}

@@ -478,7 +478,9 @@ func (d *Dir) retry(what func() string, op func() error) error {
 // periodic rotates a non-empty current that has been open for Period.
 func (d *Dir) periodic() {
 	defer d.bg.Done()
-	tick := time.NewTicker(min(d.opts.Period, time.Second))
+	// Checked twenty times a period (at most once a second, at least
+	// every 10 ms): a rotation is at most 5% late.
+	tick := time.NewTicker(min(max(d.opts.Period/20, 10*time.Millisecond), time.Second))
 	defer tick.Stop()
 	for {
 		select {

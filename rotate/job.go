@@ -280,7 +280,7 @@ func (d *Dir) compressOnce() error {
 			if level == 0 {
 				level = 1
 			}
-			// One goroutine: the writer needs the other core.
+			// Every core: at full input speed the writer waits for it.
 			if d.zstdEnc, err = zstd.NewWriter(dst, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)),
 				zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0))); err != nil {
 				return err

@@ -12,6 +12,9 @@ import (
 )
 
 func main() {
+	// As daemontools: the modes of what multilog and its processors
+	// create do not depend on who started it.
+	syscall.Umask(0o022)
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGALRM)
 	// A gone reader of standard output (the 1 action) must give EPIPE, not
