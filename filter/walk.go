@@ -136,6 +136,7 @@ func (w *Walk) Trivial() bool { return w.trivial }
 // [Walk.Marks] more values.
 func (w *Walk) Eval(window []byte, selected []bool) []bool {
 	sel := true
+	var memo skipMemo
 	for i := range w.ops {
 		o := &w.ops[i]
 		switch {
@@ -146,7 +147,7 @@ func (w *Walk) Eval(window []byte, selected []bool) []bool {
 		case o.kind == opSet:
 			sel = o.sel
 		case o.kind == opPattern:
-			if Match(o.pattern, window) {
+			if matchMemo(o.pattern, window, &memo) {
 				sel = o.sel
 			}
 		default:

@@ -26,6 +26,10 @@ func BenchmarkEngine(b *testing.B) {
 		{"./d"},
 		{"t", "-*", "+* sshd*", "-* * * * * 10.0.1.*", "e", "=st", "./d"},
 		{"t", "./d1", "./d2"},
+		// The bench harness's qmail-style script: eight deselections.
+		{"t", "-* * -- MARK --", "-* * tick", "-* * kernel: *", "-* * systemd[1]: Started *",
+			"-* * cron[*]: (*) CMD *", "-* * sshd[*]: Accepted publickey for *", "-* * api[*]: level=debug *",
+			"./main", "-*", "+* * worker-*: job=* queue=* state=failed *", "=status"},
 	} {
 		b.Run(fmt.Sprint(script), func(b *testing.B) {
 			p := Parse(script)
