@@ -39,59 +39,32 @@ func Match(pattern, line []byte) bool {
 	return len(line) == 0
 }
 
-// skipMemo remembers, for one window, where the skips of a star landed:
-// scripts of several patterns mostly begin alike ("* * ..." eats the stamp
-// and the program name), so the same skip from the same place recurs for
-// every pattern of a line. It must be reset for each window.
-type skipMemo struct {
-	n    int
-	from [8]int32
-	c    [8]byte
-	at   [8]int32
-}
-
-func (m *skipMemo) reset() { m.n = 0 }
-
-// index is bytes.IndexByte(window[from:], c) + from, or -1, remembered.
-func (m *skipMemo) index(window []byte, from int, c byte) int {
-	for i := 0; i < m.n; i++ {
-		if int(m.from[i]) == from && m.c[i] == c {
-			return int(m.at[i])
-		}
-	}
-	at := bytes.IndexByte(window[from:], c)
-	if at >= 0 {
-		at += from
-	}
-	if m.n < len(m.from) {
-		m.from[m.n], m.c[m.n], m.at[m.n] = int32(from), c, int32(at)
-		m.n++
-	}
-	return at
-}
-
-// matchMemo is Match over a whole window with skips looked up in m; it
-// gives the same answers.
-func matchMemo(pattern, window []byte, m *skipMemo) bool {
-	pos := 0
+// advance matches pattern, which must not end with '*', against window
+// from pos on, without requiring the window to end there, and returns
+// where the pattern ends in the window, or -1. Matching is deterministic
+// (a star skips to the first occurrence of the byte after it), so two
+// patterns that begin with the same bytes reach the same place.
+func advance(pattern, window []byte, pos int) int {
 	for len(pattern) > 0 {
 		c := pattern[0]
 		pattern = pattern[1:]
 		if c != '*' {
 			if pos == len(window) || window[pos] != c {
-				return false
+				return -1
 			}
 			pos++
 			continue
 		}
-		if len(pattern) == 0 {
-			return true
-		}
-		i := m.index(window, pos, pattern[0])
+		i := bytes.IndexByte(window[pos:], pattern[0])
 		if i < 0 {
-			return false
+			return -1
 		}
-		pos = i
+		pos += i
 	}
-	return pos == len(window)
+	return pos
+}
+
+// matchFrom is Match of pattern against window[pos:].
+func matchFrom(pattern, window []byte, pos int) bool {
+	return Match(pattern, window[pos:])
 }

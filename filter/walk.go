@@ -63,12 +63,14 @@ const (
 	opSet                   // a rule that matches every window
 	opPattern               // a multilog pattern rule
 	opGlob                  // a glob rule
+	opAny                   // consecutive pattern rules of one sign
 )
 
 type op struct {
 	kind    opKind
 	sel     bool
-	pattern []byte
+	pattern []byte   // opPattern; opAny: the beginning all its patterns share
+	rests   [][]byte // opAny: each pattern after that beginning
 	glob    *Glob
 }
 
@@ -118,7 +120,48 @@ func NewWalk(steps []Step) *Walk {
 		w.ops = append(w.ops, o)
 	}
 	w.trivial = trivial
+	w.ops = groupRuns(w.ops)
 	return w
+}
+
+// groupRuns merges consecutive pattern rules of the same sign into one op.
+// Within such a run the selection cannot change back, so the run acts
+// exactly when any of its patterns matches; and scripts tend to repeat a
+// beginning ("-* * ..." skips the stamp and the program name), which the
+// merged op matches once per line instead of once per rule.
+func groupRuns(ops []op) []op {
+	var out []op
+	for i := 0; i < len(ops); {
+		j := i + 1
+		for j < len(ops) && ops[i].kind == opPattern && ops[j].kind == opPattern && ops[j].sel == ops[i].sel {
+			j++
+		}
+		if j-i < 2 {
+			out = append(out, ops[i])
+			i++
+			continue
+		}
+		prefix := ops[i].pattern
+		for _, o := range ops[i+1 : j] {
+			n := 0
+			for n < len(prefix) && n < len(o.pattern) && prefix[n] == o.pattern[n] {
+				n++
+			}
+			prefix = prefix[:n]
+		}
+		// A star's skip depends on the byte after it, so the shared part
+		// must not end with one.
+		for len(prefix) > 0 && prefix[len(prefix)-1] == '*' {
+			prefix = prefix[:len(prefix)-1]
+		}
+		g := op{kind: opAny, sel: ops[i].sel, pattern: prefix}
+		for _, o := range ops[i:j] {
+			g.rests = append(g.rests, o.pattern[len(prefix):])
+		}
+		out = append(out, g)
+		i = j
+	}
+	return out
 }
 
 // Marks returns the number of marks: how many values Eval appends.
@@ -136,7 +179,6 @@ func (w *Walk) Trivial() bool { return w.trivial }
 // [Walk.Marks] more values.
 func (w *Walk) Eval(window []byte, selected []bool) []bool {
 	sel := true
-	var memo skipMemo
 	for i := range w.ops {
 		o := &w.ops[i]
 		switch {
@@ -147,7 +189,11 @@ func (w *Walk) Eval(window []byte, selected []bool) []bool {
 		case o.kind == opSet:
 			sel = o.sel
 		case o.kind == opPattern:
-			if matchMemo(o.pattern, window, &memo) {
+			if Match(o.pattern, window) {
+				sel = o.sel
+			}
+		case o.kind == opAny:
+			if o.any(window) {
 				sel = o.sel
 			}
 		default:
@@ -157,4 +203,23 @@ func (w *Walk) Eval(window []byte, selected []bool) []bool {
 		}
 	}
 	return selected
+}
+
+// any reports whether any pattern of an opAny matches window.
+func (o *op) any(window []byte) bool {
+	pos := advance(o.pattern, window, 0)
+	if pos < 0 {
+		return false
+	}
+	for _, r := range o.rests {
+		// Most rules of a run part at the first byte after the shared
+		// beginning: look at it before matching the rest.
+		if len(r) > 0 && r[0] != '*' && (pos == len(window) || window[pos] != r[0]) {
+			continue
+		}
+		if matchFrom(r, window, pos) {
+			return true
+		}
+	}
+	return false
 }

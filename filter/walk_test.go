@@ -357,3 +357,56 @@ func TestWalkEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkRunsSharingABeginning checks the merged runs of same-sign rules
+// against rule-by-rule evaluation, on patterns that share beginnings with
+// stars in them (the shape of real scripts: "-* * kernel: *", "-* * sshd[*]*").
+func TestWalkRunsSharingABeginning(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	alpha := []byte("ab *:")
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha))]
+		}
+		return b
+	}
+	for round := 0; round < 3000; round++ {
+		shared := randBytes(r.IntN(6))
+		var steps []filter.Step
+		var rules []filter.Rule
+		sel := r.IntN(2) == 0
+		for k := 0; k < 2+r.IntN(5); k++ {
+			rule := filter.Rule{Select: sel, Pattern: append(append([]byte{}, shared...), randBytes(r.IntN(5))...)}
+			rules = append(rules, rule)
+		}
+		if sel {
+			steps = append(steps, filter.Step{Rule: &filter.Rule{Select: false, Pattern: []byte("*")}})
+		}
+		for i := range rules {
+			steps = append(steps, filter.Step{Rule: &rules[i]})
+		}
+		steps = append(steps, filter.Step{})
+		w := filter.NewWalk(steps)
+		for l := 0; l < 40; l++ {
+			line := randBytes(r.IntN(14))
+			want := !sel
+			for _, rule := range rules {
+				if filter.Match(rule.Pattern, line) {
+					want = sel
+				}
+			}
+			if got := w.Eval(line, nil); len(got) != 1 || got[0] != want {
+				t.Fatalf("rules %q (select %v), line %q: walk says %v, rule by rule %v", patternsOf(rules), sel, line, got, want)
+			}
+		}
+	}
+}
+
+func patternsOf(rules []filter.Rule) []string {
+	var s []string
+	for _, r := range rules {
+		s = append(s, string(r.Pattern))
+	}
+	return s
+}
