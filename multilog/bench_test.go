@@ -17,7 +17,7 @@ func benchInput(size int) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkEngine runs scripts over 16 MiB in 128 KiB chunks, as multilog
+// BenchmarkEngine runs scripts over 16 MiB in chunks of readSize, as multilog
 // reads them, into directories that discard: the engine alone.
 func BenchmarkEngine(b *testing.B) {
 	in := benchInput(16 << 20)

@@ -11,6 +11,10 @@ import (
 	"github.com/taikit/taikit/tai64n"
 )
 
+// batchLimit bounds what a directory's share of one read may grow to
+// before it is written: with stamps, a read of empty lines grows 27-fold.
+const batchLimit = 1 << 20
+
 // windowSize is multilog's line buffer: patterns, e and = see this many
 // bytes of a line, the stamp included; the rest is still logged.
 const windowSize = 1000
@@ -218,6 +222,9 @@ func (e *Engine) decide() {
 			k.batch = append(k.batch, stamp...)
 			k.batch = append(k.batch, k.prefix...)
 			k.batch = append(k.batch, text...)
+			if len(k.batch) >= batchLimit {
+				e.writeBatch(k)
+			}
 		case Alert:
 			e.alert(stamp, k.prefix, text)
 		case Status:
@@ -253,6 +260,9 @@ func (e *Engine) emit(seg []byte) {
 		k := &e.sinks[i]
 		if e.sel[i] && (k.kind == Dir || k.kind == Stdout) {
 			k.batch = append(k.batch, seg...)
+			if len(k.batch) >= batchLimit {
+				e.writeBatch(k)
+			}
 		}
 	}
 }
@@ -276,24 +286,29 @@ func (e *Engine) Finish() error {
 // nothing has been read): what TERM handling needs to know.
 func (e *Engine) AtLineStart() bool { return !e.inLine }
 
+// writeBatch writes a directory's or stdout's share.
+func (e *Engine) writeBatch(k *sink) {
+	if !k.broken {
+		if _, err := k.out.Write(k.batch); err != nil {
+			if k.kind == Stdout {
+				// As s6-log: a gone reader does not stop the logging.
+				k.broken = true
+				fmt.Fprintf(e.stderr, "multilog: warning: unable to write to standard output: %s; no more lines go there\n", errtext.Of(err))
+			} else if e.err == nil {
+				e.err = err
+			}
+		}
+	}
+	k.batch = k.batch[:0]
+}
+
 // flush writes what the chunk gave every action.
 func (e *Engine) flush() {
 	for i := range e.sinks {
 		k := &e.sinks[i]
 		switch {
 		case (k.kind == Dir || k.kind == Stdout) && len(k.batch) > 0:
-			if !k.broken {
-				if _, err := k.out.Write(k.batch); err != nil {
-					if k.kind == Stdout {
-						// As s6-log: a gone reader does not stop the logging.
-						k.broken = true
-						fmt.Fprintf(e.stderr, "multilog: warning: unable to write to standard output: %s; no more lines go there\n", errtext.Of(err))
-					} else if e.err == nil {
-						e.err = err
-					}
-				}
-			}
-			k.batch = k.batch[:0]
+			e.writeBatch(k)
 		case k.kind == Status && k.dirty:
 			for j := k.recLen; j < statusSize; j++ {
 				k.record[j] = '\n'

@@ -22,7 +22,7 @@ const (
 
 // readSize is how much is read from the input at a time: large, so that a
 // busy pipe or a file costs few system calls; one clock reading stamps it.
-const readSize = 128 << 10
+const readSize = 1 << 20
 
 // Config is what Run needs from the process around it.
 type Config struct {
