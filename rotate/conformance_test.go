@@ -50,10 +50,6 @@ const mlUmask = 0o077
 // mlTimeout bounds a case's writing and closing.
 const mlTimeout = 30 * time.Second
 
-// mlMargin is the contract's s−2000 (spec §8.4, §18.2), written out here
-// rather than taken from the package, so that a change there shows.
-const mlMargin = 2000
-
 // mlDirWord is a directory word of a multilog script with the s, n and !
 // in force where it stands.
 type mlDirWord struct {
@@ -100,44 +96,6 @@ func mlNumber(w string) uint64 {
 		v = v*10 + uint64(w[i]-'0')
 	}
 	return v
-}
-
-// mlCuts splits input into files by taikit's cut rule (§8.4 as amended by
-// §18.2): a file ends after its first line end at or after s−2000 bytes,
-// or at exactly s bytes inside a longer line. It returns the files closed
-// in order and what is left in current. The rule does not depend on how the
-// input was chunked, so this is what any Dir must produce.
-func mlCuts(input []byte, s int) (files [][]byte, current []byte) {
-	start := 0
-	for i, b := range input {
-		if n := i + 1 - start; (b == '\n' && n >= s-mlMargin) || n == s {
-			files = append(files, input[start:i+1])
-			start = i + 1
-		}
-	}
-	return files, input[start:]
-}
-
-// mlCheckCut checks the size contract on one closed file: at most s bytes,
-// ending at its first line end at or after s−2000 bytes, or at exactly s
-// bytes when it has no line end there.
-func mlCheckCut(f []byte, s int) error {
-	if len(f) > s {
-		return fmt.Errorf("%d bytes, more than s=%d", len(f), s)
-	}
-	from := s - mlMargin - 1 // a line end at this index or later makes the file s−2000 bytes or more
-	if from < len(f) {
-		if i := bytes.IndexByte(f[from:], '\n'); i >= 0 {
-			if end := from + i + 1; end != len(f) {
-				return fmt.Errorf("%d bytes; its first line end at or after %d bytes ends it at %d", len(f), s-mlMargin, end)
-			}
-			return nil
-		}
-	}
-	if len(f) != s {
-		return fmt.Errorf("%d bytes without a line end at or after %d bytes: it should have been continued to %d or to a line end", len(f), s-mlMargin, s)
-	}
-	return nil
 }
 
 // mlRun is one case being run.
@@ -284,9 +242,9 @@ func (r *mlRun) checkContract(t *testing.T, in []byte, i int, how mlContract) {
 	path := filepath.Join(r.cwd, exp.Name)
 	s := int(w.opts.MaxSize)
 
-	files, cur := mlCuts(in, s)
+	files, cur := conformance.Cuts(in, s)
 	for k, f := range files {
-		if err := mlCheckCut(f, s); err != nil {
+		if err := conformance.CheckCut(f, s); err != nil {
 			t.Fatalf("%s: the model's file %d breaks the size contract: %v", where, k, err)
 		}
 	}
@@ -386,7 +344,7 @@ func (r *mlRun) checkContract(t *testing.T, in []byte, i int, how mlContract) {
 		}
 		if how.archive == nil {
 			// (c) the size contract, on the archive itself.
-			if err := mlCheckCut(data, s); err != nil {
+			if err := conformance.CheckCut(data, s); err != nil {
 				t.Errorf("%s: archive %s: %v", where, n, err)
 			}
 			kept = append(kept, data...)
@@ -523,7 +481,7 @@ func TestConformanceML(t *testing.T) {
 		r.checkContract(t, in, 0, mlContract{archive: r.mlListed(t, 0, func(listed, f []byte) []byte {
 			return inN.ReplaceAllLiteral(listed, fmt.Appendf(nil, "in=%d ", len(f)))
 		})})
-		files, _ := mlCuts(in, 4096)
+		files, _ := conformance.Cuts(in, 4096)
 		if len(files) != 2 || len(files[0]) != 2100 || len(files[1]) != 2100 {
 			t.Errorf("the rule closed %d files; want 2 of 2100 bytes", len(files))
 		}

@@ -34,10 +34,6 @@ import (
 	"github.com/taikit/taikit/internal/testref"
 )
 
-// cutMargin is the contract's s−2000 (spec §8.4, §18.2), written out here
-// so that a change in the code under test shows.
-const cutMargin = 2000
-
 // warned lists, for the cases whose scripts hold words daemontools ignores,
 // those words in script order: one warning each.
 var warned = map[string][]string{
@@ -230,50 +226,13 @@ func scriptDirs(t *testing.T, args []string) []scriptDir {
 	return dirs
 }
 
-// cuts splits a directory's input into the files taikit's rule closes:
-// a file ends after its first line end at or after s−2000 bytes, or at
-// exactly s bytes inside a longer line. It returns the closed files and
-// what is left in current.
-func cuts(in []byte, s int) (files [][]byte, current []byte) {
-	start := 0
-	for i, b := range in {
-		if n := i + 1 - start; (b == '\n' && n >= s-cutMargin) || n == s {
-			files = append(files, in[start:i+1])
-			start = i + 1
-		}
-	}
-	return files, in[start:]
-}
-
-// checkCut checks the size contract on a closed file: at most s bytes,
-// ending at its first line end at or after s−2000 bytes, or at exactly s
-// bytes when it has no line end there.
-func checkCut(f []byte, s int) error {
-	if len(f) > s {
-		return fmt.Errorf("%d bytes, more than s=%d", len(f), s)
-	}
-	from := s - cutMargin - 1
-	if from < len(f) {
-		if i := bytes.IndexByte(f[from:], '\n'); i >= 0 {
-			if end := from + i + 1; end != len(f) {
-				return fmt.Errorf("%d bytes; its first line end at or after %d bytes ends it at %d", len(f), s-cutMargin, end)
-			}
-			return nil
-		}
-	}
-	if len(f) != s {
-		return fmt.Errorf("%d bytes without a line end at or after %d bytes: it should have gone on to %d or to a line end", len(f), s-cutMargin, s)
-	}
-	return nil
-}
-
 // checkOpen checks the contract on current: it has not reached a cut.
 func checkOpen(f []byte, s int) error {
 	if len(f) >= s {
 		return fmt.Errorf("current has %d bytes, s=%d: it should have been closed", len(f), s)
 	}
-	if from := s - cutMargin - 1; from < len(f) && bytes.IndexByte(f[from:len(f)-1], '\n') >= 0 {
-		return fmt.Errorf("current (%d bytes) has a line end at or after %d bytes before its end: it should have been closed there", len(f), s-cutMargin)
+	if from := s - conformance.CutMargin - 1; from < len(f) && bytes.IndexByte(f[from:len(f)-1], '\n') >= 0 {
+		return fmt.Errorf("current (%d bytes) has a line end at or after %d bytes before its end: it should have been closed there", len(f), s-conformance.CutMargin)
 	}
 	return nil
 }
@@ -352,7 +311,7 @@ func checkContract(t *testing.T, c conformance.Case) {
 func compareByContract(in []byte, path string, sd scriptDir, exp conformance.DirExpect, how contractDir) error {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	files, cur := cuts(in, sd.s)
+	files, cur := conformance.Cuts(in, sd.s)
 
 	des, err := os.ReadDir(path)
 	if err != nil {
@@ -444,7 +403,7 @@ func compareByContract(in []byte, path string, sd scriptDir, exp conformance.Dir
 		}
 		if how.archive == nil {
 			// (c)
-			if err := checkCut(data, sd.s); err != nil {
+			if err := conformance.CheckCut(data, sd.s); err != nil {
 				bad("archive %s: %v", n, err)
 			}
 			kept = append(kept, data...)

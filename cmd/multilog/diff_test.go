@@ -33,6 +33,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/internal/conformance"
 )
 
 // diffScripts is how many random scripts are run.
@@ -131,7 +133,7 @@ func genScript(r *rand.Rand) diffScript {
 func genInput(r *rand.Rand, sc diffScript) []byte {
 	budget := 1 << 30
 	for _, d := range sc.dirs {
-		budget = min(budget, (d.n-1)*(d.s-cutMargin))
+		budget = min(budget, (d.n-1)*(d.s-conformance.CutMargin))
 	}
 	if r.IntN(4) == 0 {
 		budget *= 1 + r.IntN(4)
@@ -376,7 +378,7 @@ func diffOne(t *testing.T, prog string, sc diffScript, in []byte) bool {
 		}
 		// The contract, on our files themselves.
 		for j, a := range o.archives {
-			if err := checkCut(a, d.s); err != nil {
+			if err := conformance.CheckCut(a, d.s); err != nil {
 				fail("%s: archive %d: %v", d.name, j, err)
 			}
 		}
@@ -415,7 +417,7 @@ func diffOne(t *testing.T, prog string, sc diffScript, in []byte) bool {
 		}
 		// Our archives are the files the rule makes of the stream, the
 		// last n−1 of them, and current the rest.
-		files, cur := cuts(stream, d.s)
+		files, cur := conformance.Cuts(stream, d.s)
 		keep := min(len(files), d.n-1)
 		want := files[len(files)-keep:]
 		if len(o.archives) != keep {
