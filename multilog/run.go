@@ -64,12 +64,17 @@ type runner struct {
 	plan     *Plan
 	dirs     []*rotate.Dir
 	engine   *Engine
+	warnMu   sync.Mutex    // rotate's jobs warn from their goroutines too
 	term     chan struct{} // closed on SIGTERM: ends every pause
 	termOnce sync.Once
 	lost     bool // some input could not be logged
 }
 
-func (r *runner) warn(text string) { fmt.Fprintf(r.c.Stderr, "multilog: warning: %s\n", text) }
+func (r *runner) warn(text string) {
+	r.warnMu.Lock()
+	defer r.warnMu.Unlock()
+	fmt.Fprintf(r.c.Stderr, "multilog: warning: %s\n", text)
+}
 
 func (r *runner) fatal(err error) int {
 	fmt.Fprintf(r.c.Stderr, "multilog: fatal: %s\n", err.Error())
