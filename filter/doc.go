@@ -25,8 +25,10 @@
 // alternative, and '\' makes the next character literal. A class is one
 // range or a list of characters, not both: "[0-9a-f]" is a syntax error
 // (write "{[0-9],[a-f]}"). Characters are UTF-8: '?' and the classes take
-// one rune, and an invalid byte counts as one character (U+FFFD). Globs
-// backtrack, and some shapes are slow on long windows: see [Glob].
+// one rune, and an invalid byte counts as one character (U+FFFD). A star
+// before a class or a group is slower than one before a literal, and a
+// glob with a star inside a group is matched by Go's regexp package, in
+// time linear in the window: see [Glob].
 //
 // multilog exposes globs under a script word of its own that daemontools
 // does not have: "g+glob" selects and "g-glob" deselects, like "+pattern"

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gobwas/glob"
 	"github.com/taikit/taikit/filter"
@@ -203,5 +204,50 @@ func TestGlobRegexp(t *testing.T) {
 				t.Fatalf("glob %q on %q = %v, regexp %s says %v", p, line, got, re, want)
 			}
 		}
+	}
+}
+
+// TestGlobRiskyShapesUseRegexp: globs with a star inside a group are
+// matched by the regexp translation. It must agree with gobwas/glob on
+// every line (checked here on short lines, where gobwas is still quick),
+// and stay quick on the windows where gobwas backtracks for seconds.
+func TestGlobRiskyShapesUseRegexp(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	toks := []string{"*", "?", "a", "b", " ", "[ab]", "[!a]", "[a-b]", `\*`, "é", "{a,*b}", "{*a,b*}", "{*,}", "{a{*b,c},d}"}
+	alphabet := []string{"a", "b", "c", " ", "*", "é", "\xff"}
+	for i := 0; i < 2000; i++ {
+		var p strings.Builder
+		for n := 1 + r.IntN(5); n > 0; n-- {
+			p.WriteString(toks[r.IntN(len(toks))])
+		}
+		g, err := filter.CompileGlob(p.String())
+		if err != nil {
+			continue // an unsupported nesting: both refuse alike
+		}
+		ref := glob.MustCompile(p.String())
+		for j := 0; j < 40; j++ {
+			var l strings.Builder
+			for n := r.IntN(9); n > 0; n-- {
+				l.WriteString(alphabet[r.IntN(len(alphabet))])
+			}
+			if got, want := g.Match([]byte(l.String())), ref.Match(l.String()); got != want {
+				t.Fatalf("glob %q on %q: %v, gobwas/glob says %v", p.String(), l.String(), got, want)
+			}
+		}
+	}
+	g, err := filter.CompileGlob("{*a,*b}{*a,*b}{*a,*b}c*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	window := []byte(strings.Repeat("a", 1000))
+	done := make(chan bool, 1)
+	go func() { done <- g.Match(window) }()
+	select {
+	case m := <-done:
+		if m {
+			t.Fatal("matched a window with no c")
+		}
+	case <-time.After(20 * time.Second): // gobwas/glob needs about 36 s here; the regexp, microseconds
+		t.Fatal("a glob with stars in groups still backtracks on a 1000-byte window")
 	}
 }
