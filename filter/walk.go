@@ -72,7 +72,18 @@ type op struct {
 	pattern []byte   // opPattern; opAny: the beginning all its patterns share
 	rests   [][]byte // opAny: each pattern after that beginning
 	glob    *Glob
+
+	// An opAny whose beginning starts with an earlier opAny's beginning
+	// continues from where that one got: reuse is the earlier one's slot
+	// (reusing its prefix, reusePrefix), tail what follows it here. slot,
+	// when ≥ 0, is where this op leaves where its own beginning got.
+	slot, reuse int8
+	reusePrefix []byte
+	tail        []byte
 }
+
+// maxSlots bounds the beginnings an Eval remembers.
+const maxSlots = 8
 
 // NewWalk returns the walk over steps. It copies the patterns, but shares
 // the Globs (which are immutable).
@@ -120,8 +131,52 @@ func NewWalk(steps []Step) *Walk {
 		w.ops = append(w.ops, o)
 	}
 	w.trivial = trivial
-	w.ops = groupRuns(w.ops)
+	w.ops = shareBeginnings(groupRuns(w.ops))
 	return w
+}
+
+// shareBeginnings makes every pattern rule an opAny (a lone pattern is a
+// run of one) and links each to the longest beginning of an earlier one
+// that its own beginning starts with, so that in "-* * a*" ... "+* * b*"
+// the stamp and the program name are skipped once per line.
+func shareBeginnings(ops []op) []op {
+	for k := range ops {
+		o := &ops[k]
+		o.slot, o.reuse = -1, -1
+		if o.kind == opPattern {
+			prefix := o.pattern
+			for len(prefix) > 0 && prefix[len(prefix)-1] == '*' {
+				prefix = prefix[:len(prefix)-1]
+			}
+			o.kind, o.rests, o.pattern = opAny, [][]byte{o.pattern[len(prefix):]}, prefix
+		}
+	}
+	slots := int8(0)
+	for k := range ops {
+		o := &ops[k]
+		if o.kind != opAny {
+			continue
+		}
+		best := -1
+		for j := 0; j < k; j++ {
+			p := ops[j]
+			if p.kind == opAny && len(p.pattern) > 0 && bytes.HasPrefix(o.pattern, p.pattern) &&
+				(best < 0 || len(p.pattern) > len(ops[best].pattern)) {
+				best = j
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		if ops[best].slot < 0 {
+			if slots == maxSlots {
+				continue
+			}
+			ops[best].slot, slots = slots, slots+1
+		}
+		o.reuse, o.reusePrefix, o.tail = ops[best].slot, ops[best].pattern, o.pattern[len(ops[best].pattern):]
+	}
+	return ops
 }
 
 // groupRuns merges consecutive pattern rules of the same sign into one op.
@@ -179,6 +234,7 @@ func (w *Walk) Trivial() bool { return w.trivial }
 // [Walk.Marks] more values.
 func (w *Walk) Eval(window []byte, selected []bool) []bool {
 	sel := true
+	var at beginnings
 	for i := range w.ops {
 		o := &w.ops[i]
 		switch {
@@ -188,12 +244,8 @@ func (w *Walk) Eval(window []byte, selected []bool) []bool {
 			// The rule cannot change the selection.
 		case o.kind == opSet:
 			sel = o.sel
-		case o.kind == opPattern:
-			if Match(o.pattern, window) {
-				sel = o.sel
-			}
 		case o.kind == opAny:
-			if o.any(window) {
+			if o.any(window, &at) {
 				sel = o.sel
 			}
 		default:
@@ -205,9 +257,31 @@ func (w *Walk) Eval(window []byte, selected []bool) []bool {
 	return selected
 }
 
+// beginnings holds, for one window, where the shared beginnings of opAny
+// ops got (-1: they do not match), for the later ops that reuse them.
+type beginnings struct {
+	at   [maxSlots]int32
+	have uint8
+}
+
 // any reports whether any pattern of an opAny matches window.
-func (o *op) any(window []byte) bool {
-	pos := advance(o.pattern, window, 0)
+func (o *op) any(window []byte, b *beginnings) bool {
+	var pos int
+	if o.reuse >= 0 {
+		bit := uint8(1) << o.reuse
+		if b.have&bit == 0 { // that op was not evaluated for this line
+			b.at[o.reuse], b.have = int32(advance(o.reusePrefix, window, 0)), b.have|bit
+		}
+		pos = int(b.at[o.reuse])
+		if pos >= 0 {
+			pos = advance(o.tail, window, pos)
+		}
+	} else {
+		pos = advance(o.pattern, window, 0)
+	}
+	if o.slot >= 0 {
+		b.at[o.slot], b.have = int32(pos), b.have|uint8(1)<<o.slot
+	}
 	if pos < 0 {
 		return false
 	}

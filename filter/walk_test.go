@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -409,4 +410,59 @@ func patternsOf(rules []filter.Rule) []string {
 		s = append(s, string(r.Pattern))
 	}
 	return s
+}
+
+// TestWalkSharedBeginningsAcrossRules: a later rule whose beginning
+// extends an earlier one's continues from where that one got, even when
+// the earlier one was not evaluated for the line.
+func TestWalkSharedBeginningsAcrossRules(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	alpha := []byte("ab *:")
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha))]
+		}
+		return b
+	}
+	for round := 0; round < 3000; round++ {
+		shared := randBytes(1 + r.IntN(5))
+		var rules []filter.Rule
+		var steps []filter.Step
+		var isMark []bool
+		for k := 0; k < 3+r.IntN(6); k++ {
+			switch r.IntN(4) {
+			case 0:
+				steps = append(steps, filter.Step{})
+				isMark = append(isMark, true)
+				continue
+			case 1:
+				rules = append(rules, filter.Rule{Select: r.IntN(2) == 0, Pattern: []byte("*")})
+			default:
+				p := append(append([]byte{}, shared...), randBytes(r.IntN(5))...)
+				rules = append(rules, filter.Rule{Select: r.IntN(2) == 0, Pattern: p})
+			}
+			rule := rules[len(rules)-1]
+			steps = append(steps, filter.Step{Rule: &rule})
+			isMark = append(isMark, false)
+		}
+		steps = append(steps, filter.Step{})
+		isMark = append(isMark, true)
+		w := filter.NewWalk(steps)
+		for l := 0; l < 40; l++ {
+			line := randBytes(r.IntN(14))
+			var want []bool
+			sel := true
+			for i, s := range steps {
+				if isMark[i] {
+					want = append(want, sel)
+				} else if s.Rule.Select != sel && filter.Match(s.Rule.Pattern, line) {
+					sel = s.Rule.Select
+				}
+			}
+			if got := w.Eval(line, nil); !slices.Equal(got, want) {
+				t.Fatalf("round %d, line %q: walk %v, rule by rule %v", round, line, got, want)
+			}
+		}
+	}
 }
