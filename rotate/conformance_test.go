@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/internal/conformance"
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // mlReadSize is the size of multilog's reads of standard input: the case's
@@ -106,7 +107,7 @@ type mlRun struct {
 	others []string    // the script's other words
 	dirs   []*Dir      // the directories opened, in script order
 	warn   warnings
-	stderr syncBuffer
+	stderr testref.Buffer
 }
 
 // mlStart sets case id up in a fresh working directory (its pre entries

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // These tests fill a real (tmpfs) disk: what P06 checked on multilog, and
@@ -132,7 +134,7 @@ func TestFullDiskBlock(t *testing.T) {
 			mnt := fullMountTmpfs(t, "256k")
 			dir := filepath.Join(mnt, "d")
 			var w warnings
-			var stderr syncBuffer
+			var stderr testref.Buffer
 			ff := newFaultFS() // no faults: it records the writes
 			o := faultOptions(&w, ff)
 			o.MaxSize, o.Pause, o.Stderr = c.maxSize, 20*time.Millisecond, &stderr

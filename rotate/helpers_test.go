@@ -118,22 +118,3 @@ func write(t *testing.T, d *Dir, p []byte) {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
 }
-
-// syncBuffer is a buffer safe for concurrent use: a processor's stderr is
-// written by its process while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}

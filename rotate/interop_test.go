@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -776,7 +775,7 @@ func TestInteropSvlogdDirContinuedWithProcessor(t *testing.T) {
 	}
 	var w warnings
 	o := testOptions(&w)
-	o.MaxSize, o.Keep, o.Name, o.Processor, o.HasProcessor, o.Stderr = 4096, 100, "./d", "cat", true, &interopBuffer{}
+	o.MaxSize, o.Keep, o.Name, o.Processor, o.HasProcessor, o.Stderr = 4096, 100, "./d", "cat", true, &testref.Buffer{}
 	d := mustOpen(t, dir, o)
 	write(t, d, interopLines(10, 21))           // 2100 bytes: one rotation
 	deadline := time.Now().Add(3 * time.Second) // cat takes milliseconds
@@ -788,7 +787,7 @@ func TestInteropSvlogdDirContinuedWithProcessor(t *testing.T) {
 		d.Close()
 		ws := w.all()
 		t.Fatalf("the processor never ran on a directory svlogd wrote (no state file): %d warnings (first %q); processor stderr starts %q",
-			len(ws), ws[0], interopFirstLine(o.Stderr.(*interopBuffer).String()))
+			len(ws), ws[0], interopFirstLine(o.Stderr.(*testref.Buffer).String()))
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
@@ -800,24 +799,6 @@ func TestInteropSvlogdDirContinuedWithProcessor(t *testing.T) {
 	if ws := w.all(); len(ws) > 0 {
 		t.Fatalf("warnings: %q", ws)
 	}
-}
-
-// interopBuffer is a bytes.Buffer safe for a job goroutine and the test.
-type interopBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *interopBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *interopBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func interopFirstLine(s string) string {

@@ -138,7 +138,7 @@ func runFileErr(prog, dir string, in *os.File, env []string, args ...string) (re
 // proc is a multilog running in the background (the signal tests).
 type proc struct {
 	cmd    *exec.Cmd
-	stderr syncBuffer
+	stderr testref.Buffer
 	done   chan struct{} // closed when it has exited
 	state  *os.ProcessState
 	err    error
@@ -209,25 +209,6 @@ func (p *proc) wait(t testing.TB, limit time.Duration) int {
 		return -int(ws.Signal())
 	}
 	return ws.ExitStatus()
-}
-
-// syncBuffer is a bytes.Buffer safe for a child's output and a test
-// reading it at the same time.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // eventually polls cond every 10 ms until it holds, failing the test
