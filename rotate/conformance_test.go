@@ -210,160 +210,16 @@ func (r *mlRun) checkExact(t *testing.T) {
 	}
 }
 
-// mlContract says how to compare one directory by contract.
-type mlContract struct {
-	// archive gives the content expected of the archive made from the k-th
-	// file closed (from 0) under taikit's cut rule; nil means the file
-	// itself (no processor).
-	archive func(k int, file []byte) []byte
-	// countFromN: the case's number of archives follows from n (and the
-	// junk names that count against it) alone, whatever the cuts, so ours
-	// must be the same.
-	countFromN bool
-}
-
-// checkContract compares directory i of the script with its listing where
-// daemontools' archive boundaries depend on its chunking:
-//
-//	(a) the same non-archive entries, with the listed modes; lock, state and
-//	    junk names with the listed contents; current with what taikit's rule
-//	    leaves in it;
-//	(b) the same number of archives as listed when n decides it, and in any
-//	    case as many as taikit's rule and n leave, with the listed modes and
-//	    suffixes;
-//	(c) every archive (without a processor) cut by the size contract;
-//	(d) the kept data (archives in name order, then current) the end of the
-//	    input, and the whole input when nothing was pruned;
-//	(e) every archive the file taikit's rule closed there, through the
-//	    processor's transformation when there is one.
-func (r *mlRun) checkContract(t *testing.T, in []byte, i int, how mlContract) {
+// checkContract compares directory i of the script with its listing by
+// contract (conformance.CompareByContract), where daemontools' archive
+// boundaries depend on its chunking.
+func (r *mlRun) checkContract(t *testing.T, in []byte, i int, how conformance.Contract) {
 	t.Helper()
 	w, exp := r.words[i], r.c.Dirs[i]
-	where := r.c.ID + ": dir " + exp.Name
 	path := filepath.Join(r.cwd, exp.Name)
-	s := int(w.opts.MaxSize)
-
-	files, cur := conformance.Cuts(in, s)
-	for k, f := range files {
-		if err := conformance.CheckCut(f, s); err != nil {
-			t.Fatalf("%s: the model's file %d breaks the size contract: %v", where, k, err)
-		}
-	}
-
-	des, err := os.ReadDir(path)
+	err := conformance.CompareByContract(in, path, int(w.opts.MaxSize), w.opts.Keep, exp, how)
 	if err != nil {
-		t.Fatalf("%s: %v", where, err)
-	}
-	var names, archiveNames, otherNames []string
-	junk := 0 // names multilog counts against n that are not our archives
-	for _, de := range des {
-		n := de.Name()
-		names = append(names, n)
-		switch {
-		case conformance.IsArchiveName(n):
-			archiveNames = append(archiveNames, n)
-		default:
-			otherNames = append(otherNames, n)
-			if len(n) >= 25 && n[0] == '@' {
-				junk++
-			}
-		}
-	}
-	shown := conformance.MaskNames(names)
-	info := func(n string) (fs.FileMode, []byte) {
-		st, err := os.Lstat(filepath.Join(path, n))
-		if err != nil {
-			t.Fatalf("%s: %v", where, err)
-		}
-		var data []byte
-		if st.Mode().IsRegular() {
-			if data, err = os.ReadFile(filepath.Join(path, n)); err != nil {
-				t.Fatalf("%s: %v", where, err)
-			}
-		}
-		return st.Mode(), data
-	}
-	expectContent := func(e conformance.FileExpect, content []byte) conformance.FileExpect {
-		e.HasContent, e.Content, e.Size = true, conformance.Mask(content, e.DateTimes), int64(len(content))
-		return e
-	}
-
-	// (a) The entries that are not archives.
-	var wantArchives []conformance.FileExpect
-	var wantOthers []string
-	for _, e := range exp.Entries {
-		if strings.HasPrefix(e.Name, "@<TAI64N#") {
-			wantArchives = append(wantArchives, e)
-		} else {
-			wantOthers = append(wantOthers, e.Name)
-		}
-	}
-	if !slices.Equal(otherNames, wantOthers) {
-		t.Errorf("%s: entries other than archives %q, want %q", where, otherNames, wantOthers)
-	}
-	for _, n := range otherNames {
-		e, ok := exp.Entry(n)
-		if !ok {
-			continue
-		}
-		if n == fileCurrent {
-			e = expectContent(e, cur) // what taikit's rule leaves in current
-		}
-		mode, data := info(n)
-		if err := conformance.CheckFile(e, n, mode, data); err != nil {
-			t.Errorf("%s: %v", where, err)
-		}
-	}
-
-	// (b) How many archives, and which files they must be.
-	if len(wantArchives) == 0 {
-		t.Fatalf("%s: the case lists no archive to take modes from", where)
-	}
-	keep := min(len(files), max(0, w.opts.Keep-1-junk))
-	first := len(files) - keep // the first file kept
-	if how.countFromN && len(archiveNames) != len(wantArchives) {
-		t.Errorf("%s: %d archives, want %d as the case lists (n%d keeps n−1, junk counted)", where, len(archiveNames), len(wantArchives), w.opts.Keep)
-	}
-	if len(archiveNames) != keep {
-		t.Fatalf("%s: %d archives %q; %d files were closed and n%d keeps %d of them", where, len(archiveNames), archiveNames, len(files), w.opts.Keep, keep)
-	}
-	var kept []byte
-	for j, n := range archiveNames {
-		k := first + j
-		want := files[k]
-		if how.archive != nil {
-			want = how.archive(k, files[k])
-		}
-		base := wantArchives[min(j, len(wantArchives)-1)]
-		e := expectContent(base, want)
-		e.Name = fmt.Sprintf("@<TAI64N#%d>%s", j+1, base.Name[len(base.Name)-2:])
-		mode, data := info(n)
-		shownName := shown[slices.Index(names, n)]
-		// (e) the file closed there, (processed), with the listed mode.
-		if err := conformance.CheckFile(e, shownName, mode, data); err != nil {
-			t.Errorf("%s: archive %s (file %d of the rule): %v", where, n, k, err)
-		}
-		if how.archive == nil {
-			// (c) the size contract, on the archive itself.
-			if err := conformance.CheckCut(data, s); err != nil {
-				t.Errorf("%s: archive %s: %v", where, n, err)
-			}
-			kept = append(kept, data...)
-		}
-	}
-
-	// (d) The kept data is the end of the input.
-	_, current := info(fileCurrent)
-	if how.archive == nil {
-		kept = append(kept, current...)
-		if !bytes.HasSuffix(in, kept) {
-			t.Errorf("%s: archives and current (%d bytes) are not the end of the input", where, len(kept))
-		}
-		if first == 0 && !bytes.Equal(kept, in) {
-			t.Errorf("%s: nothing was pruned, but archives and current (%d bytes) are not the input (%d bytes)", where, len(kept), len(in))
-		}
-	} else if !bytes.HasSuffix(in, current) {
-		t.Errorf("%s: current (%d bytes) is not the end of the input", where, len(current))
+		t.Errorf("%s: dir %s: %v", r.c.ID, exp.Name, err)
 	}
 }
 
@@ -414,7 +270,7 @@ func TestConformanceML(t *testing.T) {
 	// the last 2 archives. The number of archives is n's: the same.
 	t.Run("ML16", func(t *testing.T) {
 		r, in := mlRunCase(t, "ML16")
-		r.checkContract(t, in, 0, mlContract{countFromN: true})
+		r.checkContract(t, in, 0, conformance.Contract{CountFromN: true})
 	})
 
 	// ML17: the same input with n100 keeps everything. multilog's archives
@@ -423,7 +279,7 @@ func TestConformanceML(t *testing.T) {
 	// kept, archives in name order and current are the whole input.
 	t.Run("ML17", func(t *testing.T) {
 		r, in := mlRunCase(t, "ML17")
-		r.checkContract(t, in, 0, mlContract{})
+		r.checkContract(t, in, 0, conformance.Contract{})
 	})
 
 	// ML18: "s1 n0" is "s4096 n2": one archive kept. multilog's is lines
@@ -434,7 +290,7 @@ func TestConformanceML(t *testing.T) {
 		if o := r.words[0].opts; o.MaxSize != 4096 || o.Keep != 2 {
 			t.Fatalf("s1 n0 gave MaxSize %d, Keep %d; want the clamps 4096 and 2", o.MaxSize, o.Keep)
 		}
-		r.checkContract(t, in, 0, mlContract{countFromN: true})
+		r.checkContract(t, in, 0, conformance.Contract{CountFromN: true})
 	})
 
 	// ML19: one 10000-byte line with s4096 is split at exactly 4096 bytes:
@@ -465,9 +321,9 @@ func TestConformanceML(t *testing.T) {
 					o.MaxSize, o.Keep, o.Processor, o.HasProcessor, w.size, w.keep, w.proc, w.hasProc)
 			}
 		}
-		r.checkContract(t, in, 0, mlContract{countFromN: true})
-		r.checkContract(t, in, 1, mlContract{countFromN: true})
-		r.checkContract(t, in, 2, mlContract{countFromN: true, archive: mlUpper})
+		r.checkContract(t, in, 0, conformance.Contract{CountFromN: true})
+		r.checkContract(t, in, 1, conformance.Contract{CountFromN: true})
+		r.checkContract(t, in, 2, conformance.Contract{CountFromN: true, Archive: mlUpper})
 	})
 
 	// ML21: the processor protocol: its stdout becomes the .s, it reads the
@@ -479,7 +335,7 @@ func TestConformanceML(t *testing.T) {
 	t.Run("ML21", func(t *testing.T) {
 		r, in := mlRunCase(t, "ML21")
 		inN := regexp.MustCompile(`^in=[0-9]+ `)
-		r.checkContract(t, in, 0, mlContract{archive: r.mlListed(t, 0, func(listed, f []byte) []byte {
+		r.checkContract(t, in, 0, conformance.Contract{Archive: r.mlListed(t, 0, func(listed, f []byte) []byte {
 			return inN.ReplaceAllLiteral(listed, fmt.Appendf(nil, "in=%d ", len(f)))
 		})})
 		files, _ := conformance.Cuts(in, 4096)
@@ -498,7 +354,7 @@ func TestConformanceML(t *testing.T) {
 		if o := r.words[0].opts; !o.HasProcessor || o.Processor != "" {
 			t.Fatalf(`"!" gave processor %q (%v); want the empty processor`, o.Processor, o.HasProcessor)
 		}
-		r.checkContract(t, in, 0, mlContract{archive: r.mlListed(t, 0, func(listed, _ []byte) []byte { return listed })})
+		r.checkContract(t, in, 0, conformance.Contract{Archive: r.mlListed(t, 0, func(listed, _ []byte) []byte { return listed })})
 	})
 
 	// ML23–ML27: crash recovery at start-up, then "new\n". No chunking
@@ -569,7 +425,7 @@ func TestConformanceML(t *testing.T) {
 	// 1600 (§18.2).
 	t.Run("ML31", func(t *testing.T) {
 		r, in := mlRunCase(t, "ML31")
-		r.checkContract(t, in, 0, mlContract{countFromN: true})
+		r.checkContract(t, in, 0, conformance.Contract{CountFromN: true})
 		des, _ := os.ReadDir(filepath.Join(r.cwd, "d"))
 		var names []string
 		for _, de := range des {

@@ -21,7 +21,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,40 +41,29 @@ var warned = map[string][]string{
 	"ML07": {"xyz", "Q", "dnotadir"}, // unknown letters, a name not starting with . or /
 }
 
-// contractDir says how one directory of a contract case is compared.
-type contractDir struct {
-	// countFromN: the case's number of archives follows from n (and the
-	// junk names that count against it), whatever the cuts: ours must have
-	// the same number.
-	countFromN bool
-	// archive, when set, gives what the archive of the k-th file closed
-	// (from 0) must hold: the processor's output. nil: the file itself.
-	archive func(k int, file []byte) []byte
-}
-
 // inN is the "in=<bytes> " of ML21's processor output.
 var inN = regexp.MustCompile(`^in=[0-9]+ `)
 
 // contract lists the cases compared by contract, per directory in script
 // order.
-var contract = map[string][]contractDir{
+var contract = map[string][]conformance.Contract{
 	// ML16: s4096 n3. daemontools' files were 2500, 2500, 2100, 2100 (+800);
 	// taikit's 4 × 2100 (+1600). n3 keeps 2 archives in both.
-	"ML16": {{countFromN: true}},
+	"ML16": {{CountFromN: true}},
 	// ML17: n100 keeps everything: archives and current are the input.
 	"ML17": {{}},
 	// ML18: s1 n0 is s4096 n2: one archive.
-	"ML18": {{countFromN: true}},
+	"ML18": {{CountFromN: true}},
 	// ML20: sticky s, n, !: d1 s4096 n2; d2 s8000 n2; d3 s8000 n2 with
 	// "tr a-z A-Z", whose archive is the closed file upper-cased.
-	"ML20": {{countFromN: true}, {countFromN: true}, {countFromN: true, archive: func(_ int, f []byte) []byte { return bytes.ToUpper(f) }}},
+	"ML20": {{CountFromN: true}, {CountFromN: true}, {CountFromN: true, Archive: func(_ int, f []byte) []byte { return bytes.ToUpper(f) }}},
 	// ML21, ML22: the archives are what the case lists (processor output);
 	// ML21's says how many bytes the processor read: ours closes 2100-byte
 	// files where daemontools closed 2500-byte ones. Filled in by the test.
 	"ML21": {{}},
 	"ML22": {{}},
 	// ML31: junk "@…" names count against n3: one real archive remains.
-	"ML31": {{countFromN: true}},
+	"ML31": {{CountFromN: true}},
 }
 
 // runCase runs case c on our multilog in a fresh directory, which it
@@ -226,17 +214,6 @@ func scriptDirs(t *testing.T, args []string) []scriptDir {
 	return dirs
 }
 
-// checkOpen checks the contract on current: it has not reached a cut.
-func checkOpen(f []byte, s int) error {
-	if len(f) >= s {
-		return fmt.Errorf("current has %d bytes, s=%d: it should have been closed", len(f), s)
-	}
-	if from := s - conformance.CutMargin - 1; from < len(f) && bytes.IndexByte(f[from:len(f)-1], '\n') >= 0 {
-		return fmt.Errorf("current (%d bytes) has a line end at or after %d bytes before its end: it should have been closed there", len(f), s-conformance.CutMargin)
-	}
-	return nil
-}
-
 // checkContract runs a case whose archive sizes daemontools' chunking
 // decides and compares each directory by contract:
 //
@@ -281,11 +258,11 @@ func checkContract(t *testing.T, c conformance.Case) {
 	}
 	switch c.ID {
 	case "ML21":
-		how[0].archive = listed(0, func(l, f []byte) []byte {
+		how[0].Archive = listed(0, func(l, f []byte) []byte {
 			return inN.ReplaceAllLiteral(l, fmt.Appendf(nil, "in=%d ", len(f)))
 		})
 	case "ML22":
-		how[0].archive = listed(0, func(l, _ []byte) []byte { return l })
+		how[0].Archive = listed(0, func(l, _ []byte) []byte { return l })
 	}
 
 	dir, res := runCase(t, c)
@@ -300,136 +277,10 @@ func checkContract(t *testing.T, c conformance.Case) {
 		t.Fatalf("%s: the input ends in a partial line", c.ID)
 	}
 	for i := range dirs {
-		if err := compareByContract(in, filepath.Join(dir, c.Dirs[i].Name), dirs[i], c.Dirs[i], how[i]); err != nil {
+		if err := conformance.CompareByContract(in, filepath.Join(dir, c.Dirs[i].Name), dirs[i].s, dirs[i].n, c.Dirs[i], how[i]); err != nil {
 			t.Errorf("%s: dir %s: %v", c.ID, c.Dirs[i].Name, err)
 		}
 	}
-}
-
-// compareByContract compares one directory at path, which got all of in,
-// with its listing exp (see checkContract).
-func compareByContract(in []byte, path string, sd scriptDir, exp conformance.DirExpect, how contractDir) error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	files, cur := conformance.Cuts(in, sd.s)
-
-	des, err := os.ReadDir(path)
-	if err != nil {
-		return err
-	}
-	var names, archiveNames, otherNames []string
-	junk := 0 // names counted against n that are not archives
-	for _, de := range des {
-		n := de.Name()
-		names = append(names, n)
-		if conformance.IsArchiveName(n) {
-			archiveNames = append(archiveNames, n)
-		} else {
-			otherNames = append(otherNames, n)
-			if len(n) >= 25 && n[0] == '@' {
-				junk++
-			}
-		}
-	}
-	shown := conformance.MaskNames(names)
-	info := func(n string) (fs.FileMode, []byte) {
-		st, err := os.Lstat(filepath.Join(path, n))
-		if err != nil {
-			bad("%v", err)
-			return 0, nil
-		}
-		data, _ := os.ReadFile(filepath.Join(path, n))
-		return st.Mode(), data
-	}
-	withContent := func(e conformance.FileExpect, content []byte) conformance.FileExpect {
-		e.HasContent, e.Content, e.Size = true, conformance.Mask(content, e.DateTimes), int64(len(content))
-		return e
-	}
-
-	// (a)
-	var wantArchives []conformance.FileExpect
-	var wantOthers []string
-	for _, e := range exp.Entries {
-		if strings.HasPrefix(e.Name, "@<TAI64N#") {
-			wantArchives = append(wantArchives, e)
-		} else {
-			wantOthers = append(wantOthers, e.Name)
-		}
-	}
-	if !slices.Equal(otherNames, wantOthers) {
-		bad("entries other than archives %q, want %q", otherNames, wantOthers)
-	}
-	for _, n := range otherNames {
-		e, ok := exp.Entry(n)
-		if !ok {
-			continue
-		}
-		if n == "current" {
-			e = withContent(e, cur)
-		}
-		m, data := info(n)
-		if err := conformance.CheckFile(e, n, m, data); err != nil {
-			bad("%v", err)
-		}
-	}
-
-	// (b)
-	if len(wantArchives) == 0 {
-		return fmt.Errorf("the case lists no archive to take modes from")
-	}
-	keep := min(len(files), max(0, sd.n-1-junk))
-	first := len(files) - keep
-	if how.countFromN && len(archiveNames) != len(wantArchives) {
-		bad("%d archives, want %d as daemontools left (n%d keeps n−1, junk counted)", len(archiveNames), len(wantArchives), sd.n)
-	}
-	if len(archiveNames) != keep {
-		bad("%d archives %q; the rule closed %d files and n%d keeps %d", len(archiveNames), archiveNames, len(files), sd.n, keep)
-		return fmt.Errorf("%s", strings.Join(errs, "; "))
-	}
-	var kept []byte
-	for j, n := range archiveNames {
-		k := first + j
-		want := files[k]
-		if how.archive != nil {
-			want = how.archive(k, files[k])
-		}
-		base := wantArchives[min(j, len(wantArchives)-1)]
-		e := withContent(base, want)
-		e.Name = fmt.Sprintf("@<TAI64N#%d>%s", j+1, base.Name[len(base.Name)-2:])
-		m, data := info(n)
-		// (e)
-		if err := conformance.CheckFile(e, shown[slices.Index(names, n)], m, data); err != nil {
-			bad("archive %s (file %d of the rule): %v", n, k, err)
-		}
-		if how.archive == nil {
-			// (c)
-			if err := conformance.CheckCut(data, sd.s); err != nil {
-				bad("archive %s: %v", n, err)
-			}
-			kept = append(kept, data...)
-		}
-	}
-
-	// (c), (d)
-	_, current := info("current")
-	if how.archive == nil {
-		if err := checkOpen(current, sd.s); err != nil {
-			bad("%v", err)
-		}
-		kept = append(kept, current...)
-		if !bytes.HasSuffix(in, kept) {
-			bad("archives and current (%d bytes) are not the end of the input", len(kept))
-		}
-		if first == 0 && !bytes.Equal(kept, in) {
-			bad("nothing was pruned, but archives and current (%d bytes) are not the input (%d bytes)", len(kept), len(in))
-		}
-	} else if !bytes.HasSuffix(in, current) {
-		bad("current (%d bytes) is not the end of the input", len(current))
-	}
-	if errs != nil {
-		return fmt.Errorf("%s", strings.Join(errs, "; "))
-	}
-	return nil
 }
 
 // TestContractRejectsChunkedCuts makes sure the contract comparison is not
@@ -453,7 +304,7 @@ func TestContractRejectsChunkedCuts(t *testing.T) {
 			t.Fatalf("%s: daemontools' multilog no longer does what the case says: %v", id, err)
 		}
 		dirs := scriptDirs(t, c.Args())
-		err = compareByContract(c.Stdin(), filepath.Join(dir, c.Dirs[0].Name), dirs[0], c.Dirs[0], contract[id][0])
+		err = conformance.CompareByContract(c.Stdin(), filepath.Join(dir, c.Dirs[0].Name), dirs[0].s, dirs[0].n, c.Dirs[0], contract[id][0])
 		if err == nil {
 			t.Errorf("%s: daemontools' chunk-dependent cuts pass the contract", id)
 		} else {

@@ -382,7 +382,7 @@ func diffOne(t *testing.T, prog string, sc diffScript, in []byte) bool {
 				fail("%s: archive %d: %v", d.name, j, err)
 			}
 		}
-		if err := checkOpen(o.current, d.s); err != nil {
+		if err := conformance.CheckOpen(o.current, d.s); err != nil {
 			fail("%s: %v", d.name, err)
 		}
 		stream := rf.stream()
