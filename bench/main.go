@@ -32,6 +32,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 type options struct {
@@ -358,25 +360,11 @@ func (h *harness) corpus(c Corpus) (corpusFile, error) {
 // env is the harness's environment with TZ from -tz and the suite's entries applied in
 // that order: "KEY=value" sets a variable, a bare "KEY" removes it.
 func (h *harness) env(s *Suite) []string {
-	changes := []string{}
+	var changes []string
 	if h.opts.tz != "" {
 		changes = append(changes, "TZ="+h.opts.tz)
 	}
-	env := os.Environ()
-	for _, c := range append(changes, s.Env...) {
-		key, _, _ := strings.Cut(c, "=")
-		kept := env[:0:0]
-		for _, e := range env {
-			if k, _, _ := strings.Cut(e, "="); k != key {
-				kept = append(kept, e)
-			}
-		}
-		env = kept
-		if strings.Contains(c, "=") {
-			env = append(env, c)
-		}
-	}
-	return env
+	return testref.Environ(append(changes, s.Env...)...)
 }
 
 // runOnce runs contender c once in a fresh scratch directory, with its hooks around it.
