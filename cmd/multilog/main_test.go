@@ -777,3 +777,24 @@ func TestHugeLineMemory(t *testing.T) {
 		t.Errorf("current starts %q", cur[:64])
 	}
 }
+
+// TestUmaskForcedForProcessors: multilog sets umask 022, so a file a
+// processor creates has mode 0644 whatever the caller's umask, as with
+// daemontools' multilog (checked side by side).
+func TestUmaskForcedForProcessors(t *testing.T) {
+	in := bytes.Repeat([]byte(strings.Repeat("x", 99)+"\n"), 30)
+	progs := []string{ours(t)}
+	if refOK(t) {
+		progs = append(progs, "/usr/bin/multilog")
+	}
+	for _, prog := range progs {
+		dir := t.TempDir()
+		res := run(t, "/bin/sh", dir, in, commandEnv(), "-c", `umask 077; exec "$0" "$@"`, prog, "s4096", "!cat; : > made", "./d")
+		if res.Exit != 0 {
+			t.Fatalf("%s: exit %d: %s", prog, res.Exit, res.Stderr)
+		}
+		if m := mode(filepath.Join(dir, "d", "made")); m != 0o644 {
+			t.Errorf("%s: a file the processor created has mode %04o, want 0644", prog, m)
+		}
+	}
+}
