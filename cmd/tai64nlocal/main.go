@@ -49,7 +49,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, localZone fun
 	if !utc {
 		zone = localZone()
 	}
-	conv64 := tai64n.NewConverter(tai64n.NewFormatter(zone, conv, layout))
+	converter := tai64n.NewConverter(tai64n.NewFormatter(zone, conv, layout))
 
 	if len(files) == 0 {
 		files = []string{"-"}
@@ -69,7 +69,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, localZone fun
 			}
 			in, label = f, name
 		}
-		_, err := conv64.Copy(stdout, in)
+		_, err := converter.Copy(stdout, in)
 		if f, ok := in.(*os.File); ok && name != "-" {
 			f.Close()
 		}
