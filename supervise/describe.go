@@ -1,0 +1,144 @@
+package supervise
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/tai64n"
+)
+
+// Describe words the state of the service in dir exactly as daemontools'
+// svstat does after "dir: ", for instance
+//
+//	up (pid 1234) 56 seconds, normally down, paused
+//	down 3 seconds, normally up, want up
+//	supervise not running
+//	unable to open supervise/status: file does not exist
+//
+// When a taikit supervisor runs the service, what supervise/extra adds
+// follows, each only when there is something to say:
+//
+//	, ready 12 seconds | , not ready | , check failed   (up, with a check script)
+//	, exited 3 | , killed by signal 9                   (down, after run exited)
+//	, 1 restart | , 5 restarts                          (automatic restarts)
+//
+// now is the clock to count seconds from.
+func Describe(dir string, now time.Time) string {
+	if err := searchable(dir); err != nil {
+		return "unable to chdir: " + errtext.Of(err)
+	}
+	normallyUp := false
+	if _, err := os.Stat(filepath.Join(dir, "down")); err != nil {
+		if !errors.Is(err, syscall.ENOENT) {
+			return "unable to stat down: " + errtext.Of(err)
+		}
+		normallyUp = true
+	}
+	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err == syscall.ENXIO {
+		return "supervise not running"
+	} else if err != nil {
+		return "unable to open supervise/ok: " + errtext.Of(err)
+	}
+	syscall.Close(fd)
+
+	f, err := os.Open(StatusPath(dir))
+	if err != nil {
+		return "unable to open supervise/status: " + errtext.Of(err)
+	}
+	var buf [StatusSize]byte
+	n, err := io.ReadFull(f, buf[:])
+	f.Close()
+	if err != nil && n < StatusSize {
+		if n > 0 || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return "unable to read supervise/status: bad format"
+		}
+		return "unable to read supervise/status: " + errtext.Of(err)
+	}
+	st, _ := DecodeStatus(buf[:])
+
+	b := make([]byte, 0, 80)
+	if st.Up() {
+		b = append(b, "up (pid "...)
+		b = strconv.AppendUint(b, uint64(uint32(st.PID)), 10)
+		b = append(b, ") "...)
+	} else {
+		b = append(b, "down "...)
+	}
+	b = strconv.AppendInt(b, int64(st.Since(now)/time.Second), 10)
+	b = append(b, " seconds"...)
+	if st.Up() && !normallyUp {
+		b = append(b, ", normally down"...)
+	}
+	if !st.Up() && normallyUp {
+		b = append(b, ", normally up"...)
+	}
+	if st.Up() && st.Paused {
+		b = append(b, ", paused"...)
+	}
+	if !st.Up() && st.Want == WantUp {
+		b = append(b, ", want up"...)
+	}
+	if st.Up() && st.Want == WantDown {
+		b = append(b, ", want down"...)
+	}
+	if ex, err := ReadExtra(dir); err == nil && ex.Matches(st) {
+		b = appendExtra(b, st, ex, now)
+	}
+	return string(b)
+}
+
+// appendExtra words what taikit's supervisor adds to svstat's line.
+func appendExtra(b []byte, st Status, ex Extra, now time.Time) []byte {
+	if st.Up() {
+		switch ex.Readiness {
+		case Ready:
+			b = append(b, ", ready "...)
+			b = strconv.AppendInt(b, int64(Status{When: ex.ReadyWhen}.Since(now)/time.Second), 10)
+			b = append(b, " seconds"...)
+		case Checking:
+			b = append(b, ", not ready"...)
+		case CheckFailed:
+			b = append(b, ", check failed"...)
+		}
+	} else if ex.Exited {
+		if ex.Signal != 0 {
+			b = append(b, ", killed by signal "...)
+			b = strconv.AppendInt(b, int64(ex.Signal), 10)
+		} else {
+			b = append(b, ", exited "...)
+			b = strconv.AppendInt(b, int64(ex.ExitCode), 10)
+		}
+	}
+	if ex.Restarts > 0 {
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(ex.Restarts), 10)
+		b = append(b, " restart"...)
+		if ex.Restarts != 1 {
+			b = append(b, 's')
+		}
+	}
+	return b
+}
+
+// searchable fails as chdir(dir) would: dir must exist, be a directory and
+// be searchable.
+func searchable(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return syscall.ENOTDIR
+	}
+	return syscall.Access(dir, 1) // X_OK
+}
+
+// readyLabel is the label of t in the convention of the status record.
+func readyLabel(t time.Time) tai64n.Label { return tai64n.FromTime(t, tai64n.Daemontools) }
