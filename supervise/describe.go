@@ -30,7 +30,7 @@ import (
 //
 // now is the clock to count seconds from.
 func Describe(dir string, now time.Time) string {
-	if err := searchable(dir); err != nil {
+	if err := Searchable(dir); err != nil {
 		return "unable to chdir: " + errtext.Of(err)
 	}
 	normallyUp := false
@@ -127,9 +127,10 @@ func appendExtra(b []byte, st Status, ex Extra, now time.Time) []byte {
 	return b
 }
 
-// searchable fails as chdir(dir) would: dir must exist, be a directory and
-// be searchable.
-func searchable(dir string) error {
+// Searchable fails as chdir(dir) would, with the same system error: dir
+// must exist, be a directory and be searchable. svc, svstat and svok
+// report these failures in daemontools' words without changing directory.
+func Searchable(dir string) error {
 	fi, err := os.Stat(dir)
 	if err != nil {
 		return err

@@ -1,0 +1,43 @@
+// Command supervise starts and monitors one service, as daemontools'
+// supervise does. See doc/supervise.8.
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/taikit/taikit/internal/cli"
+	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/supervise"
+)
+
+func main() {
+	// No cli.IgnoreBrokenPipe here: ignored signals stay ignored across
+	// exec, and run must start with SIGPIPE at its default, as under
+	// daemontools.
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	if len(args) != 1 {
+		io.WriteString(stderr, "supervise: usage: supervise dir\n")
+		return cli.ExitUsage
+	}
+	dir := args[0]
+	// As daemontools: work inside the directory, so that it can be renamed
+	// under a running supervisor.
+	if err := os.Chdir(dir); err != nil {
+		return cli.Fatal(stderr, "supervise", "unable to chdir to "+dir, errtext.Of(err))
+	}
+	s := &supervise.Supervisor{Dir: ".", Name: dir, Warnings: stderr}
+	if err := s.Run(context.Background()); err != nil {
+		var fe *supervise.FatalError
+		if errors.As(err, &fe) {
+			return cli.Fatal(stderr, "supervise", fe.What, errtext.Of(fe.Err))
+		}
+		return cli.Fatal(stderr, "supervise", "unable to supervise "+dir, errtext.Of(err))
+	}
+	return cli.ExitOK
+}

@@ -1,0 +1,626 @@
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/taikit/taikit/internal/errtext"
+)
+
+// Defaults of a Supervisor's tunables.
+const (
+	// DefaultRestartDelay is daemontools' throttle: run is started at most
+	// once a second, so a run that exits at once does not spin.
+	DefaultRestartDelay = time.Second
+	// DefaultCheckTimeout is how long check may take to first exit 0 after
+	// a start before the service is marked "check failed".
+	DefaultCheckTimeout = 60 * time.Second
+	// DefaultFinishTimeout is how long finish may run before it is killed
+	// (s6's default); run is not restarted while finish runs.
+	DefaultFinishTimeout = 5 * time.Second
+)
+
+// checkRetryMin and checkRetryMax bound the pause between two runs of a
+// check that did not succeed: short at first, so that a fast daemon is
+// seen ready quickly, then at most a second, so that a slow one does not
+// cost a process every few milliseconds.
+const (
+	checkRetryMin = 20 * time.Millisecond
+	checkRetryMax = time.Second
+)
+
+// A Supervisor runs the service in one directory, as daemontools'
+// supervise does; see the package documentation for the files it keeps.
+type Supervisor struct {
+	// Dir is the service directory; run, check and finish are started with
+	// it as their working directory. The supervise command changes to the
+	// directory first and uses ".", as daemontools does, so that renaming
+	// the directory does not disturb it.
+	Dir string
+	// Name is the directory as the user named it, for messages.
+	Name string
+	// Files are the standard input, output and error given to run, check
+	// and finish; nil means this process's own.
+	Files []*os.File
+	// Warnings receives "supervise: warning: ..." lines; nil means os.Stderr.
+	Warnings io.Writer
+	// Clock stamps the status record; nil means time.Now.
+	Clock func() time.Time
+
+	RestartDelay  time.Duration // 0 means DefaultRestartDelay
+	CheckTimeout  time.Duration // 0 means DefaultCheckTimeout
+	FinishTimeout time.Duration // 0 means DefaultFinishTimeout
+}
+
+// FatalError is a failure that stops the supervisor before it runs the
+// service; the supervise command prints it as "supervise: fatal: " + What
+// + ": " + the system error's words, and exits 111.
+type FatalError struct {
+	What string // "unable to acquire DIR/supervise/lock"
+	Err  error
+}
+
+func (e *FatalError) Error() string { return e.What + ": " + errtext.Of(e.Err) }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+type childExit struct {
+	proc  *os.Process
+	state *os.ProcessState
+}
+
+// state is what one Run owns; only its goroutine touches it.
+type state struct {
+	s       *Supervisor
+	files   []*os.File
+	warn    io.Writer
+	now     func() time.Time
+	exits   chan childExit
+	waiters sync.WaitGroup
+
+	status Status
+	extra  Extra
+	want   Want
+	paused bool
+	exit   bool // 'x': return once run (and finish) are down
+
+	run         *os.Process
+	lastStart   time.Time
+	startWanted bool // a start is due once the throttle allows
+	autoStart   bool // ... and it is a restart after run exited
+	startTimer  *time.Timer
+
+	check          *os.Process
+	checkDeadline  time.Time
+	checkRetry     time.Duration
+	checkTimer     *time.Timer // next attempt, or the deadline of the current one
+	finish         *os.Process
+	finishTimer    *time.Timer
+	finishDeadline time.Time
+}
+
+// Run supervises the service until it is told to exit ('x') and run is
+// down, or until ctx is done: then run is brought down as by 'd' (TERM,
+// CONT), Run waits for it and for check and finish, and returns nil.
+//
+// Run fails with a *FatalError when it cannot take the directory: another
+// supervisor holds the lock, or the FIFOs cannot be made or opened.
+func (s *Supervisor) Run(ctx context.Context) error {
+	st := &state{s: s, files: s.Files, warn: s.Warnings, now: s.Clock, exits: make(chan childExit)}
+	if st.files == nil {
+		st.files = []*os.File{os.Stdin, os.Stdout, os.Stderr}
+	}
+	if st.warn == nil {
+		st.warn = os.Stderr
+	}
+	if st.now == nil {
+		st.now = time.Now
+	}
+	st.want = WantUp
+	if _, err := os.Stat(s.path("down")); err == nil {
+		st.want = WantDown
+	} else if !errors.Is(err, syscall.ENOENT) {
+		return &FatalError{"unable to stat " + s.Name + "/down", err}
+	}
+
+	files, err := s.takeDirectory()
+	if err != nil {
+		return err
+	}
+	defer files.close()
+
+	st.pidChange(0)
+	st.announce()
+	ok, err := openFIFO(s.path("supervise/ok"), syscall.O_RDONLY)
+	if err != nil {
+		return &FatalError{"unable to read " + s.Name + "/supervise/ok", err}
+	}
+	files.ok = ok
+
+	commands := make(chan byte)
+	readerDone := make(chan struct{})
+	stop := make(chan struct{})
+	go readCommands(files.control, commands, stop, readerDone)
+	defer func() {
+		close(stop)
+		files.control.Close() // ends the reader's Read
+		<-readerDone
+	}()
+
+	if st.want == WantUp {
+		st.tryStart(false)
+	}
+	st.loop(ctx, commands)
+	st.announce()
+	// A check killed on the way out still reports its exit: take those
+	// reports until every waiter is done.
+	waited := make(chan struct{})
+	go func() { st.waiters.Wait(); close(waited) }()
+	for {
+		select {
+		case <-st.exits:
+		case <-waited:
+			return nil
+		}
+	}
+}
+
+func (s *Supervisor) path(name string) string { return filepath.Join(s.Dir, name) }
+
+// dirFiles are the descriptors a running supervisor holds.
+type dirFiles struct {
+	lock, control, controlWrite, ok *os.File
+}
+
+func (f *dirFiles) close() {
+	for _, x := range []*os.File{f.ok, f.controlWrite, f.control, f.lock} {
+		if x != nil {
+			x.Close()
+		}
+	}
+}
+
+// takeDirectory makes supervise/, locks it and opens the control FIFO, in
+// daemontools' order and with its messages.
+func (s *Supervisor) takeDirectory() (*dirFiles, error) {
+	sup := s.path("supervise")
+	// Debian's supervise: supervise/ may be a symbolic link to a directory
+	// elsewhere (on a tmpfs, say) that does not exist yet; make it.
+	if target, err := os.Readlink(sup); err == nil {
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(s.Dir, target)
+		}
+		if _, err := os.Stat(target); errors.Is(err, os.ErrNotExist) {
+			os.Mkdir(target, 0o700)
+		}
+	}
+	os.Mkdir(sup, 0o700)
+	f := &dirFiles{}
+	lock, err := os.OpenFile(s.path("supervise/lock"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err == nil {
+		f.lock = lock
+		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err != nil {
+		f.close()
+		return nil, &FatalError{"unable to acquire " + s.Name + "/supervise/lock", err}
+	}
+	if f.control, err = openFIFO(s.path("supervise/control"), syscall.O_RDONLY); err != nil {
+		f.close()
+		return nil, &FatalError{"unable to read " + s.Name + "/supervise/control", err}
+	}
+	// Holding a writer keeps reads from ever seeing end of file when svc
+	// closes its end.
+	if f.controlWrite, err = openFIFO(s.path("supervise/control"), syscall.O_WRONLY); err != nil {
+		f.close()
+		return nil, &FatalError{"unable to write " + s.Name + "/supervise/control", err}
+	}
+	return f, nil
+}
+
+// openFIFO makes the FIFO at path (mode 0600) if needed and opens it
+// without blocking; the result is pollable, so reads wait in the runtime's
+// poller rather than in a thread.
+func openFIFO(path string, mode int) (*os.File, error) {
+	if err := syscall.Mkfifo(path, 0o600); err != nil && err != syscall.EEXIST {
+		return nil, err
+	}
+	fd, err := syscall.Open(path, mode|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// readCommands passes each byte read from the control FIFO to out until
+// the FIFO is closed or stop is closed.
+func readCommands(control *os.File, out chan<- byte, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	buf := make([]byte, 64)
+	for {
+		n, err := control.Read(buf)
+		for _, c := range buf[:n] {
+			select {
+			case out <- c:
+			case <-stop:
+				return
+			}
+		}
+		if err != nil && n == 0 {
+			return
+		}
+	}
+}
+
+func (st *state) warnf(format string, args ...any) {
+	fmt.Fprintf(st.warn, "supervise: warning: "+format+"\n", args...)
+}
+
+// loop handles commands, exits and timers until it is time to return.
+func (st *state) loop(ctx context.Context, commands <-chan byte) {
+	done := ctx.Done()
+	for {
+		if st.exit && st.run == nil && st.finish == nil {
+			st.stopCheck()
+			return
+		}
+		select {
+		case <-done:
+			done = nil
+			st.exit = true
+			st.command(CmdDown)
+		case c := <-commands:
+			st.command(c)
+		case e := <-st.exits:
+			st.childExited(e)
+		case <-timerC(st.startTimer):
+			st.startTimer = nil
+			if st.startWanted {
+				st.tryStart(st.autoStart)
+			}
+		case <-timerC(st.checkTimer):
+			st.checkTimer = nil
+			st.checkTick()
+		case <-timerC(st.finishTimer):
+			st.finishTimer = nil
+			if st.finish != nil {
+				st.warnf("%s/finish did not exit within %v; killing it", st.s.Name, st.finishTimeout())
+				st.finish.Signal(syscall.SIGKILL)
+			}
+		}
+	}
+}
+
+// timerC is t's channel, or nil (never ready) when there is no timer.
+func timerC(t *time.Timer) <-chan time.Time {
+	if t == nil {
+		return nil
+	}
+	return t.C
+}
+
+// command carries out one control byte exactly as daemontools 0.76 does;
+// other bytes are ignored.
+func (st *state) command(c byte) {
+	switch c {
+	case CmdDown:
+		st.want = WantDown
+		st.startWanted = false
+		if st.run != nil {
+			st.run.Signal(syscall.SIGTERM)
+			st.run.Signal(syscall.SIGCONT)
+			st.paused = false
+		}
+		st.announce()
+	case CmdUp:
+		st.want = WantUp
+		st.announce()
+		if st.run == nil {
+			st.tryStart(false)
+		}
+	case CmdOnce:
+		st.want = WantNone
+		st.announce()
+		if st.run == nil {
+			st.tryStart(false)
+		}
+	case CmdAlarm:
+		st.signal(syscall.SIGALRM)
+	case CmdHangup:
+		st.signal(syscall.SIGHUP)
+	case CmdKill:
+		st.signal(syscall.SIGKILL)
+	case CmdTerminate:
+		st.signal(syscall.SIGTERM)
+	case CmdInterrupt:
+		st.signal(syscall.SIGINT)
+	case CmdPause:
+		st.paused = true
+		st.announce()
+		st.signal(syscall.SIGSTOP)
+	case CmdContinue:
+		st.paused = false
+		st.announce()
+		st.signal(syscall.SIGCONT)
+	case CmdExit:
+		st.exit = true
+		st.startWanted = false
+		st.announce()
+	}
+}
+
+func (st *state) signal(sig syscall.Signal) {
+	if st.run != nil {
+		st.run.Signal(sig)
+	}
+}
+
+// tryStart starts run now, or when the throttle allows: at most once per
+// RestartDelay. auto says the start is a restart after run exited.
+func (st *state) tryStart(auto bool) {
+	if st.exit || st.run != nil {
+		return
+	}
+	st.startWanted = true
+	st.autoStart = st.autoStart || auto
+	if st.finish != nil {
+		return // childExited starts run when finish is done
+	}
+	if wait := st.lastStart.Add(st.restartDelay()).Sub(time.Now()); wait > 0 {
+		if st.startTimer == nil {
+			st.startTimer = time.NewTimer(wait)
+		}
+		return
+	}
+	if st.removed() {
+		st.warnf("%s has been removed; exiting", st.s.Name)
+		st.exit = true
+		st.startWanted = false
+		return
+	}
+	st.startWanted = false
+	st.lastStart = time.Now()
+	proc, err := st.start("./run")
+	if err != nil {
+		// daemontools' child says "fatal" as it dies; here supervise lives
+		// on and tries again after the throttle.
+		st.warnf("unable to start %s/run: %s", st.s.Name, errtext.Of(err))
+		st.tryStart(auto)
+		return
+	}
+	if st.autoStart {
+		st.extra.Restarts++
+	}
+	st.autoStart = false
+	st.run = proc
+	st.paused = false
+	st.extra.Readiness = NoCheck
+	if st.executable("check") {
+		st.extra.Readiness = Checking
+		st.checkDeadline = time.Now().Add(st.checkTimeout())
+		st.checkRetry = checkRetryMin
+		st.checkTick()
+	}
+	st.pidChange(proc.Pid)
+	st.announce()
+}
+
+// removed reports whether the service directory has been deleted, as
+// happens when an administrator removes a service with its supervisor
+// still running. daemontools then tries to start run every second
+// forever; taikit's supervisor exits instead.
+func (st *state) removed() bool {
+	fi, err := os.Stat(st.s.Dir)
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist)
+	}
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && sys.Nlink == 0
+}
+
+func (st *state) executable(name string) bool {
+	fi, err := os.Stat(st.s.path(name))
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// start starts one of the service's programs in the service directory and
+// a goroutine that reports its exit.
+func (st *state) start(argv0 string, args ...string) (*os.Process, error) {
+	proc, err := os.StartProcess(argv0, append([]string{argv0}, args...), &os.ProcAttr{
+		Dir:   st.s.Dir,
+		Files: st.files,
+	})
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, err
+	}
+	st.waiters.Add(1)
+	go func() {
+		defer st.waiters.Done()
+		ps, err := proc.Wait()
+		if err != nil {
+			ps = nil
+		}
+		st.exits <- childExit{proc, ps}
+	}()
+	return proc, nil
+}
+
+// childExited handles the end of run, check or finish.
+func (st *state) childExited(e childExit) {
+	switch e.proc {
+	case st.run:
+		st.run = nil
+		st.paused = false
+		st.stopCheck()
+		code, sig := exitOf(e.state)
+		st.extra.Exited, st.extra.ExitCode, st.extra.Signal = true, code, sig
+		st.extra.Readiness = NoCheck
+		st.pidChange(0)
+		st.announce()
+		if st.executable("finish") {
+			proc, err := st.start("./finish", strconv.Itoa(code), strconv.Itoa(sig))
+			if err != nil {
+				st.warnf("unable to start %s/finish: %s", st.s.Name, errtext.Of(err))
+			} else {
+				st.finish = proc
+				st.finishTimer = time.NewTimer(st.finishTimeout())
+			}
+		}
+		if st.want == WantUp {
+			st.tryStart(true)
+		}
+	case st.check:
+		st.check = nil
+		if st.run == nil || st.extra.Readiness != Checking {
+			return
+		}
+		if e.state != nil && e.state.Success() {
+			st.stopTimer(&st.checkTimer)
+			st.extra.Readiness = Ready
+			st.extra.ReadyWhen = readyLabel(st.now())
+			st.announce()
+			return
+		}
+		st.stopTimer(&st.checkTimer)
+		if wait := time.Until(st.checkDeadline); wait > 0 {
+			st.checkTimer = time.NewTimer(min(st.checkRetry, wait))
+			st.checkRetry = min(2*st.checkRetry, checkRetryMax)
+		} else {
+			st.checkFailed()
+		}
+	case st.finish:
+		st.finish = nil
+		st.stopTimer(&st.finishTimer)
+		if st.startWanted {
+			st.tryStart(st.autoStart)
+		}
+	}
+}
+
+// checkTick starts the next run of check, or, when its time is up, kills
+// a check that still runs and marks the service "check failed".
+func (st *state) checkTick() {
+	if st.run == nil || st.extra.Readiness != Checking {
+		return
+	}
+	if !time.Now().Before(st.checkDeadline) {
+		if st.check != nil {
+			st.check.Signal(syscall.SIGKILL)
+			st.check = nil
+		}
+		st.checkFailed()
+		return
+	}
+	if st.check != nil {
+		return
+	}
+	proc, err := st.start("./check")
+	if err != nil {
+		st.warnf("unable to start %s/check: %s", st.s.Name, errtext.Of(err))
+		st.checkTimer = time.NewTimer(min(checkRetryMax, time.Until(st.checkDeadline)))
+		return
+	}
+	st.check = proc
+	// Wake at the deadline to kill a check that hangs.
+	st.checkTimer = time.NewTimer(time.Until(st.checkDeadline))
+}
+
+func (st *state) checkFailed() {
+	st.extra.Readiness = CheckFailed
+	st.warnf("%s/check did not succeed within %v", st.s.Name, st.checkTimeout())
+	st.announce()
+}
+
+// stopCheck kills a running check; its exit is then ignored.
+func (st *state) stopCheck() {
+	st.stopTimer(&st.checkTimer)
+	if st.check != nil {
+		st.check.Signal(syscall.SIGKILL)
+		st.check = nil
+	}
+}
+
+func (st *state) stopTimer(t **time.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
+	}
+}
+
+// exitOf returns run's exit as runit's finish gets it: the exit code and
+// 0, or -1 and the signal that ended it.
+func exitOf(ps *os.ProcessState) (code, sig int) {
+	if ps == nil {
+		return -1, 0
+	}
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	if ok && ws.Signaled() {
+		return -1, int(ws.Signal())
+	}
+	return ps.ExitCode(), 0
+}
+
+// pidChange records that run started (pid) or stopped (0) now.
+func (st *state) pidChange(pid int) {
+	st.status.When = readyLabel(st.now())
+	st.status.PID = pid
+}
+
+// announce publishes the state: supervise/extra, then supervise/status,
+// each written to a new file and renamed over the old.
+func (st *state) announce() {
+	st.status.Paused = st.run != nil && st.paused
+	st.status.Want = st.want
+	st.extra.Status = st.status.When
+	st.replace("supervise/extra", st.extra.Append(nil))
+	st.replace("supervise/status", st.status.Append(nil))
+}
+
+// replace writes b to name.new and renames it to name, warning as
+// daemontools does when it cannot.
+func (st *state) replace(name string, b []byte) {
+	tmp := name + ".new"
+	f, err := os.OpenFile(st.s.path(tmp), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o644)
+	if err != nil {
+		st.warnf("unable to open %s/%s: %s", st.s.Name, tmp, errtext.Of(err))
+		return
+	}
+	_, err = f.Write(b)
+	f.Close()
+	if err != nil {
+		st.warnf("unable to write %s/%s: %s", st.s.Name, tmp, errtext.Of(err))
+		return
+	}
+	if err := os.Rename(st.s.path(tmp), st.s.path(name)); err != nil {
+		st.warnf("unable to rename %s/%s to %s: %s", st.s.Name, tmp, filepath.Base(name), errtext.Of(err))
+	}
+}
+
+func (s *Supervisor) restartDelay() time.Duration {
+	return orDefault(s.RestartDelay, DefaultRestartDelay)
+}
+func (st *state) restartDelay() time.Duration { return st.s.restartDelay() }
+func (st *state) checkTimeout() time.Duration {
+	return orDefault(st.s.CheckTimeout, DefaultCheckTimeout)
+}
+func (st *state) finishTimeout() time.Duration {
+	return orDefault(st.s.FinishTimeout, DefaultFinishTimeout)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
