@@ -1,0 +1,147 @@
+package logcat
+
+import (
+	"unicode/utf8"
+
+	"github.com/taikit/taikit/tai64n"
+)
+
+// stampOf returns the label of the TAI64N stamp that starts line: "@" and
+// 24 hex digits, as multilog, s6-log and svlogd write them.
+func stampOf(line []byte) (tai64n.Label, bool) {
+	if len(line) < tai64n.StampLen || line[0] != '@' {
+		return tai64n.Label{}, false
+	}
+	return tai64n.ParsePrefix(line)
+}
+
+// writer appends selected lines to a buffer in one output format.
+type writer struct {
+	format Format
+	times  *tai64n.Formatter // nil for FormatRaw
+}
+
+func newWriter(format Format, zone *tai64n.Zone, c tai64n.Convention) *writer {
+	w := &writer{format: format}
+	switch format {
+	case FormatTAI64N:
+		w.times = tai64n.NewFormatter(zone, c, tai64n.LayoutTAI64NLocal)
+	case FormatRFC3339, FormatJSON:
+		w.times = tai64n.NewFormatter(zone, c, tai64n.LayoutRFC3339)
+	}
+	return w
+}
+
+// append appends line (without its newline) in the writer's format; nl says
+// whether the line ended with a newline (only a last line without one, or a
+// piece of a very long line, does not). label is the line's own stamp when
+// stamped is true.
+func (w *writer) append(dst, line []byte, label tai64n.Label, stamped, nl bool) []byte {
+	switch w.format {
+	case FormatRaw:
+		dst = append(dst, line...)
+	case FormatTAI64N, FormatRFC3339:
+		// As tai64nlocal: the stamp becomes the time, the rest (its space
+		// included) is copied; a stamp the layout cannot show stays as is.
+		if stamped {
+			if out, ok := w.times.Append(dst, label); ok {
+				dst = append(out, line[tai64n.StampLen:]...)
+				break
+			}
+		}
+		dst = append(dst, line...)
+	case FormatJSON:
+		return w.appendJSON(dst, line, label, stamped)
+	}
+	if nl {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// appendJSON writes {"time":…,"tai64n":…,"line":…} and a newline. A line
+// without a stamp has null time and tai64n and the whole line as line; a
+// stamp whose time RFC 3339 cannot write (a year past 9999, nanoseconds
+// above 999999999) has null time. The space after the stamp is not part of
+// line.
+func (w *writer) appendJSON(dst, line []byte, label tai64n.Label, stamped bool) []byte {
+	dst = append(dst, `{"time":`...)
+	if stamped {
+		n := len(dst)
+		dst = append(dst, '"')
+		if out, ok := w.times.Append(dst, label); ok {
+			dst = append(out, '"')
+		} else {
+			dst = append(dst[:n], "null"...)
+		}
+		dst = append(dst, `,"tai64n":"`...)
+		dst = append(dst, line[:tai64n.StampLen]...)
+		dst = append(dst, `","line":`...)
+		line = line[tai64n.StampLen:]
+		if len(line) > 0 && line[0] == ' ' {
+			line = line[1:]
+		}
+	} else {
+		dst = append(dst, `null,"tai64n":null,"line":`...)
+	}
+	dst = appendJSONString(dst, line)
+	return append(dst, "}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Bytes that are not valid
+// UTF-8 become U+FFFD, as encoding/json writes them (JSON text is Unicode
+// and cannot carry them); control characters are escaped (\n, \t, \r, \b,
+// \f, or \u00XX), and so are U+2028 and U+2029 for JavaScript readers.
+func appendJSONString(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

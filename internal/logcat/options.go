@@ -1,0 +1,221 @@
+package logcat
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/taikit/taikit/internal/cli"
+)
+
+// Synopsis is logcat's usage line.
+const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-C cursor] [dir|file|-]..."
+
+// Format is how selected lines are written.
+type Format uint8
+
+const (
+	FormatRaw     Format = iota // as stored
+	FormatTAI64N                // stamps as tai64nlocal writes them
+	FormatRFC3339               // stamps as RFC 3339 with nanoseconds
+	FormatJSON                  // one JSON object per line
+)
+
+// Options is a parsed command line.
+type Options struct {
+	Since, Until string   // time arguments as given; "" when absent
+	Words        []string // selection script words, in order: +pat, -pat, g+glob, g-glob
+	Regexps      []string // -E, in order
+	Invert       bool     // -v
+	Count        bool     // -c
+	First        int      // -m: stop after this many selected lines; 0 means no limit
+	Last         int      // -n: only the last this many selected lines; -1 means all
+	Format       Format
+	UTC          bool // -u: UTC instead of local time
+	Leap         bool // -l: stamps are leap-aware (s6)
+	Follow       bool // -f
+	FollowRotate bool // -F
+	Cursor       string
+	Help         bool
+	Inputs       []string // operands; empty means standard input
+}
+
+// option is one entry of the option table: a flag (set != nil) or an
+// option that takes a value (value != nil).
+type option struct {
+	short byte
+	long  string
+	arg   string // name of the value in the help, "" for a flag
+	help  string
+	set   func(o *Options)
+	value func(o *Options, v string) error
+}
+
+var optionTable = []option{
+	{short: 'S', long: "since", arg: "time", help: "only lines stamped at or after time",
+		value: func(o *Options, v string) error { o.Since = v; return nil }},
+	{short: 'U', long: "until", arg: "time", help: "only lines stamped before time",
+		value: func(o *Options, v string) error { o.Until = v; return nil }},
+	{short: 'p', long: "pattern", arg: "word", help: "multilog selection word: +pattern, -pattern, g+glob, g-glob (in order)",
+		value: func(o *Options, v string) error {
+			if !isScriptWord(v) {
+				return &cli.UsageError{Msg: fmt.Sprintf("-p %q: a selection word starts with +, -, g+ or g-", v)}
+			}
+			o.Words = append(o.Words, v)
+			return nil
+		}},
+	{short: 'E', long: "regexp", arg: "re", help: "only lines a Go regular expression matches (any of several)",
+		value: func(o *Options, v string) error { o.Regexps = append(o.Regexps, v); return nil }},
+	{short: 'v', long: "invert", help: "select the lines the patterns and regexps do not select",
+		set: func(o *Options) { o.Invert = true }},
+	{short: 'c', long: "count", help: "print only the number of selected lines",
+		set: func(o *Options) { o.Count = true }},
+	{short: 'm', long: "first", arg: "n", help: "stop after the first n selected lines",
+		value: func(o *Options, v string) error { return count(v, "-m", &o.First) }},
+	{short: 'n', long: "last", arg: "n", help: "only the last n selected lines (with -f: then follow)",
+		value: func(o *Options, v string) error { return count(v, "-n", &o.Last) }},
+	{short: 't', long: "local", help: "write stamps as tai64nlocal does (local time)",
+		set: func(o *Options) { o.Format = FormatTAI64N }},
+	{short: 'r', long: "rfc3339", help: "write stamps as RFC 3339 with the local offset",
+		set: func(o *Options) { o.Format = FormatRFC3339 }},
+	{short: 'j', long: "json", help: `write JSON lines: {"time":…,"tai64n":…,"line":…} (time in UTC)`,
+		set: func(o *Options) { o.Format = FormatJSON }},
+	{short: 'u', long: "utc", help: "UTC instead of local time, for -t, -r and times given",
+		set: func(o *Options) { o.UTC = true }},
+	{short: 'l', long: "leap", help: "stamps are leap-second aware, as s6-log writes them",
+		set: func(o *Options) { o.Leap = true }},
+	{short: 'f', long: "follow", help: "after the end, print lines as they are written",
+		set: func(o *Options) { o.Follow = true }},
+	{short: 'F', long: "follow-rotate", help: "follow, across rotations, losing no line (same as -f for directories)",
+		set: func(o *Options) { o.FollowRotate = true }},
+	{short: 'C', long: "cursor", arg: "file", help: "resume after the stamp saved in file, and save the last one read",
+		value: func(o *Options, v string) error { o.Cursor = v; return nil }},
+	{short: 'h', long: "help", help: "print this help",
+		set: func(o *Options) { o.Help = true }},
+}
+
+func isScriptWord(w string) bool {
+	return strings.HasPrefix(w, "+") || strings.HasPrefix(w, "-") ||
+		strings.HasPrefix(w, "g+") || strings.HasPrefix(w, "g-")
+}
+
+func count(v, name string, dst *int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return &cli.UsageError{Msg: fmt.Sprintf("%s %q: want a number of lines, 0 or more", name, v)}
+	}
+	*dst = n
+	return nil
+}
+
+// Parse parses a command line (without the program name) in daemontools'
+// style: short options can be grouped ("-cv"), an option's value follows it
+// directly ("-n20") or as the next argument ("-n 20", which may start with
+// "-": "-S -1h"); long options take "--name value" or "--name=value"; "--"
+// ends the options, and so does the first operand. Mistakes are
+// *cli.UsageError.
+func Parse(args []string) (*Options, error) {
+	o := &Options{Last: -1}
+	i := 0
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			i++
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			break // an operand, "-" included
+		}
+		if strings.HasPrefix(a, "--") {
+			name, val, hasVal := strings.Cut(a[2:], "=")
+			opt := findLong(name)
+			if opt == nil {
+				return nil, &cli.UsageError{Msg: "unknown option --" + name}
+			}
+			if opt.set != nil {
+				if hasVal {
+					return nil, &cli.UsageError{Msg: "option --" + name + " takes no value"}
+				}
+				opt.set(o)
+				continue
+			}
+			if !hasVal {
+				if i+1 == len(args) {
+					return nil, &cli.UsageError{Msg: "option --" + name + " needs a value"}
+				}
+				i++
+				val = args[i]
+			}
+			if err := opt.value(o, val); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			opt := findShort(a[j])
+			if opt == nil {
+				return nil, &cli.UsageError{Msg: fmt.Sprintf("unknown option -%c", a[j])}
+			}
+			if opt.set != nil {
+				opt.set(o)
+				continue
+			}
+			val := a[j+1:]
+			if val == "" {
+				if i+1 == len(args) {
+					return nil, &cli.UsageError{Msg: fmt.Sprintf("option -%c needs a value", a[j])}
+				}
+				i++
+				val = args[i]
+			}
+			if err := opt.value(o, val); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	o.Inputs = args[i:]
+	if o.Count && (o.Follow || o.FollowRotate) {
+		return nil, &cli.UsageError{Msg: "-c counts to the end of the log and cannot follow it"}
+	}
+	if o.Count && o.Format != FormatRaw {
+		return nil, &cli.UsageError{Msg: "-c prints a number, not lines: it cannot take -t, -r or -j"}
+	}
+	return o, nil
+}
+
+func findLong(name string) *option {
+	for i := range optionTable {
+		if optionTable[i].long == name {
+			return &optionTable[i]
+		}
+	}
+	return nil
+}
+
+func findShort(c byte) *option {
+	for i := range optionTable {
+		if optionTable[i].short == c {
+			return &optionTable[i]
+		}
+	}
+	return nil
+}
+
+// Usage writes the usage message (after the mistake, if any) and returns
+// cli.ExitUsage.
+func Usage(w io.Writer, mistake error) int {
+	if mistake != nil {
+		fmt.Fprintf(w, "logcat: fatal: %v\n", mistake)
+	}
+	fmt.Fprintf(w, "logcat: usage: %s\n", Synopsis)
+	for _, o := range optionTable {
+		long := o.long
+		if o.arg != "" {
+			long += " " + o.arg
+		}
+		fmt.Fprintf(w, "  -%c, --%-20s %s\n", o.short, long, o.help)
+	}
+	return cli.ExitUsage
+}

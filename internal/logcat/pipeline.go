@@ -1,0 +1,527 @@
+package logcat
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strconv"
+
+	"github.com/taikit/taikit/tai64n"
+)
+
+// Query is what to keep of a log and how to write it.
+type Query struct {
+	// Since and Until bound the stamps of the lines kept: Since ≤ stamp <
+	// Until. A line without a stamp has the stamp of the last stamped line
+	// before it; lines before the first stamped line have no time and are
+	// outside every range.
+	Since, Until       tai64n.Label
+	HasSince, HasUntil bool
+
+	// Selector picks lines; nil keeps every line.
+	Selector *Selector
+
+	// First stops the query after that many selected lines (0: no limit).
+	First int
+	// Last keeps only the last that many selected lines, written when the
+	// input ends (Flush); -1 writes every line as it comes.
+	Last int
+	// Count writes the number of selected lines at the end instead of them.
+	Count bool
+
+	Format     Format
+	Zone       *tai64n.Zone // for FormatTAI64N, FormatRFC3339, FormatJSON; nil is UTC
+	Convention tai64n.Convention
+
+	// Live writes the output after every read, for following a log as it
+	// grows; otherwise output is written in large blocks.
+	Live bool
+}
+
+// ChunkSize is how much the pipeline reads at a time, and the longest line
+// it handles whole: a longer line is handled in pieces of this size, its
+// selection decided on the first piece (see Pipeline).
+const ChunkSize = 1 << 20
+
+// flushAt is how much output is gathered before it is written.
+const flushAt = 256 << 10
+
+// ErrDone is returned by ReadFrom when the query needs no more input:
+// First lines have been selected.
+var ErrDone = errors.New("logcat: query complete")
+
+// WriteError is a failure to write the output, as opposed to one to read
+// the input.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "write: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// Pipeline runs a Query over one or more inputs, in order, and writes the
+// result. It keeps the stamp of the last stamped line across inputs.
+//
+// Lines longer than ChunkSize are handled in pieces: the selection and the
+// time range are decided on the first piece (multilog's patterns see only
+// its first 1000 bytes anyway; regular expressions see the first ChunkSize
+// bytes) and apply to the rest. Raw, -t and -r output is the line as a
+// whole; JSON output has one record per piece, each with the line's stamp;
+// with Last, only the first piece of such a line is kept.
+//
+// A Pipeline is not safe for concurrent use.
+type Pipeline struct {
+	q   Query
+	dst io.Writer
+	w   *writer
+
+	in  []byte // read buffer; in[:pending] is an incomplete line
+	out []byte
+
+	needStamp bool // the range or the format looks at stamps
+	ranged    bool
+	copyAll   bool // nothing to select, convert or limit: copy chunks whole
+	required  []byte
+
+	carry    tai64n.Label // the stamp of the last stamped line seen
+	hasCarry bool
+
+	// A line longer than the buffer, being handled in pieces.
+	part        []byte // Add: the pieces of a line so far
+	partStamp   tai64n.Label
+	partStamped bool
+	inLong      bool
+	longSel     bool
+	longLabel   tai64n.Label
+	longStamped bool
+
+	selected int64
+	ring     ring
+	done     bool
+	err      error // the first write error
+}
+
+// NewPipeline returns a Pipeline writing the result of q to dst.
+func NewPipeline(q Query, dst io.Writer) *Pipeline {
+	p := &Pipeline{q: q, dst: dst, w: newWriter(q.Format, q.Zone, q.Convention)}
+	p.ranged = q.HasSince || q.HasUntil
+	p.needStamp = p.ranged || q.Format != FormatRaw
+	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count
+	if q.Selector != nil {
+		p.required = q.Selector.Required()
+	}
+	if q.Last >= 0 {
+		p.ring.size = q.Last
+	}
+	return p
+}
+
+// Selected returns the number of lines selected so far.
+func (p *Pipeline) Selected() int64 { return p.selected }
+
+// Done reports whether the query needs no more input.
+func (p *Pipeline) Done() bool { return p.done || p.err != nil }
+
+// Cursor returns the stamp of the last stamped line read, and whether there
+// was one.
+func (p *Pipeline) Cursor() (tai64n.Label, bool) { return p.carry, p.hasCarry }
+
+// ReadFrom reads r to its end and runs the query over it. A last line
+// without a newline is taken as a line. It returns ErrDone when the query
+// needs no more input, a *WriteError when the output failed, and otherwise
+// the error of r (io.EOF is not an error).
+func (p *Pipeline) ReadFrom(r io.Reader) (int64, error) {
+	if p.in == nil {
+		p.in = make([]byte, ChunkSize)
+	}
+	var total int64
+	pending := 0
+	for !p.Done() {
+		n, err := r.Read(p.in[pending:])
+		total += int64(n)
+		if n > 0 {
+			pending = p.consume(pending + n)
+			if p.q.Live {
+				p.flush()
+			}
+		}
+		if err != nil {
+			if pending > 0 && !p.Done() {
+				if p.inLong {
+					p.longPiece(p.in[:pending], false)
+				} else {
+					p.last(p.in[:pending])
+				}
+			}
+			p.inLong = false
+			if err == io.EOF {
+				err = nil
+			}
+			if p.err != nil {
+				return total, p.err
+			}
+			if err == nil && p.done {
+				return total, ErrDone
+			}
+			return total, err
+		}
+	}
+	if p.err != nil {
+		return total, p.err
+	}
+	return total, ErrDone
+}
+
+// Lines runs the query over b, which holds whole lines, each ending in a
+// newline (a last line without one is taken as a line). It is for callers
+// that already have the lines in memory, such as a merge of several logs.
+func (p *Pipeline) Lines(b []byte) error {
+	end := bytes.LastIndexByte(b, '\n') + 1
+	p.chunk(b[:end])
+	if end < len(b) && !p.Done() {
+		p.last(b[end:])
+	}
+	if p.q.Live {
+		p.flush()
+	}
+	return p.err
+}
+
+// consume handles the whole lines in p.in[:n], moves the incomplete rest to
+// the front and returns its length.
+func (p *Pipeline) consume(n int) int {
+	b := p.in[:n]
+	if p.inLong {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			if n < len(p.in) {
+				return n // wait for more of the line
+			}
+			p.longPiece(b, false)
+			return 0
+		}
+		p.longPiece(b[:nl], true)
+		p.inLong = false
+		b = b[nl+1:]
+	}
+	end := bytes.LastIndexByte(b, '\n') + 1
+	p.chunk(b[:end])
+	rest := len(b) - end
+	if rest == len(p.in) {
+		// A full buffer without a newline: the start of a long line.
+		p.startLong(b)
+		return 0
+	}
+	copy(p.in, b[end:])
+	return rest
+}
+
+// chunk runs the query over whole lines.
+func (p *Pipeline) chunk(b []byte) {
+	if p.copyAll {
+		p.out = append(p.out, b...)
+		if len(p.out) >= flushAt {
+			p.flush()
+		}
+		return
+	}
+	for len(b) > 0 && !p.Done() {
+		if p.required != nil {
+			i := bytes.Index(b, p.required)
+			if i < 0 {
+				p.skip(b)
+				return
+			}
+			if start := bytes.LastIndexByte(b[:i], '\n') + 1; start > 0 {
+				p.skip(b[:start])
+				b = b[start:]
+			}
+		}
+		nl := bytes.IndexByte(b, '\n')
+		p.line(b[:nl], true)
+		b = b[nl+1:]
+	}
+}
+
+// skip passes over whole lines that cannot be selected, keeping only the
+// stamp of the last stamped one when the time range needs it.
+func (p *Pipeline) skip(b []byte) {
+	if !p.ranged {
+		return
+	}
+	end := len(b) - 1 // the newline ending the last line
+	for end >= 0 {
+		start := bytes.LastIndexByte(b[:end], '\n') + 1
+		if l, ok := stampOf(b[start:end]); ok {
+			p.carry, p.hasCarry = l, true
+			return
+		}
+		end = start - 1
+	}
+}
+
+// last handles a final line without a newline.
+func (p *Pipeline) last(line []byte) { p.line(line, false) }
+
+// line handles one line (without its newline) of an input whose stamps the
+// pipeline follows itself.
+func (p *Pipeline) line(line []byte, nl bool) {
+	label, stamped, has := p.stampFor(line)
+	if p.admit(line, label, stamped, has) {
+		p.emit(line, label, stamped, nl)
+	}
+}
+
+// stampFor returns line's stamp, or the carried one, and remembers it.
+func (p *Pipeline) stampFor(line []byte) (label tai64n.Label, stamped, has bool) {
+	if !p.needStamp {
+		return label, false, false
+	}
+	if label, stamped = stampOf(line); stamped {
+		p.carry, p.hasCarry = label, true
+		return label, true, true
+	}
+	return p.carry, false, p.hasCarry
+}
+
+// admit decides whether line is selected. label is its stamp (stamped) or
+// the one it inherits (has: there is one).
+func (p *Pipeline) admit(line []byte, label tai64n.Label, stamped, has bool) bool {
+	if p.ranged {
+		if !has {
+			return false
+		}
+		if p.q.HasSince && label.Before(p.q.Since) || p.q.HasUntil && !label.Before(p.q.Until) {
+			return false
+		}
+	}
+	return p.q.Selector == nil || p.q.Selector.Match(line)
+}
+
+// Add runs the query over one line from a source that knows the stamps,
+// such as package rotate's Reader: b is the line with its newline, stamp
+// its own stamp (stamped) or the one it inherits (zero when none). A b
+// without a newline is a piece of a line that the next calls continue;
+// the pieces are joined (up to ChunkSize) before the line is looked at.
+// Call Flush at the end of the stream: a last line without a newline is
+// taken as a line then.
+func (p *Pipeline) Add(b []byte, stamp tai64n.Label, stamped bool) {
+	if p.Done() || len(b) == 0 {
+		return
+	}
+	nl := b[len(b)-1] == '\n'
+	switch {
+	case p.inLong:
+		if nl {
+			p.longPiece(b[:len(b)-1], true)
+			p.inLong = false
+		} else {
+			p.longPiece(b, false)
+		}
+	case len(p.part) == 0 && nl:
+		if p.copyAll {
+			p.out = append(p.out, b...)
+			if len(p.out) >= flushAt {
+				p.flush()
+			}
+			return
+		}
+		has := stamped || stamp != (tai64n.Label{})
+		if p.admit(b[:len(b)-1], stamp, stamped, has) {
+			p.emit(b[:len(b)-1], stamp, stamped, true)
+		}
+	default:
+		if len(p.part) == 0 {
+			p.partStamp, p.partStamped = stamp, stamped
+		}
+		p.part = append(p.part, b...)
+		switch {
+		case nl:
+			p.addPart(true)
+		case len(p.part) >= ChunkSize:
+			has := p.partStamped || p.partStamp != (tai64n.Label{})
+			p.inLong = true
+			if p.longSel = p.admit(p.part, p.partStamp, p.partStamped, has); p.longSel {
+				p.longLabel, p.longStamped = p.partStamp, p.partStamped
+				p.emit(p.part, p.partStamp, p.partStamped, p.q.Last >= 0)
+			}
+			p.part = p.part[:0]
+		}
+	}
+	if p.q.Live {
+		p.flush()
+	}
+}
+
+// Pending reports whether Add holds the start of a line whose end has not
+// come yet.
+func (p *Pipeline) Pending() bool { return len(p.part) > 0 || p.inLong }
+
+// addPart handles the joined pieces in p.part as a line.
+func (p *Pipeline) addPart(nl bool) {
+	line := p.part
+	if nl {
+		line = line[:len(line)-1]
+	}
+	has := p.partStamped || p.partStamp != (tai64n.Label{})
+	if p.admit(line, p.partStamp, p.partStamped, has) {
+		p.emit(line, p.partStamp, p.partStamped, nl)
+	}
+	p.part = p.part[:0]
+}
+
+// emit writes, keeps or counts a selected line.
+func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
+	p.selected++
+	switch {
+	case p.q.Count:
+	case p.q.Last >= 0:
+		p.ring.push(line, nl)
+	default:
+		p.out = p.w.append(p.out, line, label, stamped, nl)
+		if len(p.out) >= flushAt {
+			p.flush()
+		}
+	}
+	if p.q.First > 0 && p.selected >= int64(p.q.First) {
+		p.done = true
+	}
+}
+
+// startLong handles the first ChunkSize bytes of a line longer than that.
+func (p *Pipeline) startLong(b []byte) {
+	p.inLong = true
+	label, stamped, has := p.stampFor(b)
+	if p.longSel = p.admit(b, label, stamped, has); !p.longSel {
+		return
+	}
+	p.longLabel, p.longStamped = label, stamped
+	// Written whole, the first piece gets no newline: the line's end will
+	// bring it. Kept for Last, it is the line.
+	p.emit(b, label, stamped, p.q.Last >= 0)
+}
+
+// longPiece handles a later piece of a long line; end says it is the last.
+func (p *Pipeline) longPiece(b []byte, end bool) {
+	if !p.longSel || p.q.Count || p.q.Last >= 0 || p.err != nil {
+		return
+	}
+	if p.q.Format == FormatJSON {
+		if p.longStamped {
+			// The piece with the line's stamp, so that the record says when.
+			p.out = append(p.out, `{"time":`...)
+			n := len(p.out)
+			p.out = append(p.out, '"')
+			if out, ok := p.w.times.Append(p.out, p.longLabel); ok {
+				p.out = append(out, '"')
+			} else {
+				p.out = append(p.out[:n], "null"...)
+			}
+			p.out = append(p.out, `,"tai64n":"`...)
+			p.out = p.longLabel.Append(p.out)
+			p.out = append(p.out, `","line":`...)
+			p.out = appendJSONString(p.out, b)
+			p.out = append(p.out, "}\n"...)
+		} else {
+			p.out = p.w.appendJSON(p.out, b, tai64n.Label{}, false)
+		}
+	} else {
+		p.out = append(p.out, b...)
+		if end {
+			p.out = append(p.out, '\n')
+		}
+	}
+	if len(p.out) >= flushAt {
+		p.flush()
+	}
+}
+
+// Flush writes what the query holds back: a last line without a newline
+// given to Add, the last lines (Last) or the count (Count), and any
+// buffered output. Call it once the input has ended.
+func (p *Pipeline) Flush() error {
+	if len(p.part) > 0 && !p.Done() {
+		p.addPart(false)
+	}
+	p.part = p.part[:0]
+	p.inLong = false
+	if p.q.Count {
+		p.out = strconv.AppendInt(p.out, p.selected, 10)
+		p.out = append(p.out, '\n')
+	}
+	p.writeHeld()
+	p.flush()
+	return p.err
+}
+
+// writeHeld writes the last lines kept for Last.
+func (p *Pipeline) writeHeld() {
+	if p.q.Last < 0 {
+		return
+	}
+	p.ring.each(func(line []byte, nl bool) {
+		label, stamped := stampOf(line)
+		p.out = p.w.append(p.out, line, label, stamped, nl)
+		if len(p.out) >= flushAt {
+			p.flush()
+		}
+	})
+	p.ring.reset()
+}
+
+// StartLive writes the last lines held back (Last) and switches to writing
+// every selected line at once: what following does once the existing log
+// has been read. A line still in pieces stays pending.
+func (p *Pipeline) StartLive() error {
+	p.writeHeld()
+	p.q.Last = -1
+	p.q.Live = true
+	p.flush()
+	return p.err
+}
+
+func (p *Pipeline) flush() {
+	if len(p.out) == 0 || p.err != nil {
+		p.out = p.out[:0]
+		return
+	}
+	if _, err := p.dst.Write(p.out); err != nil {
+		p.err = &WriteError{err}
+	}
+	p.out = p.out[:0]
+}
+
+// ring keeps the last size lines pushed, reusing their buffers.
+type ring struct {
+	size  int
+	lines [][]byte
+	nls   []bool
+	next  int // where the next line goes once the ring is full
+	full  bool
+}
+
+func (r *ring) push(line []byte, nl bool) {
+	if r.size == 0 {
+		return
+	}
+	if !r.full {
+		r.lines = append(r.lines, append([]byte(nil), line...))
+		r.nls = append(r.nls, nl)
+		if len(r.lines) == r.size {
+			r.full = true
+		}
+		return
+	}
+	r.lines[r.next] = append(r.lines[r.next][:0], line...)
+	r.nls[r.next] = nl
+	r.next = (r.next + 1) % r.size
+}
+
+func (r *ring) each(f func(line []byte, nl bool)) {
+	for i := range r.lines {
+		j := (r.next + i) % len(r.lines)
+		f(r.lines[j], r.nls[j])
+	}
+}
+
+func (r *ring) reset() {
+	r.lines, r.nls, r.next, r.full = r.lines[:0], r.nls[:0], 0, false
+}

@@ -1,0 +1,276 @@
+package logcat
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/taikit/taikit/tai64n"
+)
+
+// stamped returns "@<label of unix sec> text".
+func stamped(sec int64, text string) string {
+	return tai64n.FromUnix(sec, 0, tai64n.Daemontools).String() + " " + text
+}
+
+func label(sec int64) tai64n.Label { return tai64n.FromUnix(sec, 0, tai64n.Daemontools) }
+
+// runQuery runs q over input with ReadFrom, reading in small pieces so that
+// lines cross read boundaries, and returns the output.
+func runQuery(t *testing.T, q Query, input string) string {
+	t.Helper()
+	var out bytes.Buffer
+	p := NewPipeline(q, &out)
+	if _, err := p.ReadFrom(iotest.HalfReader(strings.NewReader(input))); err != nil && err != ErrDone {
+		t.Fatal(err)
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// addQuery runs q over input with Add, line by line, the stamps computed
+// as a rotate.Reader computes them.
+func addQuery(t *testing.T, q Query, input string) string {
+	t.Helper()
+	var out bytes.Buffer
+	p := NewPipeline(q, &out)
+	var carry tai64n.Label
+	for l := range strings.Lines(input) {
+		st, ok := stampOf([]byte(l))
+		if ok {
+			carry = st
+		}
+		p.Add([]byte(l), carry, ok)
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func mustSelector(t *testing.T, words, res []string, invert bool) *Selector {
+	t.Helper()
+	s, err := NewSelector(words, res, invert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPipelineRangeAndSelection(t *testing.T) {
+	input := "unstamped first\n" +
+		stamped(100, "a one") + "\n" +
+		"continuation of one\n" +
+		stamped(200, "b two") + "\n" +
+		stamped(300, "a three") + "\n" +
+		"continuation of three\n" +
+		stamped(400, "b four") + "\n"
+	cases := []struct {
+		name string
+		q    Query
+		want []string // the lines' texts, by their content after the stamp
+	}{
+		{"all", Query{Last: -1}, []string{"unstamped first", "a one", "continuation of one", "b two", "a three", "continuation of three", "b four"}},
+		{"since 200", Query{Last: -1, Since: label(200), HasSince: true}, []string{"b two", "a three", "continuation of three", "b four"}},
+		{"until 300 (exclusive)", Query{Last: -1, Until: label(300), HasUntil: true}, []string{"a one", "continuation of one", "b two"}},
+		{"since 150 until 350", Query{Last: -1, Since: label(150), HasSince: true, Until: label(350), HasUntil: true}, []string{"b two", "a three", "continuation of three"}},
+		{"empty range", Query{Last: -1, Since: label(300), HasSince: true, Until: label(300), HasUntil: true}, nil},
+		{"before everything", Query{Last: -1, Until: label(50), HasUntil: true}, nil},
+		{"after everything", Query{Last: -1, Since: label(500), HasSince: true}, nil},
+		{"pattern", Query{Last: -1, Selector: mustSelector(t, []string{"+* a *"}, nil, false)}, []string{"a one", "a three"}},
+		{"pattern inverted", Query{Last: -1, Selector: mustSelector(t, []string{"+* a *"}, nil, true)}, []string{"unstamped first", "continuation of one", "b two", "continuation of three", "b four"}},
+		{"regexp", Query{Last: -1, Selector: mustSelector(t, nil, []string{"of (one|three)"}, false)}, []string{"continuation of one", "continuation of three"}},
+		{"literal regexp and range", Query{Last: -1, Since: label(250), HasSince: true, Selector: mustSelector(t, nil, []string{"continuation"}, false)}, []string{"continuation of three"}},
+		{"first 2", Query{Last: -1, First: 2}, []string{"unstamped first", "a one"}},
+		{"last 2", Query{Last: 2}, []string{"continuation of three", "b four"}},
+		{"last 0", Query{Last: 0}, nil},
+		{"first 3 last 2", Query{Last: 2, First: 3}, []string{"a one", "continuation of one"}},
+	}
+	for _, c := range cases {
+		var want strings.Builder
+		for _, w := range c.want {
+			for l := range strings.Lines(input) {
+				if strings.HasSuffix(l, w+"\n") {
+					want.WriteString(l)
+				}
+			}
+		}
+		if got := runQuery(t, c.q, input); got != want.String() {
+			t.Errorf("%s (ReadFrom): got\n%s\nwant\n%s", c.name, got, want.String())
+		}
+		if got := addQuery(t, c.q, input); got != want.String() {
+			t.Errorf("%s (Add): got\n%s\nwant\n%s", c.name, got, want.String())
+		}
+	}
+}
+
+func TestPipelineCount(t *testing.T) {
+	input := stamped(1, "x") + "\n" + stamped(2, "y") + "\n" + stamped(3, "x") + "\n"
+	q := Query{Last: -1, Count: true, Selector: mustSelector(t, nil, []string{"x$"}, false)}
+	if got := runQuery(t, q, input); got != "2\n" {
+		t.Errorf("count: %q", got)
+	}
+	q.First = 1
+	if got := runQuery(t, q, input); got != "1\n" {
+		t.Errorf("count with first 1: %q", got)
+	}
+}
+
+func TestPipelineLastLineWithoutNewline(t *testing.T) {
+	input := stamped(1, "x") + "\n" + stamped(2, "partial")
+	if got := runQuery(t, Query{Last: -1, Format: FormatTAI64N}, input); got != "1970-01-01 00:00:01.000000000 x\n1970-01-01 00:00:02.000000000 partial" {
+		t.Errorf("got %q", got)
+	}
+	if got := addQuery(t, Query{Last: -1, Selector: mustSelector(t, []string{"+*partial"}, nil, false)}, input); got != stamped(2, "partial") {
+		t.Errorf("Add: got %q", got)
+	}
+}
+
+// Lines longer than ChunkSize are decided on their first piece and written
+// whole.
+func TestPipelineLongLines(t *testing.T) {
+	long := stamped(5, "long "+strings.Repeat("x", 3*ChunkSize+17))
+	input := stamped(4, "short") + "\n" + long + "\n" + stamped(6, "after") + "\n"
+	if got := runQuery(t, Query{Last: -1, Selector: mustSelector(t, []string{"+* long *"}, nil, false)}, input); got != long+"\n" {
+		t.Errorf("long line selected: got %d bytes, want %d", len(got), len(long)+1)
+	}
+	if got := runQuery(t, Query{Last: -1, Selector: mustSelector(t, []string{"-* long *"}, nil, false)}, input); got != stamped(4, "short")+"\n"+stamped(6, "after")+"\n" {
+		t.Errorf("long line deselected: got %.200q", got)
+	}
+	if got := runQuery(t, Query{Last: -1}, input); got != input {
+		t.Errorf("everything: %d bytes, want %d", len(got), len(input))
+	}
+	if got := runQuery(t, Query{Last: -1, Count: true, Since: label(5), HasSince: true}, input); got != "2\n" {
+		t.Errorf("count since 5: %q", got)
+	}
+	// Add: the same line in pieces of the sizes a reader gives.
+	var out bytes.Buffer
+	p := NewPipeline(Query{Last: -1, Format: FormatTAI64N}, &out)
+	p.Add([]byte(stamped(4, "short")+"\n"), label(4), true)
+	for i := 0; i < len(long); i += 700001 {
+		piece := long[i:min(i+700001, len(long))]
+		p.Add([]byte(piece), label(5), i == 0)
+	}
+	p.Add([]byte("\n"), label(5), false)
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := "1970-01-01 00:00:04.000000000 short\n1970-01-01 00:00:05.000000000" + long[25:] + "\n"
+	if out.String() != want {
+		t.Errorf("Add in pieces: got %d bytes, want %d", out.Len(), len(want))
+	}
+}
+
+func TestPipelineFormats(t *testing.T) {
+	input := stamped(1700000000, "hello \"world\"") + "\n" + "no stamp\n"
+	zone := tai64n.LoadZone("Europe/Berlin", true, tai64n.SystemZoneSource())
+	cases := []struct {
+		format Format
+		zone   *tai64n.Zone
+		want   string
+	}{
+		{FormatRaw, nil, input},
+		{FormatTAI64N, nil, "2023-11-14 22:13:20.000000000 hello \"world\"\nno stamp\n"},
+		{FormatTAI64N, zone, "2023-11-14 23:13:20.000000000 hello \"world\"\nno stamp\n"},
+		{FormatRFC3339, nil, "2023-11-14T22:13:20.000000000Z hello \"world\"\nno stamp\n"},
+		{FormatRFC3339, zone, "2023-11-14T23:13:20.000000000+01:00 hello \"world\"\nno stamp\n"},
+		{FormatJSON, nil, `{"time":"2023-11-14T22:13:20.000000000Z","tai64n":"` + label(1700000000).String() + `","line":"hello \"world\""}` + "\n" +
+			`{"time":null,"tai64n":null,"line":"no stamp"}` + "\n"},
+		{FormatJSON, zone, `{"time":"2023-11-14T23:13:20.000000000+01:00","tai64n":"` + label(1700000000).String() + `","line":"hello \"world\""}` + "\n" +
+			`{"time":null,"tai64n":null,"line":"no stamp"}` + "\n"},
+	}
+	for _, c := range cases {
+		q := Query{Last: -1, Format: c.format, Zone: c.zone}
+		if got := runQuery(t, q, input); got != c.want {
+			t.Errorf("format %d zone %v: got\n%s\nwant\n%s", c.format, c.zone != nil, got, c.want)
+		}
+	}
+}
+
+// A selection through the whole-chunk search finds the same lines as one
+// that looks at every line.
+func TestRequiredLiteralSearch(t *testing.T) {
+	var in strings.Builder
+	for i := range 5000 {
+		switch i % 7 {
+		case 0:
+			fmt.Fprintf(&in, "%s worker-%d: job=%d state=failed\n", label(int64(i)), i%13, i)
+		case 3:
+			fmt.Fprintf(&in, "continuation state=failed %d\n", i)
+		default:
+			fmt.Fprintf(&in, "%s worker-%d: job=%d state=done\n", label(int64(i)), i%13, i)
+		}
+	}
+	input := in.String()
+	for _, c := range []struct {
+		words, res []string
+	}{
+		{[]string{"+* worker-*: job=* state=failed"}, nil},
+		{[]string{"-*", "+* worker-*: *", "-* worker-1: *"}, nil},
+		{nil, []string{"state=failed"}},
+		{nil, []string{`job=\d+ state=failed`}},
+		{[]string{"g+*state=failed*"}, nil},
+		{[]string{"+* worker-*"}, []string{"failed"}},
+	} {
+		for _, ranged := range []bool{false, true} {
+			fast := mustSelector(t, c.words, c.res, false)
+			if fast.Required() == nil {
+				t.Errorf("%q %q: no required literal", c.words, c.res)
+			}
+			slow := mustSelector(t, c.words, c.res, false)
+			slow.required = nil
+			q := Query{Last: -1, Since: label(1000), HasSince: ranged, Until: label(4000), HasUntil: ranged}
+			q.Selector = fast
+			a := runQuery(t, q, input)
+			q.Selector = slow
+			b := runQuery(t, q, input)
+			if a != b || a == "" {
+				t.Errorf("%q %q ranged=%v: with the search %d bytes, line by line %d", c.words, c.res, ranged, len(a), len(b))
+			}
+		}
+	}
+}
+
+func TestPipelineAllocations(t *testing.T) {
+	var in strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&in, "%s worker-%d: job=%d state=done\n", label(int64(i)), i%13, i)
+	}
+	input := []byte(in.String())
+	zone := tai64n.LoadZone("Europe/Berlin", true, tai64n.SystemZoneSource())
+	for _, q := range []Query{
+		{Last: -1},
+		{Last: -1, Format: FormatJSON, Zone: zone, Selector: mustSelector(t, []string{"-* worker-3:*"}, []string{"job"}, false)},
+		{Last: -1, Format: FormatTAI64N, Zone: zone, Since: label(100), HasSince: true},
+		{Last: -1, Selector: mustSelector(t, nil, []string{`state=(done|x)`}, false)},
+	} {
+		p := NewPipeline(q, io.Discard)
+		r := bytes.NewReader(input)
+		p.ReadFrom(r) // warm up: buffers reach their size
+		allocs := testing.AllocsPerRun(20, func() {
+			r.Reset(input)
+			p.ReadFrom(r)
+		})
+		if allocs > 0 {
+			t.Errorf("%+v: %.1f allocations per 2000 lines", q, allocs)
+		}
+		var carry tai64n.Label
+		allocs = testing.AllocsPerRun(5, func() {
+			for l := range bytes.Lines(input) {
+				st, ok := stampOf(l)
+				if ok {
+					carry = st
+				}
+				p.Add(l, carry, ok)
+			}
+		})
+		if allocs > 0 {
+			t.Errorf("%+v: Add: %.1f allocations per 2000 lines", q, allocs)
+		}
+	}
+}
