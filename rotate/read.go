@@ -1,0 +1,437 @@
+package rotate
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/tai64n"
+)
+
+// ReadOptions configure a Reader. The zero value reads the whole directory
+// once, from its oldest archive to the end of "current".
+type ReadOptions struct {
+	// Since, when HasSince is set, skips lines stamped before it. Archives
+	// whose name (the time they were closed) is before Since are skipped
+	// unopened, and the start inside an uncompressed file is found by
+	// binary search on the line stamps. Labels compare as written, so give
+	// them in the directory's convention (s6-log's stamps are 27 s ahead of
+	// daemontools' today; see package tai64n).
+	Since    tai64n.Label
+	HasSince bool
+
+	// Until, when HasUntil is set, ends the stream at the first line
+	// stamped after it (inclusive bound), even when following.
+	Until    tai64n.Label
+	HasUntil bool
+
+	// Follow keeps reading after the end of "current": Next waits for new
+	// lines and continues across rotations instead of returning io.EOF.
+	Follow bool
+
+	// Cursor, when not nil, starts the stream right after the position it
+	// holds (see Reader.Cursor) instead of at the oldest archive. Since is
+	// still applied to the lines after it.
+	Cursor *Cursor
+
+	// OnError receives errors that concern one file (an unreadable or
+	// corrupt archive); reading goes on with the next file. By default they
+	// are collected for Errors.
+	OnError func(err error)
+
+	// Name is the directory as the user named it, for messages; by default
+	// the path given to OpenReader.
+	Name string
+
+	// PollInterval is how often a follower looks at the directory when
+	// inotify is unavailable, and the longest it trusts inotify to have
+	// said everything; 1 s by default.
+	PollInterval time.Duration
+}
+
+// Line is one line of the stream. Bytes is valid until the next call of
+// Next.
+type Line struct {
+	// Bytes is the line with its newline. It lacks the newline only where
+	// a file ended without one (a line split at the size cap continues in
+	// the next file; a writer killed mid-line) or where a line longer than
+	// the read buffer is given in pieces; concatenating Bytes gives back
+	// the files' contents exactly.
+	Bytes []byte
+	// Stamp is the line's own TAI64N stamp when Stamped, otherwise that of
+	// the nearest stamped line before it (lines without a stamp belong to
+	// the stamp before them); zero when there is none.
+	Stamp   tai64n.Label
+	Stamped bool
+}
+
+// FileError is a failure concerning one file of a log directory, worded as
+// daemontools words its errors: "unable to read ./main/@400….s: <reason>".
+type FileError struct {
+	Op   string // "read", "open", "decompress"
+	Path string // the directory as named, "/", the file name
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	return "unable to " + e.Op + " " + e.Path + ": " + errText(e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// errText words system errors as daemontools does and others (a corrupt
+// gzip stream) as their packages do.
+func errText(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errtext.Of(errno)
+	}
+	return err.Error()
+}
+
+// Reader reads a log directory as one ordered stream of lines: the
+// archives ("@<stamp>.s" and "@<stamp>.u") in the order of their names,
+// then a rotation in progress ("previous", or "processed" once "previous"
+// is gone), then "current". Compressed archives (gzip or zstd, whether
+// written by a Dir with Compression or by a processor such as multilog's
+// "!gzip") are recognised by their magic number and decompressed.
+//
+// A Reader is not safe for concurrent use, except Interrupt.
+//
+// # Which file holds which data
+//
+// Every writer moves data forward through the same names: multilog, s6-log
+// and a Dir rename "current" to "previous" (same inode), then either link it
+// to "@x.s" (same inode) or have it processed into "processed" (a new file:
+// compressed or otherwise transformed), remove "previous" and link
+// "processed" to "@x.s"; crash recovery keeps "previous" and "current" as
+// ".u" archives by linking. svlogd renames "current" straight to "@x.s", or,
+// with a processor, to "@x.u" whose output "@x.t" is renamed "@x.s". A
+// Reader therefore takes the archives first, then "previous" (ignoring a
+// "processed" beside it, which holds the same data), else "processed",
+// then "current"; an archive name given to a file it has already read by
+// another name is recognised by device and inode, so no line is read
+// twice, and of "@x.s" and "@x.u" with the same stamp only one is read.
+//
+// A file that a processor replaced by a new one (compressed "processed",
+// svlogd's "@x.s") is recognised as already read when its first 4096
+// decompressed bytes and its decompressed size equal those of the file the
+// Reader read before; so a follower never repeats a compressed archive.
+// The output of a processor that changes the data (not just compresses
+// it) is new data to the Reader and is read too.
+//
+// The directory listing that decides what comes after the archives is
+// taken twice until both agree, so that a rotation in between cannot make
+// the Reader skip a file.
+type Reader struct {
+	dir  string // path to the directory
+	name string // as the user named it
+	opts ReadOptions
+
+	// What has been consumed: every archive whose stamp is <= after, and
+	// the files in queue (read to their end, not yet seen under an archive
+	// name).
+	after [stampLen]byte
+	queue []readFile
+	// Identities of archives read recently, to recognise "previous" or
+	// "processed" still linked beside the archive it became.
+	recent [4]fileID
+	nrec   int
+
+	list    []archiveGroup // archives of the last listing not yet handled
+	listPos int
+
+	src     *source
+	buf     []byte
+	gz      *gzip.Reader
+	zd      *zstd.Decoder
+	copyBuf []byte // for discarding decompressed bytes
+
+	stamp      tai64n.Label // the last stamp seen, inherited by unstamped lines
+	sincePast  bool         // a line at or after Since was given
+	ended      bool         // Until passed: io.EOF for ever
+	started    bool
+	resume     *Cursor // the cursor to start from, until it is used
+	watch      *watcher
+	errs       []error
+	interruptC chan struct{}
+}
+
+// readBufSize is the read buffer of a Reader: large reads make the cost
+// per line small, and a line longer than this is given in pieces.
+const readBufSize = 1 << 20
+
+const stampLen = tai64n.StampLen
+
+// OpenReader opens the log directory at dir for reading. A missing
+// directory is an error; in a directory being set up, a missing "current"
+// is not.
+func OpenReader(dir string, opts ReadOptions) (*Reader, error) {
+	if opts.Name == "" {
+		opts.Name = dir
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, &FileError{"open directory", opts.Name, unwrapPath(err)}
+	}
+	if !st.IsDir() {
+		return nil, &FileError{"open directory", opts.Name, syscall.ENOTDIR}
+	}
+	r := &Reader{dir: dir, name: opts.Name, opts: opts, buf: make([]byte, readBufSize),
+		interruptC: make(chan struct{})}
+	if opts.Cursor != nil {
+		c := *opts.Cursor
+		r.resume = &c
+		r.after = c.after
+		for i := 0; i < c.nq; i++ {
+			r.queue = append(r.queue, c.q[i])
+		}
+	}
+	if opts.Follow {
+		r.watch = newWatcher(dir, opts.PollInterval, r.interruptC)
+	}
+	return r, nil
+}
+
+// Errors returns the per-file errors met so far, when ReadOptions.OnError
+// is not set.
+func (r *Reader) Errors() []error { return r.errs }
+
+// File returns the name (within the directory) of the file the last line
+// came from.
+func (r *Reader) File() string {
+	if r.src == nil {
+		return ""
+	}
+	return r.src.name
+}
+
+// Interrupt makes a Next that waits for new lines return ErrInterrupted,
+// now or when it next would wait. It is safe to call from any goroutine
+// (a signal handler's), unlike the other methods.
+func (r *Reader) Interrupt() {
+	select {
+	case <-r.interruptC:
+	default:
+		close(r.interruptC)
+	}
+	if r.watch != nil {
+		r.watch.wake()
+	}
+}
+
+func (r *Reader) interrupted() bool {
+	select {
+	case <-r.interruptC:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close releases the open file and the watch.
+func (r *Reader) Close() error {
+	r.closeSource()
+	for i := range r.queue {
+		r.queue[i].close()
+	}
+	if r.watch != nil {
+		r.watch.close()
+	}
+	if r.zd != nil {
+		r.zd.Close()
+	}
+	return nil
+}
+
+func (r *Reader) report(op, file string, err error) {
+	e := &FileError{op, r.name + "/" + file, unwrapPath(err)}
+	if r.opts.OnError != nil {
+		r.opts.OnError(e)
+		return
+	}
+	r.errs = append(r.errs, e)
+}
+
+// Next returns the next line of the stream. At the end it returns io.EOF,
+// unless following: then it waits for more. Lines stamped before Since
+// are skipped; the first line after Until ends the stream.
+func (r *Reader) Next() (Line, error) {
+	if r.ended {
+		return Line{}, io.EOF
+	}
+	for {
+		if r.src == nil {
+			ok, err := r.nextFile()
+			if err != nil {
+				return Line{}, err
+			}
+			if !ok {
+				if !r.opts.Follow {
+					r.ended = true
+					return Line{}, io.EOF
+				}
+				if err := r.wait(); err != nil {
+					return Line{}, err
+				}
+				continue
+			}
+		}
+		s := r.src
+		if b, ok := s.take(r.buf, false); ok {
+			if l, ok := r.accept(b); ok {
+				return l, nil
+			}
+			if r.ended {
+				return Line{}, io.EOF
+			}
+			continue
+		}
+		n, err := r.fill()
+		if n > 0 {
+			continue
+		}
+		if err != nil && err != io.EOF {
+			op := "read"
+			if s.comp != compPlain {
+				op = "decompress"
+			}
+			r.report(op, s.name, err)
+			// What was read stays read: the file counts as done.
+			s.take(r.buf, true) // drop an unfinished piece
+			r.finishSource()
+			continue
+		}
+		// At the end of what the file holds now.
+		if s.kind == kindCurrent && !s.rotated {
+			if r.currentMoved() {
+				s.rotated = true // read to its end once more: the writer is done with it
+				continue
+			}
+			if r.opts.Follow {
+				if err := r.wait(); err != nil {
+					return Line{}, err
+				}
+				continue
+			}
+		}
+		if b, ok := s.take(r.buf, true); ok {
+			if l, ok := r.accept(b); ok {
+				return l, nil
+			}
+			if r.ended {
+				return Line{}, io.EOF
+			}
+			continue
+		}
+		if s.kind == kindCurrent && !s.rotated {
+			// The end, without following: current stays open so that a
+			// Cursor taken now says where it ends.
+			r.ended = true
+			return Line{}, io.EOF
+		}
+		r.finishSource()
+	}
+}
+
+// accept applies stamps and the time bounds to a line piece.
+func (r *Reader) accept(b []byte) (Line, bool) {
+	s := r.src
+	l := Line{Bytes: b}
+	if s.atLineStart && len(b) >= stampLen {
+		if st, ok := tai64n.ParsePrefix(b); ok {
+			r.stamp, l.Stamped = st, true
+		}
+	}
+	s.atLineStart = b[len(b)-1] == '\n'
+	l.Stamp = r.stamp
+	if r.opts.HasUntil && r.opts.Until.Before(l.Stamp) {
+		r.ended = true
+		return Line{}, false
+	}
+	if r.opts.HasSince && !r.sincePast {
+		if l.Stamp.Before(r.opts.Since) {
+			return Line{}, false
+		}
+		r.sincePast = true
+	}
+	return l, true
+}
+
+// wait waits for a change in the directory (following only).
+func (r *Reader) wait() error {
+	if r.interrupted() {
+		return ErrInterrupted
+	}
+	r.watch.wait()
+	if r.interrupted() {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+// currentMoved reports whether "current" is no longer the file being read:
+// the writer renamed it, and will not write to it again.
+func (r *Reader) currentMoved() bool {
+	id, err := lstatID(filepath.Join(r.dir, fileCurrent))
+	return err != nil || id != r.src.id
+}
+
+// fill reads more of the current source into the buffer.
+func (r *Reader) fill() (int, error) {
+	return r.src.fill(r.buf)
+}
+
+// finishSource records the current source as read and closes it.
+func (r *Reader) finishSource() {
+	s := r.src
+	if s.kind == kindArchive {
+		copy(r.after[:], s.stamp)
+		r.rememberArchive(s.id)
+		r.closeSource()
+		return
+	}
+	rf := readFile{id: s.id, size: s.readOff, prefixN: s.prefixN, prefixH: s.prefixH}
+	r.queue = append(r.queue, rf)
+	if len(r.queue) > maxQueue {
+		r.queue = r.queue[len(r.queue)-maxQueue:]
+	}
+	r.closeSource()
+}
+
+// maxQueue bounds the files read but not yet seen as archives: a
+// rotation in progress and a renamed current are at most two; more means
+// files were pruned before the Reader saw their archives.
+const maxQueue = 4
+
+func (r *Reader) rememberArchive(id fileID) {
+	r.recent[r.nrec%len(r.recent)] = id
+	r.nrec++
+}
+
+func (r *Reader) isRecentArchive(id fileID) bool {
+	for i := 0; i < min(r.nrec, len(r.recent)); i++ {
+		if r.recent[i] == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Reader) closeSource() {
+	if r.src != nil {
+		r.src.f.Close()
+		r.src = nil
+	}
+}

@@ -1,0 +1,321 @@
+package rotate
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// srcKind says under which name a source was opened, which decides what
+// its end means.
+type srcKind uint8
+
+const (
+	kindArchive   srcKind = iota // "@<stamp>.s" or ".u": complete
+	kindPrevious                 // complete; becomes an archive later
+	kindProcessed                // complete once "previous" is gone
+	kindCurrent                  // may grow until it is renamed
+)
+
+// compression of a file, told by its first bytes.
+type compKind uint8
+
+const (
+	compPlain compKind = iota
+	compGzip
+	compZstd
+)
+
+var (
+	magicGzip = []byte{0x1f, 0x8b}
+	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// fileID identifies a file across renames and links.
+type fileID struct{ dev, ino uint64 }
+
+func idOf(st *syscall.Stat_t) fileID { return fileID{uint64(st.Dev), st.Ino} }
+
+func lstatID(path string) (fileID, error) {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		return fileID{}, err
+	}
+	return idOf(&st), nil
+}
+
+// prefixLen is how many leading (decompressed) bytes identify the content
+// of a file whose archive may be a new, compressed file.
+const prefixLen = 4096
+
+// readFile is a file read to its end that has not yet been seen under an
+// archive name: what it holds identifies its archive even when that is a
+// compressed copy.
+type readFile struct {
+	id      fileID
+	size    int64  // decompressed bytes
+	prefixN int    // bytes in prefixH: min(size, prefixLen)
+	prefixH uint64 // FNV-1a of the first prefixN bytes
+}
+
+func (rf *readFile) close() {}
+
+// source is the file being read.
+type source struct {
+	name  string
+	kind  srcKind
+	stamp string // for archives: the 25-byte stamp of the name
+	id    fileID
+	f     *os.File
+	comp  compKind
+	r     io.Reader
+
+	start, end int   // unread bytes in the Reader's buffer
+	readOff    int64 // decompressed bytes read into the buffer so far
+	prefixN    int
+	prefixH    uint64
+
+	atLineStart bool // the next byte begins a line
+	rotated     bool // current was renamed: its end is final
+}
+
+// offset is the decompressed offset just after the last line taken.
+func (s *source) offset() int64 { return s.readOff - int64(s.end-s.start) }
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// hashPrefix adds the part of p (read at decompressed offset off) that
+// lies within the first prefixLen bytes.
+func (s *source) hashPrefix(p []byte, off int64) {
+	if off >= prefixLen {
+		return
+	}
+	p = p[:min(int64(len(p)), prefixLen-off)]
+	h := s.prefixH
+	for _, c := range p {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	s.prefixH = h
+	s.prefixN += len(p)
+}
+
+// take returns the next line in the buffer, or with final the rest of the
+// buffer, or a whole full buffer (a line longer than it).
+func (s *source) take(buf []byte, final bool) ([]byte, bool) {
+	w := buf[s.start:s.end]
+	if len(w) == 0 {
+		return nil, false
+	}
+	if i := bytes.IndexByte(w, '\n'); i >= 0 {
+		s.start += i + 1
+		return w[:i+1], true
+	}
+	if final || (s.start == 0 && s.end == len(buf)) {
+		s.start = s.end
+		return w, true
+	}
+	return nil, false
+}
+
+// fill reads more of the file into the buffer, after the unread bytes.
+func (s *source) fill(buf []byte) (int, error) {
+	if s.start == s.end {
+		s.start, s.end = 0, 0
+	} else if s.end == len(buf) {
+		n := copy(buf, buf[s.start:s.end])
+		s.start, s.end = 0, n
+	}
+	n, err := s.r.Read(buf[s.end:])
+	if n > 0 {
+		s.hashPrefix(buf[s.end:s.end+n], s.readOff)
+		s.end += n
+		s.readOff += int64(n)
+	}
+	if n == 0 && err == nil {
+		err = io.ErrNoProgress
+	}
+	return n, err
+}
+
+// sniff tells the compression of f by its first bytes.
+func sniff(f *os.File) compKind {
+	var b [4]byte
+	n, _ := f.ReadAt(b[:], 0)
+	switch {
+	case n >= 4 && bytes.Equal(b[:4], magicZstd):
+		return compZstd
+	case n >= 2 && bytes.Equal(b[:2], magicGzip):
+		return compGzip
+	}
+	return compPlain
+}
+
+// openSource opens a file of the directory for reading from decompressed
+// offset off. A missing file is reported as fs.ErrNotExist for the caller
+// to look again; other failures are returned too.
+func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64) (*source, error) {
+	f, err := os.Open(r.dir + "/" + name)
+	if err != nil {
+		return nil, err
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
+		f.Close()
+		return nil, syscall.EISDIR
+	}
+	s := &source{name: name, kind: kind, stamp: stamp, id: idOf(&st), f: f, r: f,
+		prefixH: fnvOffset, atLineStart: true}
+	if kind == kindArchive || kind == kindProcessed {
+		s.comp = sniff(f)
+	}
+	switch s.comp {
+	case compGzip:
+		if r.gz == nil {
+			r.gz, err = gzip.NewReader(f)
+		} else {
+			err = r.gz.Reset(f)
+		}
+		if err != nil {
+			f.Close()
+			return nil, &decompressError{err}
+		}
+		r.gz.Multistream(true)
+		s.r = r.gz
+	case compZstd:
+		if r.zd == nil {
+			r.zd, err = zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false))
+		} else {
+			err = r.zd.Reset(f)
+		}
+		if err != nil {
+			f.Close()
+			return nil, &decompressError{err}
+		}
+		s.r = r.zd
+	}
+	if off == 0 && s.comp == compPlain && r.opts.HasSince && !r.sincePast {
+		off = searchSince(f, st.Size, r.opts.Since)
+		if off > 0 {
+			// Lines before the start found belong to earlier stamps.
+			s.atLineStart = true
+		}
+	}
+	if off > 0 {
+		if err := s.skipTo(r.buf, off); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// decompressError marks a failure of the decompressor rather than of the
+// file system.
+type decompressError struct{ err error }
+
+func (e *decompressError) Error() string { return e.err.Error() }
+func (e *decompressError) Unwrap() error { return e.err }
+
+// skipTo moves the read position to decompressed offset off, keeping the
+// prefix hash: plain files seek, compressed ones are decompressed up to it.
+func (s *source) skipTo(buf []byte, off int64) error {
+	if s.comp == compPlain {
+		pre := buf[:min(off, prefixLen)]
+		n, err := s.f.ReadAt(pre, 0)
+		if n < len(pre) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		s.hashPrefix(pre, 0)
+		if _, err := s.f.Seek(off, io.SeekStart); err != nil {
+			return err
+		}
+		s.readOff = off
+		return nil
+	}
+	for s.readOff < off {
+		s.start, s.end = 0, 0
+		n, err := s.r.Read(buf[:min(int64(len(buf)), off-s.readOff)])
+		if n > 0 {
+			s.hashPrefix(buf[:n], s.readOff)
+			s.readOff += int64(n)
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	s.start, s.end = 0, 0
+	return nil
+}
+
+// contentMatches reports whether the file at path holds (decompressed)
+// exactly the data that rf describes: the same first bytes and size. It
+// recognises the compressed copy of a file already read.
+func (r *Reader) contentMatches(path string, rf readFile) bool {
+	if rf.size == 0 {
+		return false // nothing to tell by: only the inode can say
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var rd io.Reader = f
+	switch sniff(f) {
+	case compGzip:
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return false
+		}
+		rd = gz
+	case compZstd:
+		zd, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return false
+		}
+		defer zd.Close()
+		rd = zd
+	default:
+		if st, err := f.Stat(); err != nil || st.Size() != rf.size {
+			return false
+		}
+	}
+	s := source{prefixH: fnvOffset}
+	if r.copyBuf == nil {
+		r.copyBuf = make([]byte, 64<<10)
+	}
+	var total int64
+	for {
+		n, err := rd.Read(r.copyBuf)
+		s.hashPrefix(r.copyBuf[:n], total)
+		total += int64(n)
+		if total > rf.size {
+			return false
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return false
+		}
+	}
+	return total == rf.size && s.prefixN == rf.prefixN && s.prefixH == rf.prefixH
+}
