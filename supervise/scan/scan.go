@@ -247,12 +247,13 @@ func (s *Scanner) start(name string) {
 		sv = &service{dev: uint64(st.Dev), ino: st.Ino, pipe: [2]int{-1, -1}}
 		// Whether a service has a log is decided once, when it is first
 		// seen: a log/ made later is used after the service is forgotten.
-		// daemontools 0.76 wants a directory; older versions also wanted
+		// As in daemontools 0.76, anything called log counts, even a file
+		// (its supervise then fails, loudly); older versions also wanted
 		// the sticky bit on the service directory, 0.76 does not.
 		if len(name) <= 255 {
 			var lst syscall.Stat_t
 			if err := syscall.Stat(s.join(name+"/log"), &lst); err == nil {
-				sv.hasLog = lst.Mode&syscall.S_IFMT == syscall.S_IFDIR
+				sv.hasLog = true
 			} else if !errors.Is(err, syscall.ENOENT) {
 				s.warn("unable to stat", name+"/log", err)
 				return
