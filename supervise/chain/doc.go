@@ -1,0 +1,43 @@
+// Package chain holds the logic of daemontools' chain-loading programs:
+// setuidgid, envuidgid, envdir, softlimit, setlock, fghack, pgrphack and
+// readproctitle. Each of them changes one thing about its own process (its
+// account, environment, resource limits, a lock it holds, its session) and
+// then replaces itself with the rest of its command line, so that a run
+// script reads as a chain:
+//
+//	exec envdir ./env setuidgid www softlimit -m 50000000 ./daemon
+//
+// Everything here follows daemontools 0.76 byte for byte where a user could
+// see it: the search of $PATH (pathexec), the order in which environment
+// changes are merged, the rules turning a directory into variables, the
+// option syntax, and the wording of failures. Deliberate differences are
+// listed in each command's man page in doc/.
+//
+// The package is for Linux: it reads /proc and uses Linux resource limits.
+package chain
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/taikit/taikit/internal/cli"
+	"github.com/taikit/taikit/internal/errtext"
+)
+
+// Failure is a system error with what could not be done, as daemontools
+// reports it: "unable to lock ./lk" and the errno behind it.
+type Failure struct {
+	What string // e.g. "unable to run ./child"
+	Err  error  // the system error
+}
+
+func (f *Failure) Error() string { return f.What + ": " + errtext.Of(f.Err) }
+func (f *Failure) Unwrap() error { return f.Err }
+
+// Fatal writes err as daemontools' programs do, "prog: fatal: what: why"
+// (or "prog: fatal: what" for an error without a system cause, such as an
+// unknown account), and returns exit code 111.
+func Fatal(w io.Writer, prog string, err error) int {
+	fmt.Fprintf(w, "%s: fatal: %s\n", prog, err)
+	return cli.ExitTemporary
+}

@@ -1,0 +1,112 @@
+package chain
+
+import (
+	"fmt"
+	"math"
+	"syscall"
+)
+
+// SoftlimitSpec is softlimit's getopt spec: every option takes a value.
+const SoftlimitSpec = "a:c:d:f:l:m:o:p:r:s:t:"
+
+// softlimitResources says which limits each softlimit option sets, in the
+// order daemontools sets them. -m is "all memory": data, stack, locked
+// memory and address space.
+var softlimitResources = map[byte][]int{
+	'a': {syscall.RLIMIT_AS},
+	'c': {syscall.RLIMIT_CORE},
+	'd': {syscall.RLIMIT_DATA},
+	'f': {syscall.RLIMIT_FSIZE},
+	'l': {rlimitMEMLOCK},
+	'm': {syscall.RLIMIT_DATA, syscall.RLIMIT_STACK, rlimitMEMLOCK, syscall.RLIMIT_AS},
+	'o': {syscall.RLIMIT_NOFILE},
+	'p': {rlimitNPROC},
+	'r': {rlimitRSS},
+	's': {syscall.RLIMIT_STACK},
+	't': {syscall.RLIMIT_CPU},
+}
+
+// Limit is one soft resource limit to set.
+type Limit struct {
+	Resource int    // RLIMIT_*
+	ToHard   bool   // raise (or lower) the soft limit to the hard limit: "="
+	Value    uint64 // the soft limit wanted, lowered to the hard limit if above it
+}
+
+// BadValueError is a softlimit option whose value is neither "=" nor a
+// number. softlimit answers it with its usage line only.
+type BadValueError struct {
+	Letter byte
+	Value  string
+}
+
+func (e *BadValueError) Error() string {
+	return fmt.Sprintf("option -%c wants a number or =, not %q", e.Letter, e.Value)
+}
+
+// ParseSoftlimit parses softlimit's command line (without the program
+// name) into the limits to set, in order, and the child's command line.
+// Errors are *OptionError or *BadValueError; no limits and no child mean
+// the command line is incomplete.
+func ParseSoftlimit(args []string) ([]Limit, []string, error) {
+	opts, child, err := Getopt(args, SoftlimitSpec)
+	if err != nil {
+		return nil, nil, err
+	}
+	var limits []Limit
+	for _, o := range opts {
+		value, toHard, ok := ParseLimitValue(o.Arg)
+		if !ok {
+			return nil, nil, &BadValueError{Letter: o.Letter, Value: o.Arg}
+		}
+		for _, r := range softlimitResources[o.Letter] {
+			limits = append(limits, Limit{Resource: r, ToHard: toHard, Value: value})
+		}
+	}
+	return limits, child, nil
+}
+
+// ParseLimitValue parses a softlimit value: "=" for the hard limit, or
+// decimal digits, as daemontools reads them — no sign, no spaces, and the
+// empty string meaning 0. A number too large for 64 bits means unlimited
+// (daemontools wraps it around modulo 2^64 instead).
+func ParseLimitValue(s string) (value uint64, toHard, ok bool) {
+	if s == "=" {
+		return 0, true, true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false, false
+		}
+		d := uint64(c - '0')
+		if value > (math.MaxUint64-d)/10 {
+			value = math.MaxUint64
+			continue
+		}
+		value = value*10 + d
+	}
+	return value, false, true
+}
+
+// Set sets the soft limit l asks for, keeping the hard limit: "=" makes
+// it the hard limit, and a value above the hard limit is lowered to it,
+// so that softlimit never fails for asking too much. Errors are *Failure
+// worded as softlimit's.
+func (l Limit) Set() error {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(l.Resource, &r); err != nil {
+		return &Failure{What: "getrlimit failed", Err: err}
+	}
+	r.Cur = min(l.Value, r.Max)
+	if l.ToHard {
+		r.Cur = r.Max
+	}
+	// syscall.Setrlimit also tells the Go runtime that the program has
+	// chosen its own RLIMIT_NOFILE, which the runtime raises at start-up
+	// and otherwise puts back before an exec.
+	if err := syscall.Setrlimit(l.Resource, &r); err != nil {
+		return &Failure{What: "setrlimit failed", Err: err}
+	}
+	return nil
+}
