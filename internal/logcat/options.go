@@ -79,7 +79,7 @@ var optionTable = []option{
 		set: func(o *Options) { o.Format = FormatTAI64N }},
 	{short: 'r', long: "rfc3339", help: "write stamps as RFC 3339 with the local offset",
 		set: func(o *Options) { o.Format = FormatRFC3339 }},
-	{short: 'j', long: "json", help: `write JSON lines: {"time":…,"tai64n":…,"line":…} (time in UTC)`,
+	{short: 'j', long: "json", help: `write JSON lines: {"time":…,"tai64n":…,"line":…}, time as with -r`,
 		set: func(o *Options) { o.Format = FormatJSON }},
 	{short: 'u', long: "utc", help: "UTC instead of local time, for -t, -r and times given",
 		set: func(o *Options) { o.UTC = true }},

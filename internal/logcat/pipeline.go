@@ -346,8 +346,14 @@ func (p *Pipeline) Add(b []byte, stamp tai64n.Label, stamped bool) {
 			p.part = p.part[:0]
 		}
 	}
-	if p.q.Live {
-		p.flush()
+}
+
+// DropPending forgets the start of a line given to Add whose end has not
+// come: for a reader that will be resumed from a cursor at the line's
+// start.
+func (p *Pipeline) DropPending() {
+	if !p.inLong {
+		p.part = p.part[:0]
 	}
 }
 

@@ -1,0 +1,36 @@
+// Command logcat reads log directories (multilog's, s6-log's, svlogd's) as
+// one ordered stream: cat, grep by time and pattern, and tail -F that loses
+// no line across rotations. See doc/logcat.8.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/taikit/taikit/internal/cli"
+	"github.com/taikit/taikit/internal/logcat"
+	"github.com/taikit/taikit/tai64n"
+)
+
+func main() {
+	cli.IgnoreBrokenPipe()
+	// SIGINT and SIGTERM end following cleanly: the output is written and
+	// the cursor saved before logcat exits.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	interrupt := make(chan struct{})
+	go func() {
+		<-sigs
+		close(interrupt)
+	}()
+	os.Exit(logcat.Run(os.Args[1:], logcat.Env{
+		Stdin:     os.Stdin,
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		Now:       time.Now,
+		LocalZone: tai64n.LocalZone,
+		Interrupt: interrupt,
+	}))
+}

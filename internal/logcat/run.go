@@ -1,0 +1,343 @@
+package logcat
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/taikit/taikit/internal/cli"
+	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/tai64n"
+)
+
+// ExitNoMatch is logcat's exit code when a selection (patterns, regular
+// expressions or a time range) was given and selected no line, as grep
+// exits 1.
+const ExitNoMatch = 1
+
+// Env is what Run takes from its process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Now            func() time.Time
+	// LocalZone is called only when local time is needed.
+	LocalZone func() *tai64n.Zone
+	// Interrupt, closed, stops following (SIGINT, SIGTERM); nil never does.
+	Interrupt <-chan struct{}
+	// PollInterval, when positive, is passed to rotate's followers (tests
+	// shorten it); 0 keeps rotate's default.
+	PollInterval time.Duration
+}
+
+// Run is the logcat command: it parses args, runs the query over the inputs
+// and returns the exit code: 0 when lines were selected (or nothing but
+// reading was asked), ExitNoMatch when a selection selected nothing, 100
+// for a usage error, and 111 when an input could not be read (after reading
+// all the others) or the output could not be written.
+func Run(args []string, env Env) int {
+	o, err := Parse(args)
+	if err != nil {
+		return Usage(env.Stderr, err)
+	}
+	if o.Help {
+		Usage(env.Stdout, nil)
+		return cli.ExitOK
+	}
+	c, err := newCommand(o, env)
+	if err != nil {
+		return Usage(env.Stderr, err)
+	}
+	return c.run()
+}
+
+// command is one run of logcat.
+type command struct {
+	o   *Options
+	env Env
+	q   Query
+	p   *Pipeline
+
+	mu     sync.Mutex // guards failed and stderr: a follower warns from two goroutines
+	failed bool       // an input could not be read
+}
+
+func newCommand(o *Options, env Env) (*command, error) {
+	c := &command{o: o, env: env}
+	q := Query{First: o.First, Last: o.Last, Count: o.Count, Format: o.Format}
+	if o.Leap {
+		q.Convention = tai64n.LeapAware
+	}
+	var zone *tai64n.Zone // nil: UTC
+	if !o.UTC && (o.Format != FormatRaw || o.Since != "" || o.Until != "") {
+		zone = env.LocalZone()
+	}
+	q.Zone = zone
+	tc := TimeContext{Now: env.Now(), Zone: zone, Convention: q.Convention}
+	var err error
+	if o.Since != "" {
+		if q.Since, err = ParseTime(o.Since, tc); err != nil {
+			return nil, fmt.Errorf("-S: %w", err)
+		}
+		q.HasSince = true
+	}
+	if o.Until != "" {
+		if q.Until, err = ParseTime(o.Until, tc); err != nil {
+			return nil, fmt.Errorf("-U: %w", err)
+		}
+		q.HasUntil = true
+	}
+	if len(o.Words) > 0 || len(o.Regexps) > 0 || o.Invert {
+		if q.Selector, err = NewSelector(o.Words, o.Regexps, o.Invert); err != nil {
+			return nil, err
+		}
+	}
+	if len(o.Inputs) == 0 {
+		o.Inputs = []string{"-"}
+	}
+	if o.Cursor != "" && (len(o.Inputs) != 1 || o.Inputs[0] == "-") {
+		return nil, errors.New("--cursor needs exactly one log directory")
+	}
+	c.q = q
+	return c, nil
+}
+
+func (c *command) warn(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failed = true
+	fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", errText(err))
+}
+
+// errText words an error as daemontools would: rotate's errors are worded
+// already; a path error becomes "unable to read <path>: <reason>".
+func errText(err error) string {
+	var fe *rotate.FileError
+	if errors.As(err, &fe) {
+		return fe.Error()
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return "unable to read " + pe.Path + ": " + errtext.Of(pe.Err)
+	}
+	return err.Error()
+}
+
+func (c *command) run() int {
+	following := c.o.Follow || c.o.FollowRotate
+	kinds := make([]inputKind, len(c.o.Inputs))
+	for i, name := range c.o.Inputs {
+		kinds[i] = kindOf(name)
+		if following && kinds[i] == inputFile {
+			return Usage(c.env.Stderr, fmt.Errorf("unable to follow %s: not a log directory (-f and -F follow log directories and standard input)", name))
+		}
+	}
+	if following && len(c.o.Inputs) > 1 {
+		for _, k := range kinds {
+			if k == inputStdin {
+				return Usage(c.env.Stderr, errors.New("standard input can be followed only alone"))
+			}
+		}
+	}
+	c.p = NewPipeline(c.q, c.env.Stdout)
+	if following && kinds[0] != inputStdin {
+		c.follow(kinds)
+	} else {
+		c.readAll(kinds, following)
+	}
+	return c.finish()
+}
+
+// finish writes what is held back and chooses the exit code.
+func (c *command) finish() int {
+	err := c.p.Flush()
+	if err != nil {
+		if !cli.IsBrokenPipe(err) {
+			fmt.Fprintf(c.env.Stderr, "logcat: fatal: unable to write output: %s\n", errtext.Of(err))
+		}
+		return cli.ExitTemporary
+	}
+	switch {
+	case c.failed:
+		return cli.ExitTemporary
+	case c.p.Selected() == 0 && (c.q.Selector != nil || c.q.HasSince || c.q.HasUntil):
+		return ExitNoMatch
+	}
+	return cli.ExitOK
+}
+
+type inputKind uint8
+
+const (
+	inputStdin inputKind = iota
+	inputFile
+	inputDir
+	inputMissing
+)
+
+func kindOf(name string) inputKind {
+	if name == "-" {
+		return inputStdin
+	}
+	st, err := os.Stat(name)
+	switch {
+	case err != nil:
+		return inputMissing
+	case st.IsDir():
+		return inputDir
+	}
+	return inputFile
+}
+
+// readAll reads every input to its end, in order; directories next to each
+// other are merged by their stamps.
+func (c *command) readAll(kinds []inputKind, live bool) {
+	c.p.q.Live = live
+	for i := 0; i < len(kinds) && !c.p.Done(); i++ {
+		name := c.o.Inputs[i]
+		switch kinds[i] {
+		case inputStdin:
+			c.readStream(c.env.Stdin, "standard input")
+		case inputMissing, inputFile:
+			c.readFile(name)
+		case inputDir:
+			j := i + 1
+			for j < len(kinds) && kinds[j] == inputDir {
+				j++
+			}
+			c.readDirs(c.o.Inputs[i:j])
+			i = j - 1
+		}
+	}
+}
+
+func (c *command) readStream(r io.Reader, name string) {
+	if _, err := c.p.ReadFrom(r); err != nil && err != ErrDone {
+		var we *WriteError
+		if !errors.As(err, &we) {
+			c.warn(fmt.Errorf("unable to read %s: %s", name, errtext.Of(err)))
+		}
+	}
+}
+
+// readFile reads a file named on the command line, decompressing it when
+// it starts with gzip's or zstd's magic number (an archive that "!gzip"
+// or built-in compression wrote).
+func (c *command) readFile(name string) {
+	f, err := os.Open(name)
+	if err != nil {
+		c.warn(err)
+		return
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	magic, _ := br.Peek(4)
+	var r io.Reader = br
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			c.warn(fmt.Errorf("unable to decompress %s: %v", name, err))
+			return
+		}
+		r = gz
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zd, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			c.warn(fmt.Errorf("unable to decompress %s: %v", name, err))
+			return
+		}
+		defer zd.Close()
+		r = zd
+	}
+	if _, err := c.p.ReadFrom(r); err != nil && err != ErrDone {
+		var we *WriteError
+		if !errors.As(err, &we) {
+			if r == br {
+				c.warn(fmt.Errorf("unable to read %s: %s", name, errtext.Of(err)))
+			} else {
+				c.warn(fmt.Errorf("unable to decompress %s: %v", name, err))
+			}
+		}
+	}
+}
+
+// readDirs reads log directories to their ends; several are merged.
+func (c *command) readDirs(dirs []string) {
+	var cursor *rotate.Cursor
+	if c.o.Cursor != "" {
+		cur, err := rotate.LoadCursor(c.o.Cursor)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			c.warn(fmt.Errorf("unable to read cursor %s: %s", c.o.Cursor, errText(err)))
+			return
+		}
+		cursor = &cur
+	}
+	readers := c.openReaders(dirs, cursor, false)
+	if len(readers) == 0 {
+		return
+	}
+	defer closeReaders(readers)
+	src := newStream(readers)
+	var good rotate.Cursor // after the last whole line
+	if cursor != nil {
+		good = *cursor
+	}
+	for !c.p.Done() {
+		l, err := src.next()
+		if err != nil {
+			if err != io.EOF {
+				c.warn(err)
+			}
+			break
+		}
+		c.p.Add(l.Bytes, l.Stamp, l.Stamped)
+		if cursor != nil && !c.p.Pending() {
+			good = readers[0].Cursor()
+		}
+	}
+	if cursor != nil {
+		// A line still being written is left for the next run, which
+		// starts at its beginning.
+		c.p.DropPending()
+		if err := rotate.SaveCursor(c.o.Cursor, good); err != nil {
+			c.warn(fmt.Errorf("unable to save cursor %s: %s", c.o.Cursor, errText(err)))
+		}
+	}
+}
+
+// openReaders opens a rotate.Reader per directory, warning about those
+// that cannot be opened.
+func (c *command) openReaders(dirs []string, cursor *rotate.Cursor, follow bool) []*rotate.Reader {
+	var readers []*rotate.Reader
+	for _, d := range dirs {
+		r, err := rotate.OpenReader(d, rotate.ReadOptions{
+			Since: c.q.Since, HasSince: c.q.HasSince,
+			Until: c.q.Until, HasUntil: c.q.HasUntil,
+			Follow: follow, Cursor: cursor,
+			OnError:      c.warn,
+			PollInterval: c.env.PollInterval,
+		})
+		if err != nil {
+			c.warn(err)
+			continue
+		}
+		readers = append(readers, r)
+	}
+	return readers
+}
+
+func closeReaders(rs []*rotate.Reader) {
+	for _, r := range rs {
+		r.Close()
+	}
+}
