@@ -6,3 +6,5 @@ require (
 	github.com/gobwas/glob v1.1.0
 	github.com/klauspost/compress v1.20.3
 )
+
+require golang.org/x/sys v0.40.0

@@ -161,13 +161,31 @@ func (e *Engine) setStamp(now time.Time) {
 func (e *Engine) Process(chunk []byte) error {
 	e.err = nil
 	e.setStamp(e.clock())
+	// Every line that starts in this chunk has the chunk's stamp at the
+	// start of its window: copied there once, at the first such line (a
+	// line in progress still has its own stamp there).
+	stamped := false
+	room := windowSize - e.stampN
 	for len(chunk) > 0 {
 		if !e.inLine {
-			e.inLine, e.windowDone = true, false
-			e.wlen = copy(e.window[:], e.stamp[:e.stampN])
-			e.stampLen = e.wlen
+			if !stamped {
+				e.stampLen = copy(e.window[:], e.stamp[:e.stampN])
+				stamped = true
+			}
+			e.wlen = e.stampLen
 			if !e.needWindow {
+				e.inLine = true
 				e.decide()
+			} else if nl := bytes.IndexByte(chunk[:min(len(chunk), room+1)], '\n'); nl >= 0 {
+				// The common case: a whole line short enough to be its own
+				// window, decided and delivered in one step.
+				e.wlen += copy(e.window[e.wlen:], chunk[:nl])
+				e.decide()
+				e.emit(chunk[nl : nl+1])
+				chunk = chunk[nl+1:]
+				continue
+			} else {
+				e.inLine, e.windowDone = true, false
 			}
 		}
 		if !e.windowDone {

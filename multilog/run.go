@@ -150,6 +150,9 @@ func (r *runner) run() int {
 	if err := r.engine.Finish(); err != nil {
 		r.lose(err)
 	}
+	for _, s := range status {
+		s.(*statusFile).Close()
+	}
 	if r.closeDirs() != nil {
 		r.lost = true
 	}

@@ -6,14 +6,28 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // statusFile is an =file action's file. multilog rewrites it in place, so a
 // reader can see half a record and bytes beyond 1001 survive for ever;
-// here each record replaces the file at once (a new file renamed over it),
-// is exactly 1001 bytes, and keeps the file's mode. A symbolic link is
-// followed and its target replaced; a file that is not a regular file (a
-// device, a FIFO) is written in place, as multilog does, and never replaced.
+// here each record replaces the file at once, is exactly 1001 bytes, and
+// keeps the file's mode. A symbolic link is followed and its target
+// replaced; a file that is not a regular file (a device, a FIFO) is written
+// in place, as multilog does, and never replaced.
+//
+// A record is written into a spare file, ".<name>.new", whose name is then
+// exchanged with the status file's in one step (renameat2 with
+// RENAME_EXCHANGE); the file that held the previous record becomes the
+// spare for the next. A reader that opened the file before the exchange
+// before last and reads only now thus sees a newer record (a whole one,
+// unless it reads while that record is being written). Creating a file and
+// renaming it over the old one at every read costs a file system about 25
+// times as much (allocating and freeing blocks; ext4 also flushes the new
+// file at such a rename): a fifth of multilog's time on a busy log. Where
+// names cannot be exchanged, each record goes to a new file renamed over
+// the old one.
 type statusFile struct {
 	path    string // as written in the script, for messages
 	real    string // what is replaced: path with its links resolved
@@ -21,6 +35,9 @@ type statusFile struct {
 	inPlace bool
 	mode    fs.FileMode
 	retry   func(what string, op func() error) error // warn, pause, retry
+
+	noExchange     bool     // the file system cannot exchange names
+	spare, current *os.File // the files named tmp and real, when known
 }
 
 // openStatus checks at start-up that the status file can be written,
@@ -85,7 +102,13 @@ func (s *statusFile) replace(record []byte) error {
 		}
 		return err
 	}
-	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, s.mode)
+	if !s.noExchange {
+		err := s.exchange(record)
+		if err != errRenameInstead {
+			return err
+		}
+	}
+	f, err := s.createSpare()
 	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
 		// The directory is not ours to write (a status file given to the
 		// log user in root's directory): do as multilog does, in place.
@@ -96,9 +119,6 @@ func (s *statusFile) replace(record []byte) error {
 		return err
 	}
 	_, err = f.Write(record)
-	if err == nil {
-		err = f.Chmod(s.mode) // the umask must not change it
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -109,4 +129,82 @@ func (s *statusFile) replace(record []byte) error {
 		os.Remove(s.tmp)
 	}
 	return err
+}
+
+// errRenameInstead says that a record is to go to a new file renamed over
+// the status file.
+var errRenameInstead = errors.New("rename instead")
+
+// createSpare creates an empty spare file with the status file's mode.
+func (s *statusFile) createSpare() (*os.File, error) {
+	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, s.mode)
+	if err == nil {
+		if err = f.Chmod(s.mode); err != nil { // the umask must not change it
+			f.Close()
+			return nil, err
+		}
+	}
+	return f, err
+}
+
+// exchange writes record into the spare file and exchanges its name with
+// the status file's.
+func (s *statusFile) exchange(record []byte) error {
+	if s.spare == nil {
+		f, err := s.createSpare()
+		if err != nil {
+			return errRenameInstead // which meets the same error and decides
+		}
+		s.spare = f
+	}
+	if _, err := s.spare.WriteAt(record, 0); err != nil {
+		return err
+	}
+	err := unix.Renameat2(unix.AT_FDCWD, s.tmp, unix.AT_FDCWD, s.real, unix.RENAME_EXCHANGE)
+	if err != nil {
+		// Either name may have been removed by hand, or the file system
+		// may not exchange names (EINVAL, ENOSYS): start afresh.
+		s.closeFiles()
+		if !errors.Is(err, syscall.ENOENT) {
+			s.noExchange = true
+		}
+		return errRenameInstead
+	}
+	prev := s.current
+	s.current, s.spare = s.spare, nil
+	if prev == nil {
+		// The first exchange: the file now named tmp is the status file
+		// as it was at start-up.
+		if prev, err = os.OpenFile(s.tmp, os.O_WRONLY, 0); err != nil {
+			return nil // a new spare is created next time
+		}
+	}
+	// Only a file that holds a record and has no other name (a hard link)
+	// may be written again: anything else is left to its other names, or
+	// to a reader that still has it open, and a new spare made.
+	if st, err := prev.Stat(); err != nil || st.Sys().(*syscall.Stat_t).Nlink != 1 || st.Size() != statusSize {
+		prev.Close()
+		os.Remove(s.tmp)
+		return nil
+	}
+	s.spare = prev
+	return nil
+}
+
+// closeFiles forgets the files the exchanges alternate between.
+func (s *statusFile) closeFiles() {
+	for _, f := range []*os.File{s.spare, s.current} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	s.spare, s.current = nil, nil
+}
+
+// Close removes the spare file: between runs only the status file is left.
+func (s *statusFile) Close() {
+	if s.spare != nil {
+		os.Remove(s.tmp)
+	}
+	s.closeFiles()
 }

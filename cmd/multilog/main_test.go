@@ -798,3 +798,89 @@ func TestUmaskForcedForProcessors(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusFileReplacedWhole: over many reads, a reader of the status file
+// only ever finds whole 1001-byte records (or the file as it was before the
+// first), the file keeps its mode, a longer file left by daemontools'
+// in-place writes ends at 1001 bytes, another hard link to the status file
+// keeps what it held, and no spare file is left behind.
+func TestStatusFileReplacedWhole(t *testing.T) {
+	t.Parallel()
+	prog := ours(t)
+	dir := t.TempDir()
+	old := bytes.Repeat([]byte("old\n"), 400) // 1600 bytes, as in-place writes leave
+	for _, name := range []string{"st", "hl"} {
+		if err := os.WriteFile(filepath.Join(dir, name), old, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Link(filepath.Join(dir, "hl"), filepath.Join(dir, "hl-other")); err != nil {
+		t.Fatal(err)
+	}
+	var in bytes.Buffer
+	for i := 0; in.Len() < 12<<20; i++ {
+		fmt.Fprintf(&in, "line %07d %s\n", i, strings.Repeat("x", i%300))
+	}
+	lastLine := in.Bytes()[bytes.LastIndexByte(in.Bytes()[:in.Len()-1], '\n')+1 : in.Len()-1]
+
+	stop := make(chan struct{})
+	readerDone := make(chan error)
+	go func() {
+		seen := 0
+		for {
+			select {
+			case <-stop:
+				if seen == 0 {
+					readerDone <- errors.New("the reader never saw a record")
+				}
+				readerDone <- nil
+				return
+			default:
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "st"))
+			if err != nil {
+				readerDone <- err
+				return
+			}
+			if bytes.Equal(b, old) {
+				continue
+			}
+			end := bytes.IndexByte(b, '\n')
+			if len(b) != 1001 || end < 0 || !bytes.HasPrefix(b, []byte("line ")) ||
+				len(bytes.Trim(b[end:], "\n")) != 0 {
+				readerDone <- fmt.Errorf("a reader found %d bytes: %q", len(b), b[:min(len(b), 80)])
+				return
+			}
+			seen++
+		}
+	}()
+	res := run(t, prog, dir, in.Bytes(), nil, "=st", "=hl")
+	close(stop)
+	if err := <-readerDone; err != nil {
+		t.Error(err)
+	}
+	if res.Exit != 0 || len(res.Stderr) != 0 {
+		t.Fatalf("exit %d, stderr %q", res.Exit, res.Stderr)
+	}
+	want := string(lastLine) + strings.Repeat("\n", 1001-len(lastLine))
+	for _, name := range []string{"st", "hl"} {
+		p := filepath.Join(dir, name)
+		if got := string(readFile(p)); got != want {
+			t.Errorf("%s holds %d bytes %.40q; want the last line padded to 1001 bytes", name, len(got), got)
+		}
+		if m := mode(p); m != 0o640 {
+			t.Errorf("%s has mode %o; want 640, the mode it had", name, m)
+		}
+	}
+	if got := readFile(filepath.Join(dir, "hl-other")); !bytes.Equal(got, old) {
+		t.Errorf("hl-other, another link to hl's old file, was changed: %.40q", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "hl hl-other st" {
+		t.Errorf("the directory holds %q; want only hl, hl-other and st", names)
+	}
+}
