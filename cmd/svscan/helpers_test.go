@@ -51,7 +51,9 @@ func writer(dir string) {
 	for seq := 1; ; seq++ {
 		if _, err := os.Stat(stop); err == nil {
 			os.WriteFile(filepath.Join(dir, fmt.Sprintf("stopped.%d", gen)), nil, 0o644)
-			select {}
+			for {
+				time.Sleep(time.Hour)
+			}
 		}
 		if _, err := syscall.Write(1, fmt.Appendf(nil, "%d %d\n", gen, seq)); err != nil {
 			os.Exit(111)
@@ -269,4 +271,21 @@ func cpuTicks(pid int) int {
 	u, _ := strconv.Atoi(f[11])
 	st, _ := strconv.Atoi(f[12])
 	return u + st
+}
+
+// cpuTime returns the CPU time all of pid's threads used, from the
+// scheduler's nanosecond accounting (clock ticks are too coarse for an
+// idle svscan).
+func cpuTime(pid int) time.Duration {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var total time.Duration
+	for _, task := range tasks {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, task.Name()))
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			total += time.Duration(n)
+		}
+	}
+	return total
 }
