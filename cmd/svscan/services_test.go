@@ -141,7 +141,7 @@ func manyServices(t *testing.T, prog string) {
 			s.cmd.Process.Signal(syscall.SIGALRM)
 			time.Sleep(50 * time.Millisecond)
 		}
-		passes = fmt.Sprintf("; one pass (of %d on SIGALRM) %v", k, ((cpuTime(pid)-t0)/k).Round(time.Microsecond))
+		passes = fmt.Sprintf("; one pass (of %d on SIGALRM) %v", k, ((cpuTime(pid) - t0) / k).Round(time.Microsecond))
 	}
 	rss, hwm := procStatus(pid, "VmRSS"), procStatus(pid, "VmHWM")
 	name := "taikit svscan"
