@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,19 +22,49 @@ import (
 
 // Run is one invocation, made of both programs in turn.
 type Run struct {
-	Name  string   // argv[0] for both, as a shell would pass it: "softlimit"
-	Args  []string // the arguments after argv[0]
-	Env   []string // changes to this process's environment, as testref.Exec takes them
-	Stdin []byte
-	Dir   string              // working directory; "" for the test's
-	Cred  *syscall.Credential // run as this account; nil for the test's
-	Extra []*os.File          // passed on as descriptors 3, 4, ...
+	Name string   // argv[0] for both, as a shell would pass it: "softlimit"
+	Args []string // the arguments after argv[0]
+	Env  []string // changes to this process's environment, as testref.Exec takes them
+	// RawEnv, if not nil, is the whole environment instead, passed as it
+	// is (repeated names included) with testref.BeCommand added.
+	RawEnv []string
+	Stdin  []byte
+	Dir    string              // working directory; "" for the test's
+	Cred   *syscall.Credential // run as this account; nil for the test's
+	Extra  []*os.File          // passed on as descriptors 3, 4, ...
 }
 
 // Ours runs our command.
 func (r Run) Ours(t testing.TB) testref.Result {
 	t.Helper()
+	if r.Cred != nil {
+		return r.exec(t, SelfForAnyone(t))
+	}
 	return r.exec(t, testref.Self(t))
+}
+
+// SelfForAnyone returns a copy of the running test binary that any
+// account may run: the original is in the go command's build directory,
+// which only its owner may enter. The copy goes when the test ends.
+func SelfForAnyone(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "chaintest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin, err := os.ReadFile(testref.Self(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "self")
+	if err := os.WriteFile(p, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // Theirs runs the reference program at path, skipping the test if it is
@@ -57,12 +88,17 @@ func (r Run) Same(t testing.TB, path string) testref.Result {
 	return ours
 }
 
-func (r Run) exec(t testing.TB, path string) testref.Result {
-	t.Helper()
+// Command returns the invocation as a command to start, running the
+// program at path (testref.Self(t) for ours).
+func (r Run) Command(path string) *exec.Cmd {
+	env := testref.Environ(append([]string{testref.BeCommand}, r.Env...)...)
+	if r.RawEnv != nil {
+		env = append(append([]string(nil), r.RawEnv...), testref.BeCommand)
+	}
 	cmd := &exec.Cmd{
 		Path:       path,
 		Args:       append([]string{r.Name}, r.Args...),
-		Env:        testref.Environ(append([]string{testref.BeCommand}, r.Env...)...),
+		Env:        env,
 		Dir:        r.Dir,
 		Stdin:      bytes.NewReader(r.Stdin),
 		ExtraFiles: r.Extra,
@@ -70,6 +106,12 @@ func (r Run) exec(t testing.TB, path string) testref.Result {
 	if r.Cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: r.Cred}
 	}
+	return cmd
+}
+
+func (r Run) exec(t testing.TB, path string) testref.Result {
+	t.Helper()
+	cmd := r.Command(path)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
