@@ -169,7 +169,10 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 			continue
 		}
 		if k := r.inQueue(id); k >= 0 {
+			dbg("match %s inode k=%d", n, k)
 			r.queue = r.queue[k+1:]
+			// "previous" or "processed" may still be linked beside it.
+			r.rememberArchive(id)
 			return true
 		}
 	}
@@ -180,10 +183,14 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 		for k, q := range r.queue {
 			if r.contentMatches(r.path(n), q) {
 				r.queue = r.queue[k+1:]
+				if id, err := lstatID(r.path(n)); err == nil {
+					r.rememberArchive(id)
+				}
 				return true
 			}
 		}
 	}
+	dbg("nomatch %v queue %v", g, r.queue)
 	r.queue = r.queue[1:]
 	return false
 }
