@@ -1,6 +1,7 @@
 package supervise_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -31,4 +32,15 @@ func ExampleControl() {
 // svstat's wording of a service.
 func ExampleDescribe() {
 	fmt.Println("/service/web: " + supervise.Describe("/service/web", time.Now()))
+}
+
+// Running one service from a Go program, as the supervise command does,
+// until the context is cancelled (then run is brought down first).
+func ExampleSupervisor_Run() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := &supervise.Supervisor{Dir: "/service/web", Name: "web"}
+	if err := s.Run(ctx); err != nil {
+		fmt.Println(err) // for instance "unable to acquire web/supervise/lock: temporary failure"
+	}
 }
