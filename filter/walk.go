@@ -71,6 +71,7 @@ type op struct {
 	sel     bool
 	pattern []byte   // opPattern; opAny: the beginning all its patterns share
 	rests   [][]byte // opAny: each pattern after that beginning
+	lits    []int    // opAny: how many bytes each rest begins with before a star
 	glob    *Glob
 
 	// An opAny whose beginning starts with an earlier opAny's beginning
@@ -132,6 +133,16 @@ func NewWalk(steps []Step) *Walk {
 	}
 	w.trivial = trivial
 	w.ops = shareBeginnings(groupRuns(w.ops))
+	for i := range w.ops {
+		o := &w.ops[i]
+		for _, r := range o.rests {
+			n := bytes.IndexByte(r, '*')
+			if n < 0 {
+				n = len(r)
+			}
+			o.lits = append(o.lits, n)
+		}
+	}
 	return w
 }
 
@@ -285,13 +296,16 @@ func (o *op) any(window []byte, b *beginnings) bool {
 	if pos < 0 {
 		return false
 	}
-	for _, r := range o.rests {
-		// Most rules of a run part at the first byte after the shared
-		// beginning: look at it before matching the rest.
-		if len(r) > 0 && r[0] != '*' && (pos == len(window) || window[pos] != r[0]) {
+	rest := window[pos:]
+	for j, r := range o.rests {
+		// Most rules of a run part soon after the shared beginning: compare
+		// the bytes before the rest's first star at once (a literal byte
+		// matches only itself), then match what follows.
+		lit := o.lits[j]
+		if !bytes.HasPrefix(rest, r[:lit]) {
 			continue
 		}
-		if matchFrom(r, window, pos) {
+		if Match(r[lit:], rest[lit:]) {
 			return true
 		}
 	}
