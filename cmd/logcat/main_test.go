@@ -481,3 +481,120 @@ func TestManyArchives(t *testing.T) {
 	}
 	t.Logf("a one-minute window among 10,000 archives: %v", took)
 }
+
+// writeWith pipes lines through a reference logger writing dir and returns
+// dir; script is the logger's arguments with "DIR" for the directory.
+func writeWith(t *testing.T, lines string, prog string, script ...string) string {
+	t.Helper()
+	testref.Need(t, prog)
+	dir := filepath.Join(t.TempDir(), "log")
+	if prog == "/usr/bin/svlogd" {
+		os.Mkdir(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "config"), []byte("s4096\nn1000\n"), 0o644)
+	}
+	args := slices.Clone(script)
+	for i, a := range args {
+		if a == "DIR" {
+			args[i] = dir
+		}
+	}
+	testref.Run(t, nil, []byte(lines), prog, args...)
+	return dir
+}
+
+// Directories written by daemontools' multilog (with and without !gzip),
+// s6-log and svlogd read as the concatenation of their files.
+func TestReferenceWriters(t *testing.T) {
+	lines := testref.MixedLines(3000, 7)
+	for _, c := range []struct {
+		prog   string
+		script []string
+	}{
+		{"/usr/bin/multilog", []string{"t", "s4096", "n1000", "DIR"}},
+		{"/usr/bin/multilog", []string{"t", "s4096", "n1000", "!gzip", "DIR"}},
+		{"/usr/bin/s6-log", []string{"-b", "t", "n1000", "s4096", "DIR"}},
+		{"/usr/bin/svlogd", []string{"-t", "DIR"}},
+	} {
+		t.Run(filepath.Base(c.prog)+strings.Join(c.script, "_"), func(t *testing.T) {
+			dir := writeWith(t, lines, c.prog, c.script...)
+			want := dirContent(t, dir)
+			// s6-log splits lines longer than its -l (8192 bytes).
+			if n := strings.Count(want, "\n"); n != strings.Count(lines, "\n") && c.prog != "/usr/bin/s6-log" {
+				t.Fatalf("%s kept %d lines of %d", c.prog, n, strings.Count(lines, "\n"))
+			}
+			if r := run(t, "", dir); r.code != 0 || r.out != want {
+				t.Fatalf("exit %d %s: %s", r.code, r.err, testref.Diff(want, r.out))
+			}
+			// The last ten minutes hold every line (they were just written),
+			// stamps converted as the writer's own tai64nlocal converts them:
+			// s6's are leap-aware (-l). This runs the real command, in the
+			// present.
+			conv, args := "/usr/bin/tai64nlocal", []string{"-t", "-S", "-10m", dir}
+			if c.prog == "/usr/bin/s6-log" {
+				conv, args = "/usr/bin/s6-tai64nlocal", []string{"-tl", "-S", "-10m", dir}
+			}
+			testref.Need(t, conv)
+			wantLocal := string(testref.Run(t, []string{"TZ=Europe/Berlin"}, []byte(want), conv))
+			if got := runReal(t, "TZ=Europe/Berlin", args...); got != wantLocal {
+				t.Fatalf("%q: %s", args, testref.Diff(wantLocal, got))
+			}
+		})
+	}
+}
+
+// runReal runs logcat as a process (the test binary as the command), in
+// the present, and returns its output.
+func runReal(t *testing.T, env string, args ...string) string {
+	t.Helper()
+	return string(testref.Run(t, []string{testref.BeCommand, env}, nil, testref.Self(t), args...))
+}
+
+// Selection by multilog's patterns gives what daemontools' multilog keeps
+// with the same words: the stamped lines of a directory through
+// `multilog '-*' +pattern ... ./d` (no t: the window is the stored line,
+// stamp included, as logcat's patterns see it).
+func TestSelectionLikeMultilog(t *testing.T) {
+	testref.Need(t, "/usr/bin/multilog")
+	lines := testref.MixedLines(4000, 11)
+	stamped := string(testref.Run(t, nil, []byte(lines), "/usr/bin/tai64n"))
+	src := writeDir(t, stamped, 1<<24, rotate.NoCompression)
+	for _, words := range [][]string{
+		{"+* service[*]: request *"},
+		{"-* service[*]: *"},
+		{"+* long *", "-* long long long long long *"},
+		{"-*", "+*status=200", "+*status=500", "-* service[1*"},
+		{"+*"},
+		{"-*"},
+		{"+@*"},
+		{"+* *@4000000037c219bf2ef02e94 *"},
+		{"+*x"},
+		{"-* b*", "+* b\x00*"},
+		{"+* *long"}, // beyond the 1000-byte window on long lines
+	} {
+		// multilog starts selected; logcat starts deselected when the first
+		// word selects: give multilog the "-*" that logcat implies.
+		script := slices.Clone(words)
+		if strings.HasPrefix(words[0], "+") {
+			script = append([]string{"-*"}, script...)
+		}
+		if slices.ContainsFunc(words, func(w string) bool { return strings.ContainsRune(w, 0) }) {
+			continue // a command line cannot hold NUL
+		}
+		dir := filepath.Join(t.TempDir(), "sel")
+		testref.Run(t, nil, []byte(stamped), "/usr/bin/multilog", append(append(script, "s16777215"), dir)...)
+		want, _ := os.ReadFile(filepath.Join(dir, "current"))
+		var args []string
+		for _, w := range words {
+			args = append(args, "-p", w)
+		}
+		r := run(t, "", append(args, src)...)
+		if r.out != string(want) {
+			t.Errorf("%q: %s", words, testref.Diff(string(want), r.out))
+		}
+		// Inverted: every other line.
+		inv := run(t, "", append(append(args, "-v"), src)...)
+		if n := strings.Count(inv.out, "\n") + strings.Count(r.out, "\n"); n != 4000 {
+			t.Errorf("%q: %d lines with and without -v", words, n)
+		}
+	}
+}
