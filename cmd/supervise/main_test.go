@@ -241,7 +241,11 @@ func TestMessages(t *testing.T) {
 	testref.Need(t, "/usr/bin/supervise")
 	root := t.TempDir()
 	os.WriteFile(filepath.Join(root, "file"), nil, 0o644)
-	for _, args := range [][]string{{}, {"a", "b"}, {"missing"}, {"file"}} {
+	os.Mkdir(filepath.Join(root, "loop"), 0o755)
+	os.Symlink("down", filepath.Join(root, "loop", "down")) // stat fails: ELOOP
+	os.Mkdir(filepath.Join(root, "blocked"), 0o755)
+	os.WriteFile(filepath.Join(root, "blocked", "supervise"), nil, 0o644) // not a directory
+	for _, args := range [][]string{{}, {"a", "b"}, {"missing"}, {"file"}, {"loop"}, {"blocked"}} {
 		theirs := ref(t, root, "/usr/bin/supervise", args...)
 		var stderr bytes.Buffer
 		wd, _ := os.Getwd()

@@ -96,10 +96,12 @@ func TestWordingAgainstDaemontools(t *testing.T) {
 	must(t, os.Mkdir(noSupervise, 0o755))
 	file := filepath.Join(root, "file")
 	must(t, os.WriteFile(file, nil, 0o644))
+	loop := fakeService(t, root, "loop", supervise.Status{}, false)
+	must(t, os.Symlink("down", filepath.Join(loop, "down"))) // stat fails: ELOOP
 	// A stale extra file (another state) must change nothing.
 	stale := fakeService(t, root, "stale", supervise.Status{PID: 9, When: past}, false)
 	must(t, os.WriteFile(supervise.ExtraPath(stale), supervise.Extra{Restarts: 4, Readiness: supervise.CheckFailed}.Append(nil), 0o644))
-	dirs = append(dirs, notRunning, short, empty, long, noStatus, noSupervise, file, stale,
+	dirs = append(dirs, notRunning, short, empty, long, noStatus, noSupervise, file, stale, loop,
 		filepath.Join(root, "missing"), filepath.Join(file, "below"), "-x", "")
 	compare(t, dirs)
 	compare(t, nil)
