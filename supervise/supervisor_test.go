@@ -411,3 +411,32 @@ func TestFinishDelaysRestart(t *testing.T) {
 		t.Errorf("warnings %q", warnings.String())
 	}
 }
+
+// TestExitWaitsForFinish: after x, supervise returns only once finish has
+// run to its end, and does not start run again.
+func TestExitWaitsForFinish(t *testing.T) {
+	dir := service(t, "echo x >> starts; exit 0")
+	os.WriteFile(filepath.Join(dir, "down"), nil, 0o644)
+	script(t, dir, "finish", "touch finishing; sleep 1; touch finished")
+	s := &Supervisor{Dir: dir, Name: dir, Warnings: &testref.Buffer{}}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	waitFor(t, "supervisor", func() bool { ok, _ := Running(dir); return ok })
+	control(t, dir, "u")
+	waitFor(t, "finish running", func() bool { _, err := os.Stat(filepath.Join(dir, "finishing")); return err == nil })
+	control(t, dir, "x")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(patience):
+		t.Fatal("supervise did not exit after x")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "finished")); err != nil {
+		t.Error("supervise exited before finish did")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "starts")); string(b) != "x\n" {
+		t.Errorf("starts %q: run started again after x", b)
+	}
+}
