@@ -255,3 +255,51 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSystemdUnit validates doc/boot/svscanboot.service with systemd's own
+// checker, its ExecStart pointed at a file that exists here.
+func TestSystemdUnit(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed; the unit file is not checked")
+	}
+	unit, err := os.ReadFile("../../doc/boot/svscanboot.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(unit, []byte("ExecStart=/usr/local/bin/svscanboot /service\n")) {
+		t.Fatal("the unit does not start /usr/local/bin/svscanboot /service")
+	}
+	unit = bytes.Replace(unit, []byte("/usr/local/bin/svscanboot"), []byte(testref.Self(t)), 1)
+	p := filepath.Join(t.TempDir(), "svscanboot.service")
+	if err := os.WriteFile(p, unit, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", p).CombinedOutput()
+	if err != nil || len(out) != 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestInittabLine checks the documented inittab line's fields.
+func TestInittabLine(t *testing.T) {
+	readme, err := os.ReadFile("../../doc/boot/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for l := range strings.SplitSeq(string(readme), "\n") {
+		if strings.HasPrefix(l, "SV:") {
+			line = l
+		}
+	}
+	f := strings.Split(line, ":")
+	if len(f) != 4 || len(f[0]) > 4 || strings.Trim(f[1], "0123456") != "" || f[2] != "respawn" ||
+		!filepath.IsAbs(f[3]) || filepath.Base(f[3]) != "svscanboot" {
+		t.Errorf("inittab line %q: want id:runlevels:respawn:/path/svscanboot", line)
+	}
+	man, _ := os.ReadFile("../../doc/svscanboot.8")
+	if !bytes.Contains(man, []byte(line+"\n")) {
+		t.Errorf("svscanboot.8 does not show the line %q", line)
+	}
+}
