@@ -1,0 +1,532 @@
+package campaign
+
+// Shared helpers: the multilog binary under test, the long/short switch,
+// the numbered input stream, the pipe and its feeder, running and
+// signalling multilog processes, and reading a log directory back.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
+
+	"github.com/taikit/taikit/internal/conformance"
+)
+
+// multilogBin is our multilog, built by TestMain from ./cmd/multilog.
+var multilogBin string
+
+// refMultilog is daemontools' multilog, compared with where it runs.
+const refMultilog = "/usr/bin/multilog"
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "taikit-campaign-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "campaign: %v\n", err)
+		os.Exit(1)
+	}
+	multilogBin = filepath.Join(dir, "multilog")
+	if err := buildCommand(multilogBin, "github.com/taikit/taikit/cmd/multilog"); err != nil {
+		fmt.Fprintf(os.Stderr, "campaign: building multilog: %v\n", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildCommand builds the command pkg into out with the go command that
+// runs these tests (the one in GOROOT, else the one in PATH).
+func buildCommand(out, pkg string) error {
+	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goCmd); err != nil {
+		if goCmd, err = exec.LookPath("go"); err != nil {
+			return fmt.Errorf("no go command to build %s with: %w", pkg, err)
+		}
+	}
+	cmd := exec.Command(goCmd, "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, b)
+	}
+	return nil
+}
+
+// long reports whether the long form of the campaign was asked for.
+func long() bool { return os.Getenv("TAIKIT_CAMPAIGN") == "long" }
+
+// pick returns short or, in the long form, long.
+func pick[T any](short, longValue T) T {
+	if long() {
+		return longValue
+	}
+	return short
+}
+
+// figure logs one figure of the campaign in a shape .ci/campaign and
+// RESULTS.md pick up: "FIGURE <test>: <text>".
+func figure(t testing.TB, format string, args ...any) {
+	t.Helper()
+	t.Logf("FIGURE %s: %s", t.Name(), fmt.Sprintf(format, args...))
+}
+
+// stream is the campaign's input: numbered lines, line n being its number
+// in 10 digits, a space, n%47 copies of a letter depending on n, and a
+// newline (12–58 bytes). It is computed, never stored: offs holds where
+// each line starts (offs[len] is the length of the whole stream).
+type stream struct {
+	offs []int64
+}
+
+func streamLine(dst []byte, n int) []byte {
+	dst = fmt.Appendf(dst, "%010d ", n)
+	c := byte('a' + (n*7)%26)
+	for i := 0; i < n%47; i++ {
+		dst = append(dst, c)
+	}
+	return append(dst, '\n')
+}
+
+func newStream(lines int) *stream {
+	s := &stream{offs: make([]int64, lines+1)}
+	var off int64
+	for n := 0; n < lines; n++ {
+		s.offs[n] = off
+		off += int64(12 + n%47)
+	}
+	s.offs[lines] = off
+	return s
+}
+
+func (s *stream) lines() int { return len(s.offs) - 1 }
+func (s *stream) size() int64 { return s.offs[len(s.offs)-1] }
+
+// lineAt returns the number of the line holding byte off.
+func (s *stream) lineAt(off int64) int {
+	return sort.Search(len(s.offs)-1, func(i int) bool { return s.offs[i+1] > off })
+}
+
+// ReadAt fills p with the stream's bytes from off.
+func (s *stream) ReadAt(p []byte, off int64) (int, error) {
+	if off >= s.size() {
+		return 0, io.EOF
+	}
+	n := s.lineAt(off)
+	var line []byte
+	done := 0
+	for done < len(p) && n < s.lines() {
+		line = streamLine(line[:0], n)
+		skip := int(off + int64(done) - s.offs[n])
+		done += copy(p[done:], line[skip:])
+		n++
+	}
+	if done < len(p) {
+		return done, io.EOF
+	}
+	return done, nil
+}
+
+// bytesAt returns the stream's bytes [from, to).
+func (s *stream) bytesAt(from, to int64) []byte {
+	p := make([]byte, to-from)
+	s.ReadAt(p, from)
+	return p
+}
+
+// logPipe is a pipe the test holds both ends of, as svscan holds a log
+// service's pipe: multilog processes come and go on its read end while the
+// feeder writes numbered lines into it. The write end is non-blocking and
+// written under a lock, so that how much of the stream the readers have
+// consumed can be known exactly (written − still in the pipe).
+type logPipe struct {
+	r       *os.File // the read end, given to each multilog as standard input
+	rfd     int
+	wfd     int // the write end, raw (os.File.Fd would make it blocking)
+	in      *stream
+	mu      sync.Mutex
+	written int64
+	closed  bool
+	stop    chan struct{}
+	done    chan struct{}
+	err     error
+}
+
+// newLogPipe makes the pipe and starts the feeder, which writes all of in
+// in chunks of random sizes; stopFeeding (registered with t.Cleanup too)
+// stops it.
+func newLogPipe(t testing.TB, in *stream, seed int64) *logPipe {
+	t.Helper()
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.SetNonblock(fds[1], true); err != nil {
+		t.Fatal(err)
+	}
+	p := &logPipe{r: os.NewFile(uintptr(fds[0]), "log pipe"), rfd: fds[0], wfd: fds[1], in: in,
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go p.feed(seed)
+	t.Cleanup(func() {
+		p.stopFeeding()
+		p.closeWrite()
+		p.r.Close()
+	})
+	return p
+}
+
+func (p *logPipe) feed(seed int64) {
+	defer close(p.done)
+	rnd := newRand(seed)
+	buf := make([]byte, 128<<10)
+	var off int64
+	for off < p.in.size() {
+		n := min(int64(1+rnd.IntN(len(buf))), p.in.size()-off)
+		chunk := buf[:n]
+		p.in.ReadAt(chunk, off)
+		for len(chunk) > 0 {
+			p.mu.Lock()
+			w, err := unix.Write(p.wfd, chunk)
+			if w > 0 {
+				p.written += int64(w)
+				off += int64(w)
+				chunk = chunk[w:]
+			}
+			p.mu.Unlock()
+			if err != nil && !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+				p.err = fmt.Errorf("writing the log pipe: %w", err)
+				return
+			}
+			if errors.Is(err, unix.EAGAIN) {
+				// Full: nobody reads (multilog is being restarted) or
+				// multilog is slower. Wait for room, looking at stop.
+				fds := []unix.PollFd{{Fd: int32(p.wfd), Events: unix.POLLOUT}}
+				unix.Poll(fds, 50)
+			}
+			select {
+			case <-p.stop:
+				return
+			default:
+			}
+		}
+	}
+}
+
+// fed returns how many bytes of the stream are in the pipe or consumed.
+func (p *logPipe) fed() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written
+}
+
+// consumed returns how many bytes of the stream readers took from the pipe.
+func (p *logPipe) consumed() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, err := unix.IoctlGetInt(p.rfd, unix.TIOCINQ)
+	if err != nil {
+		panic(fmt.Sprintf("FIONREAD (TIOCINQ) on the log pipe: %v", err))
+	}
+	return p.written - int64(n)
+}
+
+// finished reports whether the feeder wrote the whole stream (or failed).
+func (p *logPipe) finished() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *logPipe) stopFeeding() {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	<-p.done
+}
+
+// closeWrite closes the write end: once the pipe is drained the reader
+// sees the end of its input.
+func (p *logPipe) closeWrite() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.closed = true
+		unix.Close(p.wfd)
+	}
+}
+
+// proc is a running multilog.
+type proc struct {
+	cmd     *exec.Cmd
+	stderr  *os.File // a file, not a pipe: an orphaned processor may keep it open
+	done    chan struct{}
+	state   *os.ProcessState
+	started time.Time
+	ended   time.Time
+}
+
+// procOpts are how to start a multilog.
+type procOpts struct {
+	prog   string   // multilogBin by default
+	dir    string   // working directory
+	stdin  *os.File // the log pipe's read end, a file…
+	stdout *os.File // nil: /dev/null
+	stderr *os.File // nil: a new temporary file
+	env    []string
+	extra  []*os.File
+}
+
+func startProc(t testing.TB, o procOpts, args ...string) *proc {
+	t.Helper()
+	prog := o.prog
+	if prog == "" {
+		prog = multilogBin
+	}
+	cmd := exec.Command(prog, args...)
+	cmd.Dir = o.dir
+	cmd.Stdin = o.stdin
+	if o.stdout != nil {
+		cmd.Stdout = o.stdout
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	if o.stderr != nil {
+		cmd.Stderr = o.stderr
+	} else {
+		f, err := os.CreateTemp(t.TempDir(), "stderr-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.stderr = f
+		cmd.Stderr = f
+	}
+	cmd.Env = os.Environ()
+	if len(o.env) > 0 {
+		cmd.Env = append(cmd.Env, o.env...)
+	}
+	cmd.ExtraFiles = o.extra
+	p.started = time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", prog, err)
+	}
+	go func() { // owned by p: ends when the process does
+		cmd.Wait()
+		p.ended = time.Now()
+		p.state = cmd.ProcessState
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		if !p.exited() {
+			cmd.Process.Kill()
+			<-p.done
+		}
+		if p.stderr != nil {
+			p.stderr.Close()
+		}
+	})
+	return p
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (p *proc) signal(sig syscall.Signal) { syscall.Kill(p.pid(), sig) }
+
+// wait waits up to limit for the process to end and returns its exit code,
+// or minus the signal that killed it; it fails the test after limit.
+func (p *proc) wait(t testing.TB, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(limit):
+		p.cmd.Process.Kill()
+		<-p.done
+		t.Fatalf("multilog %q did not end within %v; stderr %q", p.cmd.Args[1:], limit, p.errText())
+	}
+	return exitCode(p.state)
+}
+
+func exitCode(st *os.ProcessState) int {
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -int(ws.Signal())
+	}
+	return st.ExitCode()
+}
+
+// errText returns what the process wrote on standard error so far.
+func (p *proc) errText() string {
+	if p.stderr == nil {
+		return ""
+	}
+	b, _ := os.ReadFile(p.stderr.Name())
+	return string(b)
+}
+
+// maxRSS returns the process's peak resident set in KiB, from wait4's
+// rusage (the high-water mark of the process itself after exec).
+func (p *proc) maxRSS() int64 {
+	if ru, ok := p.state.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss
+	}
+	return -1
+}
+
+// dirFile is one file of a log directory, in reading order.
+type dirFile struct {
+	name string
+	data []byte // decompressed
+	raw  int64  // size on disk
+	mode os.FileMode
+}
+
+// readLogDir reads a log directory that was stopped cleanly: the archives
+// in name order, then current, decompressed by magic number. Anything else
+// but lock and state (previous, processed, newstate, other names) is an
+// error: a clean stop leaves none.
+func readLogDir(dir string) ([]dirFile, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, de := range des {
+		n := de.Name()
+		switch {
+		case conformance.IsArchiveName(n):
+			names = append(names, n)
+		case n == "lock" || n == "state" || n == "current":
+		default:
+			return nil, fmt.Errorf("%s: unexpected entry %q after a clean stop", dir, n)
+		}
+	}
+	slices.Sort(names)
+	names = append(names, "current")
+	var files []dirFile
+	for _, n := range names {
+		path := filepath.Join(dir, n)
+		st, err := os.Lstat(path)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		data, err := decompress(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		files = append(files, dirFile{name: n, data: data, raw: int64(len(raw)), mode: st.Mode()})
+	}
+	return files, nil
+}
+
+// decompress returns an archive's data, decompressing gzip and zstd by
+// their magic numbers (the stream's lines start with digits, so plain data
+// is never mistaken for either).
+func decompress(raw []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(raw, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		defer dec.Close()
+		return dec.DecodeAll(raw, nil)
+	case bytes.HasPrefix(raw, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(zr)
+	}
+	return raw, nil
+}
+
+// checkFileCut checks the size contract on a file of a directory written
+// with size s: an archive closed by size (.s, or a .u kept from previous)
+// passes conformance.CheckCut; one closed early (by a kill, SIGALRM, a
+// clean stop) must not have gone past a cut (conformance.CheckOpen).
+func checkFileCut(f dirFile, s int) error {
+	if len(f.data) == 0 {
+		return nil
+	}
+	cutErr := conformance.CheckCut(f.data, s)
+	if cutErr == nil {
+		return nil
+	}
+	if openErr := conformance.CheckOpen(f.data, s); openErr != nil {
+		return fmt.Errorf("%s: neither a file closed by size (%v) nor one closed early (%v)", f.name, cutErr, openErr)
+	}
+	return nil
+}
+
+// stderrLines returns the lines of text, without empty ones.
+func stderrLines(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// vmHWM reads the peak resident set (KiB) of a running process from
+// /proc/<pid>/status, or -1.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return -1
+	}
+	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return kb
+}
+
+// newRand returns a random source seeded with seed.
+func newRand(seed int64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), 0x7a1c17))
+}
+
+// percentile returns the p-th percentile (0–100) of ds.
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)]
+}
