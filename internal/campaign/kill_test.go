@@ -394,4 +394,3 @@ func sigName(s syscall.Signal) string {
 	}
 	return s.String()
 }
-

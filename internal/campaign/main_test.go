@@ -116,7 +116,7 @@ func newStream(lines int) *stream {
 	return s
 }
 
-func (s *stream) lines() int { return len(s.offs) - 1 }
+func (s *stream) lines() int  { return len(s.offs) - 1 }
 func (s *stream) size() int64 { return s.offs[len(s.offs)-1] }
 
 // lineAt returns the number of the line holding byte off.
