@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +26,21 @@ func TestMain(m *testing.M) {
 		writer(dir)
 		return
 	}
-	testref.TestMainOr(m, main)
+	if os.Getenv("TAIKIT_BE_COMMAND") == "1" {
+		testref.TestMainOr(m, main)
+	}
+	code := m.Run()
+	if builds.dir != "" {
+		os.RemoveAll(builds.dir)
+	}
+	os.Exit(code)
+}
+
+// builds holds the commands built for the tests, each built once.
+var builds struct {
+	sync.Mutex
+	dir  string
+	errs map[string]error
 }
 
 // writer writes numbered lines "generation sequence" to standard output
@@ -212,15 +227,32 @@ func statusPid(dir string) int {
 	return int(binary.LittleEndian.Uint32(b[12:16]))
 }
 
-// buildInto builds the command in ../name into dir and returns its path.
+// buildInto puts the command in ../name into dir, built once per test
+// run, and returns its path.
 func buildInto(t *testing.T, dir, name string) (string, error) {
 	t.Helper()
-	out := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", out, "../"+name)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ../%s: %v\n%s", name, err, b)
+	builds.Lock()
+	defer builds.Unlock()
+	if builds.dir == "" {
+		d, err := os.MkdirTemp("", "svscan-test-builds")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builds.dir, builds.errs = d, map[string]error{}
 	}
-	return out, nil
+	built := filepath.Join(builds.dir, name)
+	err, done := builds.errs[name]
+	if !done {
+		if b, e := exec.Command("go", "build", "-o", built, "../"+name).CombinedOutput(); e != nil {
+			err = fmt.Errorf("go build ../%s: %v\n%s", name, e, b)
+		}
+		builds.errs[name] = err
+	}
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, name)
+	return out, os.Symlink(built, out)
 }
 
 // installSupervise puts a supervise in the tree's bin: $TAIKIT_SUPERVISE if

@@ -30,6 +30,7 @@ func TestLoggedServiceLosesNothing(t *testing.T) {
 			if prog != "" {
 				testref.Need(t, prog)
 			}
+			t.Parallel()
 			loggedService(t, prog)
 		})
 	}

@@ -17,6 +17,7 @@ import (
 // supervise at most once a second, svscan leaves that supervise alone, and
 // neither spins.
 func TestServiceExitingAtOnce(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t)
 	tr.installSupervise()
 	starts := filepath.Join(tr.root, "starts")
@@ -46,6 +47,7 @@ func TestServiceExitingAtOnce(t *testing.T) {
 // directory is gone while its supervise processes run, starts nothing new
 // for it, and lets the pipe go once they are gone.
 func TestServiceDirectoryRemoved(t *testing.T) {
+	t.Parallel()
 	tr := newTree(t)
 	tr.installSupervise()
 	tr.write("gone/run", "#!/bin/sh\nexec sleep 1000\n", 0o755)
