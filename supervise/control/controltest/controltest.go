@@ -1,0 +1,162 @@
+// Package controltest sets up services for the tests of package control
+// and of the svctl command: service directories with scripts, and
+// supervisors (taikit's, built from cmd/supervise, or daemontools') that
+// are killed with everything they started when the test ends.
+package controltest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/taikit/taikit/internal/testref"
+	"github.com/taikit/taikit/supervise"
+)
+
+// Daemontools is the path of daemontools' supervise.
+const Daemontools = "/usr/bin/supervise"
+
+// Patience bounds the waits of tests: long enough for a loaded machine.
+const Patience = 20 * time.Second
+
+var build struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+	out  []byte
+}
+
+// Ours returns the path of taikit's supervise, built once per test
+// binary from cmd/supervise. Call Remove from TestMain when done.
+func Ours(t testing.TB) string {
+	t.Helper()
+	build.once.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			build.err = err
+			return
+		}
+		if build.dir, build.err = os.MkdirTemp("", "controltest"); build.err != nil {
+			return
+		}
+		build.path = filepath.Join(build.dir, "supervise")
+		cmd := exec.Command(goTool, "build", "-o", build.path, "github.com/taikit/taikit/cmd/supervise")
+		build.out, build.err = cmd.CombinedOutput()
+	})
+	if build.err != nil {
+		t.Fatalf("building cmd/supervise: %v\n%s", build.err, build.out)
+	}
+	return build.path
+}
+
+// Remove deletes the supervise that Ours built.
+func Remove() {
+	if build.dir != "" {
+		os.RemoveAll(build.dir)
+	}
+}
+
+// Supervisor is a program that supervises one service directory.
+type Supervisor struct {
+	Name string // "taikit" or "daemontools"
+	Path string
+}
+
+// Both returns taikit's supervisor, and daemontools' when it is
+// installed, for tests that must hold with either.
+func Both(t testing.TB) []Supervisor {
+	s := []Supervisor{{"taikit", Ours(t)}}
+	if _, err := os.Stat(Daemontools); err == nil {
+		s = append(s, Supervisor{"daemontools", Daemontools})
+	} else {
+		t.Logf("%s is not installed (apt-get install daemontools): testing with taikit's supervise only", Daemontools)
+	}
+	return s
+}
+
+// Service makes the directory root/name with the given scripts, each a
+// /bin/sh body made executable, and returns its path. A name ending in
+// "/log" makes a log service inside an existing service.
+func Service(t testing.TB, root, name string, scripts map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(root, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for file, body := range scripts {
+		Script(t, dir, file, body)
+	}
+	return dir
+}
+
+// Script writes dir/name as an executable /bin/sh script, atomically so
+// that a supervisor never runs half of it.
+func Script(t testing.TB, dir, name, body string) {
+	t.Helper()
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	if err := os.WriteFile(tmp, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Supervise starts prog on dir in a process group of its own and waits
+// until it runs; the group (the supervisor, run and what run started) is
+// killed when the test ends.
+func Supervise(t testing.TB, prog, dir string) {
+	t.Helper()
+	cmd := exec.Command(prog, dir)
+	stderr := &testref.Buffer{}
+	cmd.Stderr = stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		if t.Failed() && stderr.String() != "" {
+			t.Logf("%s %s said:\n%s", prog, dir, stderr)
+		}
+	})
+	WaitFor(t, prog+" to run", func() bool {
+		ok, _ := supervise.Running(dir)
+		if !ok {
+			return false
+		}
+		_, err := supervise.ReadStatus(dir)
+		return err == nil
+	})
+}
+
+// WaitFor polls cond until it holds, failing the test after Patience.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(Patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Status reads the status of the service in dir, failing the test if it
+// cannot.
+func Status(t testing.TB, dir string) supervise.Status {
+	t.Helper()
+	st, err := supervise.ReadStatus(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

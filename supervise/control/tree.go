@@ -1,0 +1,94 @@
+package control
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// DefaultJobs is how many services DoAll handles at once by default. The
+// work is mostly waiting, so more than the processors; few enough that
+// start scripts of a large tree do not all run at once.
+const DefaultJobs = 16
+
+// Services lists the services of the scan directory dir as svscan sees
+// them: every subdirectory (or link to one) whose name does not begin with
+// a dot, in name order, each followed by its log subdirectory when it has
+// one, since svscan gives that a supervisor of its own.
+func Services(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if fi, err := os.Stat(path); err != nil || !fi.IsDir() {
+			continue
+		}
+		dirs = append(dirs, path)
+		if fi, err := os.Stat(filepath.Join(path, "log")); err == nil && fi.IsDir() {
+			dirs = append(dirs, filepath.Join(path, "log"))
+		}
+	}
+	return dirs, nil
+}
+
+// IsLogger reports whether the service in dir is a log service: a
+// directory named log (inside its service's directory).
+func IsLogger(dir string) bool {
+	return filepath.Base(filepath.Clean(dir)) == "log"
+}
+
+// DoAll carries out verb on each of dirs, at most jobs at once (0 means
+// DefaultJobs), and returns the results in the order of dirs. Log
+// services go first for start, reset and restart, and last for stop, so
+// that a logger is ready before its service writes and outlives it. report,
+// if not nil, is called with each result as soon as it is known, never
+// twice at once.
+func DoAll(ctx context.Context, dirs []string, verb Verb, opt Options, jobs int, report func(Result)) []Result {
+	if jobs <= 0 {
+		jobs = DefaultJobs
+	}
+	loggersFirst := verb != Stop
+	var first, second []int
+	for i, d := range dirs {
+		if IsLogger(d) == loggersFirst {
+			first = append(first, i)
+		} else {
+			second = append(second, i)
+		}
+	}
+	results := make([]Result, len(dirs))
+	var reporting sync.Mutex
+	slots := make(chan struct{}, jobs)
+	for _, phase := range [][]int{first, second} {
+		var wg sync.WaitGroup
+		for _, i := range phase {
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-slots; wg.Done() }()
+				results[i] = Do(ctx, dirs[i], verb, opt)
+				if report != nil {
+					reporting.Lock()
+					report(results[i])
+					reporting.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	return results
+}
+
+// Failed returns the results of rs that failed, in order.
+func Failed(rs []Result) []Result {
+	return slices.DeleteFunc(slices.Clone(rs), Result.OK)
+}
