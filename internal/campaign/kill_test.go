@@ -192,9 +192,9 @@ func killCampaign(t *testing.T, v killVariant) {
 
 // accountRuns finds, file by file, which process wrote what: a process's
 // data is a contiguous part of what it read, starting where its read
-// started, and since a restart always begins a new file (crash recovery
-// archives the killed process's current), a file either continues the
-// data of the process before it or starts that of a later one. It fills
+// started, and a restart after a kill always begins a new file (crash
+// recovery archives the killed process's current), so a file either
+// continues the data before it or starts that of a later process. It fills
 // each run's wrote and fails on anything else (data out of place, lost
 // beyond the kills, written twice).
 func accountRuns(files []dirFile, in *stream, runs []instanceRun) error {
@@ -205,8 +205,16 @@ func accountRuns(files []dirFile, in *stream, runs []instanceRun) error {
 		if n == 0 {
 			continue
 		}
-		if pos+n <= runs[k].to && bytes.Equal(in.bytesAt(pos, pos+n), f.data) {
+		if pos+n <= in.size() && bytes.Equal(in.bytesAt(pos, pos+n), f.data) {
+			// The data goes on. Past the end of what process k read it
+			// is the next process's: after a clean stop (SIGTERM) the next
+			// one appends to the same current, and then process k lost
+			// nothing.
 			pos += n
+			for k < len(runs)-1 && pos > runs[k].to {
+				runs[k].wrote = runs[k].to - runs[k].from
+				k++
+			}
 			continue
 		}
 		j := k + 1
@@ -229,7 +237,12 @@ func accountRuns(files []dirFile, in *stream, runs []instanceRun) error {
 		k, pos = j, runs[j].from+n
 	}
 	runs[k].wrote = pos - runs[k].from
-	if last := runs[len(runs)-1]; k != len(runs)-1 || last.from+last.wrote != last.to {
+	for _, r := range runs[k+1:] {
+		if r.to != r.from {
+			return fmt.Errorf("the data ends at stream byte %d, in what process %d read; process %+v read more", pos, k, r)
+		}
+	}
+	if pos != in.size() {
 		return fmt.Errorf("the data ends at stream byte %d (process %d of %d); the stream has %d", pos, k, len(runs), in.size())
 	}
 	return nil

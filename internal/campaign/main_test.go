@@ -285,6 +285,7 @@ type proc struct {
 	state   *os.ProcessState
 	started time.Time
 	ended   time.Time
+	readyR  *os.File
 }
 
 // procOpts are how to start a multilog.
@@ -295,7 +296,10 @@ type procOpts struct {
 	stdout *os.File // nil: /dev/null
 	stderr *os.File // nil: a new temporary file
 	env    []string
-	extra  []*os.File
+	// ready adds the script word d3 and gives multilog a pipe on
+	// descriptor 3, on which it says when its directories are open (and
+	// its signal handlers set); awaitReady waits for that.
+	ready bool
 }
 
 func startProc(t testing.TB, o procOpts, args ...string) *proc {
@@ -325,7 +329,16 @@ func startProc(t testing.TB, o procOpts, args ...string) *proc {
 	if len(o.env) > 0 {
 		cmd.Env = append(cmd.Env, o.env...)
 	}
-	cmd.ExtraFiles = o.extra
+	if o.ready {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		p.readyR = r
+		cmd.ExtraFiles = []*os.File{w}
+		cmd.Args = append(cmd.Args, "d3")
+	}
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", prog, err)
@@ -344,8 +357,32 @@ func startProc(t testing.TB, o procOpts, args ...string) *proc {
 		if p.stderr != nil {
 			p.stderr.Close()
 		}
+		if p.readyR != nil {
+			p.readyR.Close()
+		}
 	})
 	return p
+}
+
+// awaitReady waits for the readiness newline of a process started with
+// ready; it fails the test if the process ends first or takes a minute.
+func (p *proc) awaitReady(t testing.TB) {
+	t.Helper()
+	got := make(chan bool, 1)
+	go func() { // ends when multilog writes or closes descriptor 3, or exits
+		var b [1]byte
+		n, _ := p.readyR.Read(b[:])
+		got <- n == 1
+	}()
+	select {
+	case ok := <-got:
+		if !ok {
+			p.wait(t, time.Minute)
+			t.Fatalf("multilog %q ended without saying it was ready: %d; stderr %q", p.cmd.Args[1:], exitCode(p.state), p.errText())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("multilog %q not ready within a minute; stderr %q", p.cmd.Args[1:], p.errText())
+	}
 }
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
@@ -359,7 +396,10 @@ func (p *proc) exited() bool {
 	}
 }
 
-func (p *proc) signal(sig syscall.Signal) { syscall.Kill(p.pid(), sig) }
+// signal sends sig to the process. os.Process signals through a pidfd on
+// Linux, so a storm that outlives the process never reaches another one
+// that reused its pid.
+func (p *proc) signal(sig syscall.Signal) { p.cmd.Process.Signal(sig) }
 
 // wait waits up to limit for the process to end and returns its exit code,
 // or minus the signal that killed it; it fails the test after limit.
