@@ -207,7 +207,12 @@ func Do(ctx context.Context, dir string, verb Verb, opt Options) Result {
 	begin := opt.now()
 	r := Result{Dir: dir, Verb: verb}
 	var err *Error
+	if serr := supervise.Searchable(dir); serr != nil {
+		// svstat's words; the supervisor could not run there either.
+		verb, err = 0, trouble("unable to chdir", serr)
+	}
 	switch verb {
+	case 0:
 	case Start:
 		r.Done, r.PID, err = j.start(verb)
 	case Stop:

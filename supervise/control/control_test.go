@@ -321,6 +321,14 @@ func TestNoSupervisor(t *testing.T) {
 
 // Start waits a little for a supervisor, as svscan starts one within
 // five seconds of a service appearing.
+func TestNoDirectory(t *testing.T) {
+	t.Parallel()
+	r := do(t, filepath.Join(t.TempDir(), "missing"), control.Start, generous)
+	if !r.Temporary() || r.Err.Error() != "unable to chdir: file does not exist" || r.Took > 5*time.Second {
+		t.Fatalf("start of a missing directory: %v after %v", r.Err, r.Took)
+	}
+}
+
 func TestStartWaitsForSupervisor(t *testing.T) {
 	t.Parallel()
 	dir := controltest.Service(t, t.TempDir(), "svc", map[string]string{"run": "exec sleep 1000"})
