@@ -345,6 +345,9 @@ func dirFile(t *testing.T, name string) []byte {
 		}
 		return plain.Bytes()
 	}
+	if bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		return []byte(dirContentOf(t, name))
+	}
 	return data
 }
 

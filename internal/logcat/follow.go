@@ -34,44 +34,48 @@ func (c *command) follow(kinds []inputKind) {
 		start = &cur
 	}
 
-	// What is there now, to its end: -n needs to know where that is.
-	rs := c.openReaders([]string{dir}, start, false)
-	if len(rs) == 0 {
-		return
-	}
-	r := rs[0]
-	for !c.p.Done() {
-		l, err := r.Next()
-		if err != nil {
-			if err != io.EOF {
-				c.warn(err)
-			}
-			break
+	out := &liveOutput{p: c.p, path: c.o.Cursor, dirty: make(chan struct{}, 1),
+		stop: make(chan struct{}), stopped: make(chan struct{}), warn: c.warn}
+	if c.q.Last >= 0 {
+		// -n: what is there now is read to its end first, to know which
+		// lines are the last; following goes on from where that ended.
+		rs := c.openReaders([]string{dir}, start, false)
+		if len(rs) == 0 {
+			return
 		}
-		c.p.Add(l.Bytes, l.Stamp, l.Stamped)
-	}
-	end := r.Cursor()
-	r.Close()
-	if c.p.Done() {
-		return
+		r := rs[0]
+		for !c.p.Done() {
+			l, err := r.Next()
+			if err != nil {
+				if err != io.EOF {
+					c.warn(err)
+				}
+				break
+			}
+			c.p.Add(l.Bytes, l.Stamp, l.Stamped)
+		}
+		end := r.Cursor()
+		r.Close()
+		if c.p.Done() {
+			return
+		}
+		start = &end
+		if !c.p.Pending() {
+			out.cursor, out.fresh = end, true
+		}
 	}
 	if err := c.p.StartLive(); err != nil {
 		return
 	}
-	out := &liveOutput{p: c.p, path: c.o.Cursor, dirty: make(chan struct{}, 1),
-		stop: make(chan struct{}), stopped: make(chan struct{}), warn: c.warn}
-	if !c.p.Pending() {
-		out.cursor, out.fresh = end, true
-	}
 	go out.run()
 	defer out.close()
 
-	// From there on, following: every line as it comes.
-	rs = c.openReaders([]string{dir}, &end, true)
+	// Following: every line as it comes.
+	rs := c.openReaders([]string{dir}, start, true)
 	if len(rs) == 0 {
 		return
 	}
-	r = rs[0]
+	r := rs[0]
 	defer r.Close()
 	if c.env.Interrupt != nil {
 		quit := make(chan struct{})
