@@ -289,7 +289,16 @@ func (j *job) ready(v0 view) (int, *Error) {
 
 	var p pacer
 	for {
-		if v.status.When != target.When || v.status.PID != target.PID || zombie(target.PID) {
+		if zombie(target.PID) {
+			// Give the supervisor a moment to reap it, so that the message
+			// can say how run exited.
+			reaped := func(v view) (bool, *Error) { return v.status.When != target.When, nil }
+			if v, _, err = j.until(time.Now().Add(1500*time.Millisecond), reaped); err != nil {
+				return 0, err
+			}
+			return 0, exitedEarly(v)
+		}
+		if v.status.When != target.When || v.status.PID != target.PID {
 			return 0, exitedEarly(v)
 		}
 		if supervisorChecks && v.reports {
