@@ -211,3 +211,56 @@ func TestProcessAsAlias(t *testing.T) {
 		t.Fatal("an interrupted svcstart brought the service down")
 	}
 }
+
+// A scan directory run by a real svscan (taikit's with its supervise, and
+// daemontools' with theirs): start -a brings up the logger and the
+// services, reports the one that crashes; the service's output reaches
+// its logger; stop -a brings everything down.
+func TestUnderSvscan(t *testing.T) {
+	scanners := []struct{ name, svscan, path string }{
+		{"taikit", controltest.Command(t, "svscan"), ""},
+		{"daemontools", "/usr/bin/svscan", "/usr/bin:/bin"},
+	}
+	controltest.Ours(t) // beside taikit's svscan
+	scanners[0].path = controltest.BinDir() + ":/usr/bin:/bin"
+	for _, sc := range scanners {
+		t.Run(sc.name, func(t *testing.T) {
+			testref.Need(t, sc.svscan)
+			root := t.TempDir()
+			controltest.Service(t, root, "web", map[string]string{"run": "echo hello from web; exec sleep 1000"})
+			controltest.Service(t, root, "web/log", map[string]string{"run": "exec cat > logged"})
+			controltest.Service(t, root, "api", map[string]string{"run": "touch listening; exec sleep 1000", "check": "test -e listening"})
+			controltest.Service(t, root, "bad", map[string]string{"run": "exit 5"})
+			for _, d := range []string{"web", "web/log", "api", "bad"} {
+				os.WriteFile(filepath.Join(root, d, "down"), nil, 0o644)
+			}
+			cmd := exec.Command(sc.svscan, root)
+			cmd.Env = testref.Environ("PATH=" + sc.path)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+
+			code, out, errs := svctl(t, "svctl", "-w", "10", "start", "-a", root)
+			if code != 1 || strings.Count(out, ": started (pid ") != 3 ||
+				!strings.HasSuffix(errs, "svctl: start: 3 of 4 services succeeded; failed: "+root+"/bad\n") {
+				t.Fatalf("start -a: exit %d, stdout %q, stderr %q", code, out, errs)
+			}
+			controltest.WaitFor(t, "web's line in its log", func() bool {
+				b, _ := os.ReadFile(filepath.Join(root, "web", "log", "logged"))
+				return string(b) == "hello from web\n"
+			})
+			code, out, errs = svctl(t, "svctl", "stop", "-a", root)
+			if code != 0 || errs != "" || !strings.Contains(out, root+"/bad: already down\n") ||
+				!strings.HasSuffix(out, "svctl: stop: all 4 services succeeded\n") {
+				t.Fatalf("stop -a: exit %d, stdout %q, stderr %q", code, out, errs)
+			}
+			for _, d := range []string{"web", "web/log", "api", "bad"} {
+				if st := controltest.Status(t, filepath.Join(root, d)); st.Up() {
+					t.Errorf("%s still up after stop -a: %+v", d, st)
+				}
+			}
+		})
+	}
+}

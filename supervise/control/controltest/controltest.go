@@ -24,10 +24,9 @@ const Daemontools = "/usr/bin/supervise"
 const Patience = 20 * time.Second
 
 var build struct {
-	once sync.Once
+	mu   sync.Mutex
 	dir  string
-	path string
-	err  error
+	done map[string]error
 	out  []byte
 }
 
@@ -35,26 +34,46 @@ var build struct {
 // binary from cmd/supervise. Call Remove from TestMain when done.
 func Ours(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			build.err = err
-			return
-		}
-		if build.dir, build.err = os.MkdirTemp("", "controltest"); build.err != nil {
-			return
-		}
-		build.path = filepath.Join(build.dir, "supervise")
-		cmd := exec.Command(goTool, "build", "-o", build.path, "github.com/taikit/taikit/cmd/supervise")
-		build.out, build.err = cmd.CombinedOutput()
-	})
-	if build.err != nil {
-		t.Fatalf("building cmd/supervise: %v\n%s", build.err, build.out)
-	}
-	return build.path
+	return Command(t, "supervise")
 }
 
-// Remove deletes the supervise that Ours built.
+// Command returns the path of taikit's command name, built once per test
+// binary from cmd/name into a directory of its own (BinDir), so that
+// svscan finds the supervise built beside it through $PATH.
+func Command(t testing.TB, name string) string {
+	t.Helper()
+	build.mu.Lock()
+	defer build.mu.Unlock()
+	if build.done == nil {
+		build.done = map[string]error{}
+	}
+	if build.dir == "" {
+		dir, err := os.MkdirTemp("", "controltest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		build.dir = dir
+	}
+	path := filepath.Join(build.dir, name)
+	err, built := build.done[name]
+	if !built {
+		goTool, lookErr := exec.LookPath("go")
+		if err = lookErr; err == nil {
+			cmd := exec.Command(goTool, "build", "-o", path, "github.com/taikit/taikit/cmd/"+name)
+			build.out, err = cmd.CombinedOutput()
+		}
+		build.done[name] = err
+	}
+	if err != nil {
+		t.Fatalf("building cmd/%s: %v\n%s", name, err, build.out)
+	}
+	return path
+}
+
+// BinDir is the directory of the commands that Command built.
+func BinDir() string { return build.dir }
+
+// Remove deletes the commands that Command built.
 func Remove() {
 	if build.dir != "" {
 		os.RemoveAll(build.dir)
