@@ -59,6 +59,7 @@ func (r *Reader) Cursor() Cursor {
 	}
 	c.after = r.after
 	for _, q := range r.queue {
+		q.f = nil // the descriptor stays the Reader's
 		c.q[c.nq] = q
 		c.nq++
 	}

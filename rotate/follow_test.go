@@ -157,6 +157,7 @@ func TestFollowRestartWithCursor(t *testing.T) {
 			in := numbered(0, 40000)
 			var got []byte
 			var cur *Cursor
+			var restarts []int
 			f := startFollower(t, dir, ReadOptions{}, true)
 			pieces := 0
 			for p := in; len(p) > 0; {
@@ -167,6 +168,7 @@ func TestFollowRestartWithCursor(t *testing.T) {
 				if pieces%40 == 0 {
 					out, c := f.stop(t)
 					got = append(got, out...)
+					restarts = append(restarts, len(got))
 					// Through text, as a program would keep it.
 					text, _ := c.MarshalText()
 					var back Cursor
@@ -184,7 +186,7 @@ func TestFollowRestartWithCursor(t *testing.T) {
 			out, _ := f.stop(t)
 			got = append(got, out...)
 			if !bytes.Equal(got, in) {
-				t.Fatal(firstDiff(got, in))
+				t.Fatalf("restarts at %v\n%s", restarts, firstDiff(got, in))
 			}
 			if len(f.r.Errors()) > 0 {
 				t.Fatal(f.r.Errors())

@@ -143,7 +143,7 @@ type Reader struct {
 	queue []readFile
 	// Identities of archives read recently, to recognise "previous" or
 	// "processed" still linked beside the archive it became.
-	recent [4]fileID
+	recent [4]recentArchive
 	nrec   int
 
 	list    []archiveGroup // archives of the last listing not yet handled
@@ -243,8 +243,12 @@ func (r *Reader) interrupted() bool {
 // Close releases the open file and the watch.
 func (r *Reader) Close() error {
 	r.closeSource()
-	for i := range r.queue {
-		r.queue[i].close()
+	r.dropQueue(len(r.queue))
+	for i := range r.recent {
+		if r.recent[i].f != nil {
+			r.recent[i].f.Close()
+			r.recent[i].f = nil
+		}
 	}
 	if r.watch != nil {
 		r.watch.close()
@@ -396,18 +400,25 @@ func (r *Reader) fill() (int, error) {
 // finishSource records the current source as read and closes it.
 func (r *Reader) finishSource() {
 	s := r.src
+	r.src = nil
 	if s.kind == kindArchive {
 		copy(r.after[:], s.stamp)
-		r.rememberArchive(s.id)
-		r.closeSource()
+		r.rememberArchive(s.id, s.f)
 		return
 	}
-	rf := readFile{id: s.id, size: s.readOff, prefixN: s.prefixN, prefixH: s.prefixH}
+	rf := readFile{id: s.id, size: s.readOff, prefixN: s.prefixN, prefixH: s.prefixH, f: s.f}
 	r.queue = append(r.queue, rf)
 	if len(r.queue) > maxQueue {
-		r.queue = r.queue[len(r.queue)-maxQueue:]
+		r.dropQueue(len(r.queue) - maxQueue)
 	}
-	r.closeSource()
+}
+
+// dropQueue forgets the first n files of the queue.
+func (r *Reader) dropQueue(n int) {
+	for i := range n {
+		r.queue[i].close()
+	}
+	r.queue = r.queue[n:]
 }
 
 // maxQueue bounds the files read but not yet seen as archives: a
@@ -415,18 +426,30 @@ func (r *Reader) finishSource() {
 // files were pruned before the Reader saw their archives.
 const maxQueue = 4
 
-func (r *Reader) rememberArchive(id fileID) {
-	r.recent[r.nrec%len(r.recent)] = id
+// rememberArchive keeps f, an archive read or recognised, open for a
+// while: "previous" or "processed" may still be linked beside it, and
+// holding it keeps its inode from being reused once it is pruned.
+func (r *Reader) rememberArchive(id fileID, f *os.File) {
+	slot := &r.recent[r.nrec%len(r.recent)]
+	if slot.f != nil {
+		slot.f.Close()
+	}
+	*slot = recentArchive{id, f}
 	r.nrec++
 }
 
 func (r *Reader) isRecentArchive(id fileID) bool {
 	for i := 0; i < min(r.nrec, len(r.recent)); i++ {
-		if r.recent[i] == id {
+		if r.recent[i].id == id {
 			return true
 		}
 	}
 	return false
+}
+
+type recentArchive struct {
+	id fileID
+	f  *os.File
 }
 
 func (r *Reader) closeSource() {

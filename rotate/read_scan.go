@@ -139,15 +139,26 @@ func (r *Reader) lookTail() (*tailState, error) {
 
 func (r *Reader) path(name string) string { return r.dir + "/" + name }
 
-// inQueue returns the position of id among the files read but not yet
-// seen as archives, or -1.
-func (r *Reader) inQueue(id fileID) int {
+// inQueue returns the position among the files read but not yet seen as
+// archives of the file named name whose identity is id, or -1. A file
+// known only from a Cursor must also begin with the same bytes: its
+// inode may have been reused.
+func (r *Reader) inQueue(name string, id fileID) int {
 	for k, q := range r.queue {
-		if q.id == id {
+		if q.id == id && (q.f != nil || r.prefixMatches(r.path(name), q)) {
 			return k
 		}
 	}
 	return -1
+}
+
+// holdArchive opens an archive recognised as read, to remember it.
+func (r *Reader) holdArchive(name string, id fileID) {
+	f, err := os.Open(r.path(name))
+	if err != nil {
+		return
+	}
+	r.rememberArchive(id, f)
 }
 
 // matchQueue decides whether archive group g holds data already read under
@@ -168,11 +179,10 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 		if err != nil {
 			continue
 		}
-		if k := r.inQueue(id); k >= 0 {
-			dbg("match %s inode k=%d", n, k)
-			r.queue = r.queue[k+1:]
+		if k := r.inQueue(n, id); k >= 0 {
+			r.dropQueue(k + 1)
 			// "previous" or "processed" may still be linked beside it.
-			r.rememberArchive(id)
+			r.holdArchive(n, id)
 			return true
 		}
 	}
@@ -182,16 +192,15 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 		}
 		for k, q := range r.queue {
 			if r.contentMatches(r.path(n), q) {
-				r.queue = r.queue[k+1:]
+				r.dropQueue(k + 1)
 				if id, err := lstatID(r.path(n)); err == nil {
-					r.rememberArchive(id)
+					r.holdArchive(n, id)
 				}
 				return true
 			}
 		}
 	}
-	dbg("nomatch %v queue %v", g, r.queue)
-	r.queue = r.queue[1:]
+	r.dropQueue(1)
 	return false
 }
 
@@ -304,10 +313,10 @@ func (r *Reader) nextFile() (bool, error) {
 // read, else "processed" unless it is a copy of what was read, else
 // "current".
 func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
-	if t.hasPrev && r.inQueue(t.previous) < 0 && !r.isRecentArchive(t.previous) {
+	if t.hasPrev && r.inQueue(filePrevious, t.previous) < 0 && !r.isRecentArchive(t.previous) {
 		return filePrevious, kindPrevious, t.previous, true
 	}
-	if t.hasProc && !t.hasPrev && r.inQueue(t.processed) < 0 && !r.isRecentArchive(t.processed) {
+	if t.hasProc && !t.hasPrev && r.inQueue(fileProcessed, t.processed) < 0 && !r.isRecentArchive(t.processed) {
 		// Finished processing whose source is gone. If it is the copy of a
 		// file read before, remember it by its own inode from now on.
 		matched := false
@@ -322,7 +331,7 @@ func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
 			return fileProcessed, kindProcessed, t.processed, true
 		}
 	}
-	if t.hasCur && r.inQueue(t.current) < 0 {
+	if t.hasCur && r.inQueue(fileCurrent, t.current) < 0 {
 		return fileCurrent, kindCurrent, t.current, true
 	}
 	return "", 0, fileID{}, false
@@ -332,7 +341,8 @@ func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
 // false when the cursor was at no file or its file is gone (pruned): the
 // stream then goes on from the first archive after it.
 func (r *Reader) resumeCursor(c *Cursor) bool {
-	if !c.has {
+	if !c.has || c.off == 0 {
+		// Nothing of the file read: the scan finds it in its turn.
 		return false
 	}
 	groups, _, err := r.listArchives()
@@ -349,7 +359,10 @@ func (r *Reader) resumeCursor(c *Cursor) bool {
 		return false
 	}
 	// A file not yet archived when the cursor was taken: find it by
-	// inode under any name, or by content once compressed.
+	// inode under any name, or by content once compressed. Names are
+	// looked at in the order data moves through them (current, previous,
+	// processed, archives), so a file that moves meanwhile is still found;
+	// a failed search is repeated before the position counts as lost.
 	try := func(name string, kind srcKind, stamp string) bool {
 		s, err := r.openSource(name, kind, stamp, c.off)
 		if err != nil {
@@ -358,35 +371,36 @@ func (r *Reader) resumeCursor(c *Cursor) bool {
 		r.src = s
 		return true
 	}
-	for _, n := range []struct {
-		name string
-		kind srcKind
-	}{{fileCurrent, kindCurrent}, {filePrevious, kindPrevious}, {fileProcessed, kindProcessed}} {
-		if id, err := lstatID(r.path(n.name)); err == nil && id == c.file.id {
-			if try(n.name, n.kind, "") {
+	for range 3 {
+		for _, n := range []struct {
+			name string
+			kind srcKind
+		}{{fileCurrent, kindCurrent}, {filePrevious, kindPrevious}} {
+			if id, err := lstatID(r.path(n.name)); err == nil && id == c.file.id && r.prefixMatches(r.path(n.name), c.file) {
+				if try(n.name, n.kind, "") {
+					return true
+				}
+			}
+		}
+		// "processed" is complete only once "previous" is gone.
+		if _, err := lstatID(r.path(filePrevious)); err != nil && r.prefixMatches(r.path(fileProcessed), c.file) {
+			if try(fileProcessed, kindProcessed, "") {
 				return true
 			}
 		}
-	}
-	for _, g := range groups {
-		for _, n := range g.names {
-			if n == "" {
-				continue
-			}
-			if id, err := lstatID(r.path(n)); err == nil && id == c.file.id {
-				return try(n, kindArchive, g.stamp)
+		groups, _, err := r.listArchives()
+		if err != nil {
+			return false
+		}
+		for _, g := range groups {
+			for _, n := range g.names {
+				if n != "" && r.prefixMatches(r.path(n), c.file) {
+					if try(n, kindArchive, g.stamp) {
+						return true
+					}
+				}
 			}
 		}
-	}
-	for _, g := range groups {
-		for _, n := range g.names {
-			if n != "" && r.prefixMatches(r.path(n), c.file) {
-				return try(n, kindArchive, g.stamp)
-			}
-		}
-	}
-	if r.prefixMatches(r.path(fileProcessed), c.file) {
-		return try(fileProcessed, kindProcessed, "")
 	}
 	r.report("find", c.kindName()+" (the cursor's file)", syscall.ENOENT)
 	return false

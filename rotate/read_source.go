@@ -61,9 +61,19 @@ type readFile struct {
 	size    int64  // decompressed bytes
 	prefixN int    // bytes in prefixH: min(size, prefixLen)
 	prefixH uint64 // FNV-1a of the first prefixN bytes
+	// f, when not nil, is the file held open: while it is, its inode
+	// cannot be given to a new file (a compressor removes "previous" and
+	// the next "current" often gets its number at once). A file known only
+	// from a Cursor has none, and is recognised by inode and leading bytes.
+	f *os.File
 }
 
-func (rf *readFile) close() {}
+func (rf *readFile) close() {
+	if rf.f != nil {
+		rf.f.Close()
+		rf.f = nil
+	}
+}
 
 // source is the file being read.
 type source struct {
@@ -255,7 +265,7 @@ func (s *source) skipTo(buf []byte, off int64) error {
 			s.hashPrefix(buf[:n], s.readOff)
 			s.readOff += int64(n)
 		}
-		if err != nil {
+		if err != nil && s.readOff < off {
 			if errors.Is(err, io.EOF) {
 				return io.ErrUnexpectedEOF
 			}
