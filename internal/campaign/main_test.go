@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -163,6 +164,7 @@ type logPipe struct {
 	in      *stream
 	mu      sync.Mutex
 	written int64
+	limit   atomic.Int64 // the feeder writes no further than this
 	closed  bool
 	stop    chan struct{}
 	done    chan struct{}
@@ -183,6 +185,7 @@ func newLogPipe(t testing.TB, in *stream, seed int64) *logPipe {
 	}
 	p := &logPipe{r: os.NewFile(uintptr(fds[0]), "log pipe"), rfd: fds[0], wfd: fds[1], in: in,
 		stop: make(chan struct{}), done: make(chan struct{})}
+	p.limit.Store(in.size())
 	go p.feed(seed)
 	t.Cleanup(func() {
 		p.stopFeeding()
@@ -198,7 +201,15 @@ func (p *logPipe) feed(seed int64) {
 	buf := make([]byte, 128<<10)
 	var off int64
 	for off < p.in.size() {
-		n := min(int64(1+rnd.IntN(len(buf))), p.in.size()-off)
+		if off >= p.limit.Load() {
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
+		n := min(int64(1+rnd.IntN(len(buf))), p.limit.Load()-off)
 		chunk := buf[:n]
 		p.in.ReadAt(chunk, off)
 		for len(chunk) > 0 {
@@ -228,6 +239,9 @@ func (p *logPipe) feed(seed int64) {
 		}
 	}
 }
+
+// hold makes the feeder stop at byte n of the stream (until allowed on).
+func (p *logPipe) hold(n int64) { p.limit.Store(min(n, p.in.size())) }
 
 // fed returns how many bytes of the stream are in the pipe or consumed.
 func (p *logPipe) fed() int64 {

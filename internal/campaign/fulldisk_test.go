@@ -1,0 +1,238 @@
+package campaign
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// mountTmpfs mounts a tmpfs of the given size on a new directory for the
+// test, unmounted at its end; it skips the test unless run as root.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs (mount -t tmpfs -o size=" + size + " tmpfs <dir>) and fill it; run the campaign as root")
+	}
+	mnt := t.TempDir()
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size="+size+",mode=0755"); err != nil {
+		t.Skipf("cannot mount a tmpfs on %s: %v", mnt, err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(mnt, 0); err != nil {
+			syscall.Unmount(mnt, syscall.MNT_DETACH)
+		}
+	})
+	return mnt
+}
+
+// fillDisk writes a filler file in mnt until the disk is full.
+func fillDisk(t *testing.T, mnt string) string {
+	t.Helper()
+	path := filepath.Join(mnt, "filler")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			return path
+		}
+	}
+}
+
+// dataOnDisk returns the bytes in the files of an uncompressed log
+// directory, each inode counted once (an archive is linked before its old
+// name goes): it grows when a line reaches the disk.
+func dataOnDisk(dir string) int64 {
+	des, _ := os.ReadDir(dir)
+	seen := map[uint64]bool{}
+	var n int64
+	for _, de := range des {
+		st, err := os.Lstat(filepath.Join(dir, de.Name()))
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		if ino := st.Sys().(*syscall.Stat_t).Ino; !seen[ino] {
+			seen[ino] = true
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+var fullWarning = regexp.MustCompile(`^multilog: warning: unable to [^:]+, pausing: out of disk space$`)
+
+// TestFullDisk fills the tmpfs multilog writes to, several times, while
+// lines stream in through a held pipe: writing pauses with daemontools'
+// warning, input backs up in the pipe, and when the filler is deleted
+// logging resumes by itself (the time from freeing the space to the next
+// byte on disk is measured); in the end the directory holds the input
+// exactly. Last, a SIGTERM storm during a full-disk pause: multilog exits
+// 111 promptly, having said what it could not log, and the next multilog
+// continues from the pipe with at most one read lost.
+func TestFullDisk(t *testing.T) {
+	mnt := mountTmpfs(t, "8m")
+	rounds := pick(1, 10)
+	r := newRand(time.Now().UnixNano())
+	in := newStream(rounds * 8000) // ~280 kB a round; all of it fits once the filler is gone
+	pipe := newLogPipe(t, in, 3)
+	pipe.hold(0) // each round's share once the disk is full
+	dir := filepath.Join(mnt, "d")
+	script := []string{"s16384", "n1000000", "./d"}
+	p := startProc(t, procOpts{dir: mnt, stdin: pipe.r, ready: true}, script...)
+	p.awaitReady(t)
+	var resumptions []time.Duration
+	for round := 0; round < rounds; round++ {
+		filler := fillDisk(t, mnt)
+		pipe.hold(int64(round+1) * in.size() / int64(rounds))
+		before := strings.Count(p.errText(), "pausing")
+		deadline := time.Now().Add(2 * time.Minute)
+		for strings.Count(p.errText(), "pausing") == before {
+			if p.exited() || time.Now().After(deadline) {
+				t.Fatalf("round %d: no pause on a full disk within 2 minutes (exited %v); stderr %q", round, p.exited(), p.errText())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		// Blocked: nothing more reaches the disk while the filler stays.
+		// The disk is freed at a random moment of the 5-second pause in
+		// the long form (the resumption then varies from ~0 to 5 s).
+		onDisk := dataOnDisk(dir)
+		time.Sleep(300*time.Millisecond + pick(time.Duration(0), time.Duration(r.IntN(5000))*time.Millisecond))
+		if d := dataOnDisk(dir); d != onDisk {
+			t.Errorf("round %d: %d bytes reached a full disk", round, d-onDisk)
+		}
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+		freed := time.Now()
+		for dataOnDisk(dir) == onDisk {
+			if time.Since(freed) > time.Minute {
+				t.Fatalf("round %d: logging did not resume within a minute of freeing the disk; stderr %q", round, p.errText())
+			}
+			time.Sleep(500 * time.Microsecond)
+		}
+		resumptions = append(resumptions, time.Since(freed))
+		// Let this round's share of the stream through before the next.
+		for pipe.consumed() < int64(round+1)*in.size()/int64(rounds) {
+			if p.exited() {
+				t.Fatalf("round %d: multilog exited %d; stderr %q", round, exitCode(p.state), p.errText())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for !pipe.finished() {
+		time.Sleep(time.Millisecond)
+	}
+	pipe.closeWrite()
+	if code := p.wait(t, 2*time.Minute); code != 0 {
+		t.Fatalf("exit %d; stderr %q", code, p.errText())
+	}
+	warnings := stderrLines(p.errText())
+	for _, l := range warnings {
+		if !fullWarning.MatchString(l) {
+			t.Errorf("unexpected message %q", l)
+		}
+	}
+	files, err := readLogDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := checkFileCut(f, 16384); err != nil {
+			t.Errorf("size contract: %v", err)
+		}
+	}
+	runs := []instanceRun{{final: true, from: 0, to: in.size()}}
+	if err := accountRuns(files, in, runs); err != nil {
+		t.Fatal(err)
+	}
+	figure(t, "%d fills of an 8 MiB tmpfs during a %d-line stream: %d pause warnings, nothing lost or doubled; "+
+		"resumption after freeing the disk (multilog retries every 5 s, as daemontools): median %v, max %v (all %v)",
+		rounds, in.lines(), len(warnings), percentile(resumptions, 50).Round(time.Millisecond),
+		percentile(resumptions, 100).Round(time.Millisecond), roundAll(resumptions))
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
+}
+
+// TestFullDiskTERM: SIGTERM during a full-disk pause ends it at once;
+// multilog says the rest of what it read is not logged and exits 111, as
+// the manual says. It loses at most that read; the next multilog, once
+// there is space, logs the rest of the pipe.
+func TestFullDiskTERM(t *testing.T) {
+	mnt := mountTmpfs(t, "8m")
+	in := newStream(20_000)
+	pipe := newLogPipe(t, in, 4)
+	pipe.hold(0)
+	dir := filepath.Join(mnt, "d")
+	script := []string{"s16384", "n1000000", "./d"}
+	p := startProc(t, procOpts{dir: mnt, stdin: pipe.r, ready: true}, script...)
+	p.awaitReady(t)
+	filler := fillDisk(t, mnt)
+	pipe.hold(in.size())
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(p.errText(), "pausing") {
+		if p.exited() || time.Now().After(deadline) {
+			t.Fatalf("no pause on a full disk; stderr %q", p.errText())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	lat, _ := termStorm(p)
+	code := p.wait(t, time.Minute)
+	text := p.errText()
+	if code != 111 || !strings.Contains(text, "multilog: warning: stopping on SIGTERM while a directory still refused data: the rest of this input is not logged\n") {
+		t.Errorf("exit %d, stderr %q; want 111 and the warning that data was not logged", code, text)
+	}
+	if lat > termBound {
+		t.Errorf("%v from SIGTERM to exit during a full-disk pause (bound %v)", lat, termBound)
+	}
+	to := pipe.consumed()
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	q := startProc(t, procOpts{dir: mnt, stdin: pipe.r}, script...)
+	for !pipe.finished() {
+		time.Sleep(time.Millisecond)
+	}
+	pipe.closeWrite()
+	if code := q.wait(t, 2*time.Minute); code != 0 || q.errText() != "" {
+		t.Fatalf("the next multilog: exit %d; stderr %q", code, q.errText())
+	}
+	runs := []instanceRun{{from: 0, to: to}, {final: true, from: to, to: in.size()}}
+	files, err := readLogDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := accountRuns(files, in, runs); err != nil {
+		t.Fatal(err)
+	}
+	lost := runs[0].to - runs[0].wrote
+	if lost > readBuffer {
+		t.Errorf("lost %d bytes, more than one read", lost)
+	}
+	figure(t, "SIGTERM storm during a full-disk pause: exit 111 after %v; %d bytes (%d lines) read but not logged, as documented; the rest of the pipe logged by the next multilog",
+		lat.Round(time.Microsecond), lost, linesIn(in, runs[0].wrote, runs[0].to))
+}
+
+// linesIn returns how many lines of in overlap [from, to).
+func linesIn(in *stream, from, to int64) int {
+	if from >= to {
+		return 0
+	}
+	return in.lineAt(to-1) - in.lineAt(from) + 1
+}
