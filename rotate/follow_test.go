@@ -119,7 +119,7 @@ func TestFollowWriterAtFullSpeed(t *testing.T) {
 			o.MaxSize, o.Keep, o.Compression = 4096, 100000, c
 			d := mustOpen(t, dir, o)
 			f := startFollower(t, dir, ReadOptions{}, false)
-			in := numbered(0, 60000)
+			in := numbered(0, 25000)
 			for p := in; len(p) > 0; {
 				n := min(len(p), 1000+len(p)%3000)
 				write(t, d, p[:n])
@@ -154,7 +154,7 @@ func TestFollowRestartWithCursor(t *testing.T) {
 			o := testOptions(&w)
 			o.MaxSize, o.Keep, o.Compression = 4096, 100000, c
 			d := mustOpen(t, dir, o)
-			in := numbered(0, 40000)
+			in := numbered(0, 20000)
 			var got []byte
 			var cur *Cursor
 			var restarts []int
