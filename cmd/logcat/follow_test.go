@@ -161,7 +161,10 @@ func TestFollowAcrossRotations(t *testing.T) {
 
 	// Batches at full speed; between two, the follower is killed once it
 	// has caught up, and restarted.
-	const batch = 20000
+	batch := 5000 // about 200 rotations
+	if os.Getenv("TAIKIT_LONG") == "1" {
+		batch = 50000
+	}
 	for i := range 4 {
 		w.lines(t, i*batch, (i+1)*batch)
 		want := fmt.Sprintf("line %d %s\n", (i+1)*batch-1, strings.Repeat("y", ((i+1)*batch-1)%50))
@@ -199,14 +202,18 @@ func TestFollowKilledAnyTime(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for i := 0; i < 60000; i += 500 {
+		total := 20000
+		if os.Getenv("TAIKIT_LONG") == "1" {
+			total = 100000
+		}
+		for i := 0; i < total; i += 500 {
 			w.lines(t, i, i+500)
 			time.Sleep(time.Millisecond)
 		}
 	}()
 	var kills []int
 	for range 3 {
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 		f.cmd.Process.Signal(syscall.SIGKILL)
 		f.cmd.Wait()
 		kills = append(kills, strings.Count(f.output(t), "\n"))

@@ -508,13 +508,13 @@ func writeWith(t *testing.T, lines string, prog string, script ...string) string
 // Directories written by daemontools' multilog (with and without !gzip),
 // s6-log and svlogd read as the concatenation of their files.
 func TestReferenceWriters(t *testing.T) {
-	lines := testref.MixedLines(3000, 7)
+	lines := testref.MixedLines(800, 7)
 	for _, c := range []struct {
 		prog   string
 		script []string
 	}{
 		{"/usr/bin/multilog", []string{"t", "s4096", "n1000", "DIR"}},
-		{"/usr/bin/multilog", []string{"t", "s4096", "n1000", "!gzip", "DIR"}},
+		{"/usr/bin/multilog", []string{"t", "s65536", "n1000", "!gzip", "DIR"}},
 		{"/usr/bin/s6-log", []string{"-b", "t", "n1000", "s4096", "DIR"}},
 		{"/usr/bin/svlogd", []string{"-t", "DIR"}},
 	} {

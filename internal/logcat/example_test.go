@@ -1,0 +1,37 @@
+package logcat_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/taikit/taikit/internal/logcat"
+	"github.com/taikit/taikit/tai64n"
+)
+
+// A query over stamped lines: a time range, a multilog pattern, and the
+// stamps written as RFC 3339 in UTC.
+func Example() {
+	ctx := logcat.TimeContext{Now: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	since, _ := logcat.ParseTime("10:00Z", ctx)
+	sel, _ := logcat.NewSelector([]string{"+* fatal: *"}, nil, false)
+	p := logcat.NewPipeline(logcat.Query{
+		Since: since, HasSince: true,
+		Selector: sel,
+		Format:   logcat.FormatRFC3339,
+		Last:     -1,
+	}, os.Stdout)
+	at := func(hh int) string {
+		return tai64n.FromTime(time.Date(2026, 11, 21, hh, 0, 0, 0, time.UTC), tai64n.Daemontools).String()
+	}
+	log := at(9) + " fatal: too early\n" +
+		at(10) + " fatal: disk full\n" +
+		at(11) + " info: all well\n"
+	p.ReadFrom(strings.NewReader(log))
+	p.Flush()
+	fmt.Println(p.Selected(), "selected")
+	// Output:
+	// 2026-11-21T10:00:00.000000000Z fatal: disk full
+	// 1 selected
+}

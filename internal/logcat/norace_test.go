@@ -1,0 +1,5 @@
+//go:build !race
+
+package logcat
+
+const raceEnabled = false
