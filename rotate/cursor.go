@@ -20,8 +20,8 @@ import (
 // processor replaces the file with a new, compressed one. Stamps alone
 // cannot either: lines may share a stamp, or have none. A Cursor holds
 //
-//   - the stamp of the newest archive read to its end: every archive at or
-//     before it is done, whatever happens to the later ones;
+//   - the stamp of the newest archive consumed: every archive at or before
+//     it is done, whatever happens to the later ones;
 //   - the files read to their end before they had an archive name (a
 //     rotation in progress), each by device and inode, its size and a hash
 //     of its first 4096 bytes, so that their archive is recognised whether
@@ -30,6 +30,16 @@ import (
 //     archive) or by device, inode and leading-bytes hash, and the offset
 //     after the last line in its decompressed bytes. Decompression gives
 //     back the same bytes, so the offset holds in the compressed copy.
+//
+// A restarted Reader finds the file being read by its place first: every
+// writer names archives in the order it rotates files, so the files after
+// the newest archive consumed are, under whatever names they have now, the
+// files read to their end and then the cursor's file. The directory is
+// looked at until two looks agree, the file at that place is opened, and
+// the open descriptor must be the inode the look saw and begin with the
+// cursor's leading bytes (and be the cursor's inode unless a processor
+// may have copied it). Only when that place holds another file (archives
+// pruned meanwhile) is the file searched for by its leading bytes.
 //
 // A position whose file has since been pruned cannot be found again; the
 // Reader then reports it as a FileError and continues with the oldest

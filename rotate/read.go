@@ -120,6 +120,10 @@ func errText(err error) string {
 // then "current"; an archive name given to a file it has already read by
 // another name is recognised by device and inode, so no line is read
 // twice, and of "@x.s" and "@x.u" with the same stamp only one is read.
+// A "previous" or "processed" that is the same inode as an archive already
+// consumed (a writer links the archive name before it removes the old
+// one) is that archive, even for a Reader started from a Cursor, which
+// has not seen it read.
 //
 // A file that a processor replaced by a new one (compressed "processed",
 // svlogd's "@x.s") is recognised as already read when its first 4096

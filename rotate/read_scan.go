@@ -74,19 +74,75 @@ func (r *Reader) listArchives() ([]archiveGroup, []string, error) {
 }
 
 // tailState is what follows the archives: the identities of "previous",
-// "processed" and "current" (zero when absent) and the archives after
-// r.after with the identities of their files.
+// "processed" and "current" (zero when absent), the archives after
+// r.after with the identities of their files, and the identities of the
+// archive named r.after itself (".s", ".u"), the newest one consumed.
 type tailState struct {
 	groups                       []archiveGroup
 	ids                          [][2]fileID
 	previous, processed, current fileID
 	hasPrev, hasProc, hasCur     bool
+	afterIDs                     [2]fileID
 }
 
 func (a *tailState) equal(b *tailState) bool {
 	return a.previous == b.previous && a.processed == b.processed && a.current == b.current &&
 		a.hasPrev == b.hasPrev && a.hasProc == b.hasProc && a.hasCur == b.hasCur &&
-		slices.Equal(a.groups, b.groups) && slices.Equal(a.ids, b.ids)
+		a.afterIDs == b.afterIDs && slices.Equal(a.groups, b.groups) && slices.Equal(a.ids, b.ids)
+}
+
+// archived reports whether id is the file of an archive in the snapshot,
+// listed or the one consumed last: a "previous" or "processed" that is
+// also linked under an archive name is that archive (every writer links
+// the archive name first and removes the old name after), whose data is
+// not to be counted twice.
+func (a *tailState) archived(id fileID) bool {
+	if id == (fileID{}) {
+		return false
+	}
+	if id == a.afterIDs[0] || id == a.afterIDs[1] {
+		return true
+	}
+	for _, p := range a.ids {
+		if id == p[0] || id == p[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// tailFile is one file of the stream as a snapshot shows it.
+type tailFile struct {
+	name  string
+	kind  srcKind
+	stamp string
+	id    fileID
+}
+
+// files lists the files of the stream after r.after as the snapshot
+// shows them, one per file the writer rotated (a segment): the archives
+// in order, then the rotation in progress ("previous", or "processed" once
+// "previous" is gone, unless already linked as an archive), then
+// "current".
+func (a *tailState) files() []tailFile {
+	var out []tailFile
+	for i, g := range a.groups {
+		j := 0
+		if g.names[0] == "" {
+			j = 1
+		}
+		out = append(out, tailFile{g.names[j], kindArchive, g.stamp, a.ids[i][j]})
+	}
+	switch {
+	case a.hasPrev && !a.archived(a.previous):
+		out = append(out, tailFile{filePrevious, kindPrevious, "", a.previous})
+	case a.hasProc && !a.hasPrev && !a.archived(a.processed):
+		out = append(out, tailFile{fileProcessed, kindProcessed, "", a.processed})
+	}
+	if a.hasCur {
+		out = append(out, tailFile{fileCurrent, kindCurrent, "", a.current})
+	}
+	return out
 }
 
 // tailSnapshot looks at the end of the directory until two looks agree,
@@ -121,6 +177,10 @@ func (r *Reader) lookTail() (*tailState, error) {
 	if t.processed, err = lstatID(r.path(fileProcessed)); err == nil {
 		t.hasProc = true
 	}
+	if r.after[0] != 0 {
+		t.afterIDs[0], _ = lstatID(r.path(string(r.after[:]) + ".s"))
+		t.afterIDs[1], _ = lstatID(r.path(string(r.after[:]) + ".u"))
+	}
 	groups, _, err := r.listArchives()
 	if err != nil {
 		return nil, err
@@ -140,12 +200,12 @@ func (r *Reader) lookTail() (*tailState, error) {
 func (r *Reader) path(name string) string { return r.dir + "/" + name }
 
 // inQueue returns the position among the files read but not yet seen as
-// archives of the file named name whose identity is id, or -1. A file
-// known only from a Cursor must also begin with the same bytes: its
-// inode may have been reused.
-func (r *Reader) inQueue(name string, id fileID) int {
+// archives of the file named name (of the given kind) whose identity is
+// id, or -1. A file known only from a Cursor must also begin with the
+// same bytes: its inode may have been reused.
+func (r *Reader) inQueue(name string, kind srcKind, id fileID) int {
 	for k, q := range r.queue {
-		if q.id == id && (q.f != nil || r.prefixMatches(r.path(name), q)) {
+		if q.id == id && (q.f != nil || r.prefixMatches(name, kind, q)) {
 			return k
 		}
 	}
@@ -179,7 +239,7 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 		if err != nil {
 			continue
 		}
-		if k := r.inQueue(n, id); k >= 0 {
+		if k := r.inQueue(n, kindArchive, id); k >= 0 {
 			r.dropQueue(k + 1)
 			// "previous" or "processed" may still be linked beside it.
 			r.holdArchive(n, id)
@@ -191,11 +251,9 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 			continue
 		}
 		for k, q := range r.queue {
-			if r.contentMatches(r.path(n), q) {
+			if id, ok := r.openContentMatch(n, kindArchive, q); ok {
 				r.dropQueue(k + 1)
-				if id, err := lstatID(r.path(n)); err == nil {
-					r.holdArchive(n, id)
-				}
+				r.holdArchive(n, id)
 				return true
 			}
 		}
@@ -214,7 +272,7 @@ func (r *Reader) openArchive(g archiveGroup, off int64) bool {
 		if n == "" {
 			continue
 		}
-		s, err := r.openSource(n, kindArchive, g.stamp, off)
+		s, err := r.openSource(n, kindArchive, g.stamp, off, nil)
 		if err == nil {
 			r.src = s
 			return true
@@ -290,19 +348,15 @@ func (r *Reader) nextFile() (bool, error) {
 		if !ok {
 			return false, nil
 		}
-		s, err := r.openSource(name, kind, "", 0)
+		s, err := r.openSource(name, kind, "", 0, &wantFile{id: id, hasID: true})
 		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errMoved) {
 				r.report("open", name, err)
 				if kind == kindCurrent {
 					return false, nil
 				}
 			}
 			continue // moved on meanwhile: look again
-		}
-		if s.id != id {
-			s.f.Close()
-			continue // replaced since the look: look again
 		}
 		r.src = s
 		return true, nil
@@ -313,15 +367,17 @@ func (r *Reader) nextFile() (bool, error) {
 // read, else "processed" unless it is a copy of what was read, else
 // "current".
 func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
-	if t.hasPrev && r.inQueue(filePrevious, t.previous) < 0 && !r.isRecentArchive(t.previous) {
+	if t.hasPrev && !t.archived(t.previous) && r.inQueue(filePrevious, kindPrevious, t.previous) < 0 &&
+		!r.isRecentArchive(t.previous) {
 		return filePrevious, kindPrevious, t.previous, true
 	}
-	if t.hasProc && !t.hasPrev && r.inQueue(fileProcessed, t.processed) < 0 && !r.isRecentArchive(t.processed) {
+	if t.hasProc && !t.hasPrev && !t.archived(t.processed) &&
+		r.inQueue(fileProcessed, kindProcessed, t.processed) < 0 && !r.isRecentArchive(t.processed) {
 		// Finished processing whose source is gone. If it is the copy of a
 		// file read before, remember it by its own inode from now on.
 		matched := false
 		for k, q := range r.queue {
-			if r.contentMatches(r.path(fileProcessed), q) {
+			if id, ok := r.openContentMatch(fileProcessed, kindProcessed, q); ok && id == t.processed {
 				r.queue[k].id = t.processed
 				matched = true
 				break
@@ -331,7 +387,7 @@ func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
 			return fileProcessed, kindProcessed, t.processed, true
 		}
 	}
-	if t.hasCur && r.inQueue(fileCurrent, t.current) < 0 {
+	if t.hasCur && r.inQueue(fileCurrent, kindCurrent, t.current) < 0 {
 		return fileCurrent, kindCurrent, t.current, true
 	}
 	return "", 0, fileID{}, false
@@ -345,26 +401,98 @@ func (r *Reader) resumeCursor(c *Cursor) bool {
 		// Nothing of the file read: the scan finds it in its turn.
 		return false
 	}
-	groups, _, err := r.listArchives()
-	if err != nil {
-		return false
-	}
 	if c.kind == kindArchive {
+		groups, _, err := r.listArchives()
+		if err != nil {
+			return false
+		}
 		for _, g := range groups {
 			if g.stamp == string(c.stamp[:]) {
-				return r.openArchive(g, c.off)
+				if r.openArchive(g, c.off) {
+					r.forgetQueue()
+				}
+				return r.src != nil
 			}
 		}
 		r.report("find", "@"+string(c.stamp[1:])+" (the cursor's file)", syscall.ENOENT)
 		return false
 	}
-	// A file not yet archived when the cursor was taken: find it by
-	// inode under any name, or by content once compressed. Names are
-	// looked at in the order data moves through them (current, previous,
-	// processed, archives), so a file that moves meanwhile is still found;
-	// a failed search is repeated before the position counts as lost.
-	try := func(name string, kind srcKind, stamp string) bool {
-		s, err := r.openSource(name, kind, stamp, c.off)
+	if r.resumeByPosition(c) || r.resumeBySearch(c) {
+		if r.src.kind == kindArchive {
+			r.forgetQueue()
+		}
+		return true
+	}
+	r.report("find", c.kindName()+" (the cursor's file)", syscall.ENOENT)
+	return false
+}
+
+// forgetQueue drops the files read before the one the Reader resumed in
+// when that one is an archive: their archives are older, and the Reader
+// passes them by name when it finishes this one.
+func (r *Reader) forgetQueue() { r.dropQueue(len(r.queue)) }
+
+// resumeByPosition finds the cursor's file by its place in the stream:
+// the files after the newest archive consumed are, in order, the ones in
+// the queue (read to their end) and then the cursor's file, whatever
+// names they have now, because every writer gives archives names in the
+// order it rotates files. The file found there must begin with the
+// cursor's leading bytes and, where it cannot be a processor's copy, be
+// the same inode. It reports false when the place holds another file
+// (pruned meanwhile), for the search by content to try.
+func (r *Reader) resumeByPosition(c *Cursor) bool {
+	idx := len(r.queue)
+	for range 100 {
+		t, err := r.tailSnapshot()
+		if err != nil {
+			return false
+		}
+		files := t.files()
+		if idx >= len(files) {
+			return false
+		}
+		f := files[idx]
+		want := &wantFile{id: f.id, hasID: true, prefix: c.file, hasPrefix: true}
+		if mustBeSameInode(c.kind, f.kind) && f.id != c.file.id {
+			return false
+		}
+		s, err := r.openSource(f.name, f.kind, f.stamp, c.off, want)
+		switch {
+		case err == nil:
+			r.src = s
+			return true
+		case errors.Is(err, errMoved), errors.Is(err, fs.ErrNotExist):
+			continue // the writer moved on: look again
+		}
+		return false
+	}
+	return false
+}
+
+// mustBeSameInode tells whether a file read under the name of cursorKind
+// can only be found again under the name of nowKind as the same inode: it
+// can become a new file only by processing (into "processed", whose
+// archive is a link of it).
+func mustBeSameInode(cursorKind, nowKind srcKind) bool {
+	switch nowKind {
+	case kindCurrent, kindPrevious:
+		return true
+	case kindArchive:
+		return cursorKind == kindProcessed
+	}
+	return false
+}
+
+// resumeBySearch looks for the cursor's file under every name, in the
+// order data moves through them (current, previous, processed, archives),
+// so that a file moving meanwhile is still found; the search is repeated
+// before the position counts as lost. A file is recognised by inode where
+// it cannot be a copy, and always by its leading bytes, checked on the
+// descriptor it is then read from.
+func (r *Reader) resumeBySearch(c *Cursor) bool {
+	try := func(name string, kind srcKind, stamp string, byID bool) bool {
+		want := &wantFile{id: c.file.id, hasID: byID, prefix: c.file, hasPrefix: true}
+		s, err := r.openSource(name, kind, stamp, c.off, want)
 		if err != nil {
 			return false
 		}
@@ -372,21 +500,13 @@ func (r *Reader) resumeCursor(c *Cursor) bool {
 		return true
 	}
 	for range 3 {
-		for _, n := range []struct {
-			name string
-			kind srcKind
-		}{{fileCurrent, kindCurrent}, {filePrevious, kindPrevious}} {
-			if id, err := lstatID(r.path(n.name)); err == nil && id == c.file.id && r.prefixMatches(r.path(n.name), c.file) {
-				if try(n.name, n.kind, "") {
-					return true
-				}
-			}
+		if try(fileCurrent, kindCurrent, "", true) || try(filePrevious, kindPrevious, "", true) {
+			return true
 		}
 		// "processed" is complete only once "previous" is gone.
-		if _, err := lstatID(r.path(filePrevious)); err != nil && r.prefixMatches(r.path(fileProcessed), c.file) {
-			if try(fileProcessed, kindProcessed, "") {
-				return true
-			}
+		if _, err := lstatID(r.path(filePrevious)); err != nil &&
+			try(fileProcessed, kindProcessed, "", c.kind == kindProcessed) {
+			return true
 		}
 		groups, _, err := r.listArchives()
 		if err != nil {
@@ -394,56 +514,11 @@ func (r *Reader) resumeCursor(c *Cursor) bool {
 		}
 		for _, g := range groups {
 			for _, n := range g.names {
-				if n != "" && r.prefixMatches(r.path(n), c.file) {
-					if try(n, kindArchive, g.stamp) {
-						return true
-					}
+				if n != "" && try(n, kindArchive, g.stamp, c.kind == kindProcessed) {
+					return true
 				}
 			}
 		}
 	}
-	r.report("find", c.kindName()+" (the cursor's file)", syscall.ENOENT)
 	return false
-}
-
-// prefixMatches reports whether the file at path begins (decompressed)
-// with the bytes rf's prefix hash describes.
-func (r *Reader) prefixMatches(path string, rf readFile) bool {
-	if rf.prefixN == 0 {
-		return false
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	s := &source{f: f, r: f, prefixH: fnvOffset}
-	s.comp = sniff(f)
-	var rd = s.r
-	switch s.comp {
-	case compGzip, compZstd:
-		tmp := &Reader{dir: r.dir, buf: make([]byte, prefixLen)}
-		defer tmp.Close()
-		name := path[strings.LastIndexByte(path, '/')+1:]
-		src, err := tmp.openSource(name, kindArchive, "", 0)
-		if err != nil {
-			return false
-		}
-		defer src.f.Close()
-		rd = src.r
-	}
-	buf := make([]byte, rf.prefixN)
-	n := 0
-	for n < len(buf) {
-		m, err := rd.Read(buf[n:])
-		n += m
-		if err != nil {
-			break
-		}
-	}
-	if n < rf.prefixN {
-		return false
-	}
-	s.hashPrefix(buf, 0)
-	return s.prefixH == rf.prefixH
 }

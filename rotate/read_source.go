@@ -171,8 +171,9 @@ func sniff(f *os.File) compKind {
 
 // openSource opens a file of the directory for reading from decompressed
 // offset off. A missing file is reported as fs.ErrNotExist for the caller
-// to look again; other failures are returned too.
-func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64) (*source, error) {
+// to look again; other failures are returned too. When want is not nil the
+// opened file must be the one it describes (errMoved, errOtherFile).
+func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, want *wantFile) (*source, error) {
 	f, err := os.Open(r.dir + "/" + name)
 	if err != nil {
 		return nil, err
@@ -187,9 +188,12 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64) 
 		return nil, syscall.EISDIR
 	}
 	s := &source{name: name, kind: kind, stamp: stamp, id: idOf(&st), f: f, r: f,
-		prefixH: fnvOffset, atLineStart: true}
-	if kind == kindArchive || kind == kindProcessed {
-		s.comp = sniff(f)
+		prefixH: fnvOffset, atLineStart: true, comp: compOf(f, kind)}
+	if want != nil {
+		if err := r.check(f, s.id, s.comp, want); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	switch s.comp {
 	case compGzip:
@@ -274,58 +278,4 @@ func (s *source) skipTo(buf []byte, off int64) error {
 	}
 	s.start, s.end = 0, 0
 	return nil
-}
-
-// contentMatches reports whether the file at path holds (decompressed)
-// exactly the data that rf describes: the same first bytes and size. It
-// recognises the compressed copy of a file already read.
-func (r *Reader) contentMatches(path string, rf readFile) bool {
-	if rf.size == 0 {
-		return false // nothing to tell by: only the inode can say
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var rd io.Reader = f
-	switch sniff(f) {
-	case compGzip:
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return false
-		}
-		rd = gz
-	case compZstd:
-		zd, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return false
-		}
-		defer zd.Close()
-		rd = zd
-	default:
-		if st, err := f.Stat(); err != nil || st.Size() != rf.size {
-			return false
-		}
-	}
-	s := source{prefixH: fnvOffset}
-	if r.copyBuf == nil {
-		r.copyBuf = make([]byte, 64<<10)
-	}
-	var total int64
-	for {
-		n, err := rd.Read(r.copyBuf)
-		s.hashPrefix(r.copyBuf[:n], total)
-		total += int64(n)
-		if total > rf.size {
-			return false
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return false
-		}
-	}
-	return total == rf.size && s.prefixN == rf.prefixN && s.prefixH == rf.prefixH
 }
