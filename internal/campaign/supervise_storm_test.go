@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/taikit/taikit/supervise"
 )
@@ -64,46 +67,59 @@ func (r *svStatusReader) halt() {
 // commands in a tight loop, straight into supervise/control and through
 // our svc command, while another goroutine reads supervise/status without
 // pause. supervise must never die, the status file must always be a
-// valid 18-byte record, and once the storm ends the service must be in
-// the state the last command asked for: down with no child left, or up
-// with exactly one run. The same storm is sent to daemontools' supervise
-// when it is installed, as a reference.
+// valid 18-byte record, and once the queued commands are drained the
+// service must be in the state the last command asked for: down with no
+// child left, or up with exactly one run.
+//
+// The same storm goes to daemontools' supervise when it is installed, as
+// a reference for the first two points only: daemontools sleeps a second
+// after each start of run, so its queue of commands takes about a second
+// per start to drain (hours for a storm like this one); what is left in
+// it when taikit's is done is reported instead.
 func svControlStorm(t *testing.T, tools svTools) {
-	direct := svPick(20_000, 500_000)
-	viaSvc := svPick(300, 5_000)
+	direct := svPick(1_000, 20_000)
+	viaSvc := svPick(100, 2_000)
 	root := svRoot(t)
-	sups := []struct{ name, prog string }{{"taikit", tools.supervise}}
-	if _, err := os.Stat("/usr/bin/supervise"); err == nil {
-		sups = append(sups, struct{ name, prog string }{"daemontools", "/usr/bin/supervise"})
+	type target struct {
+		name, prog, dir string
+		sup             *svProc
 	}
-	var wg sync.WaitGroup
-	for _, s := range sups {
-		dir := filepath.Join(root, s.name, "storm")
-		svWriteScript(t, filepath.Join(dir, "run"), "exec sleep 100000")
-		sup := svStart(t, filepath.Dir(dir), tools.svPath(), s.prog, "storm")
-		svWait(t, s.name+" supervise to start run", func() bool {
-			st, err := supervise.ReadStatus(dir)
+	targets := []*target{{name: "taikit", prog: tools.supervise}}
+	if _, err := os.Stat("/usr/bin/supervise"); err == nil {
+		targets = append(targets, &target{name: "daemontools", prog: "/usr/bin/supervise"})
+	}
+	for _, tg := range targets {
+		tg.dir = filepath.Join(root, tg.name, "storm")
+		svWriteScript(t, filepath.Join(tg.dir, "run"), "exec sleep 100000")
+		tg.sup = svStart(t, filepath.Dir(tg.dir), tools.svPath(), tg.prog, "storm")
+		svWait(t, tg.name+" supervise to start run", func() bool {
+			st, err := supervise.ReadStatus(tg.dir)
 			return err == nil && st.PID != 0
 		})
+	}
+	var wg sync.WaitGroup
+	for _, tg := range targets {
 		wg.Add(1)
-		go func() {
+		go func() { // the storm against one supervise; wg waits for it
 			defer wg.Done()
-			svStorm(t, tools, s.name, dir, sup, direct, viaSvc)
+			svStorm(t, tools, tg.name, tg.dir, tg.sup, direct, viaSvc, tg.name == "taikit")
 		}()
 	}
 	wg.Wait()
 }
 
 // svStorm is the storm against one supervise: two rounds, one ending
-// with d and one with u, each checked.
-func svStorm(t *testing.T, tools svTools, name, dir string, sup *svProc, direct, viaSvc int) {
+// with d and one with u. With settle, each round is followed by waiting
+// for the queue to drain and checking the final state.
+func svStorm(t *testing.T, tools svTools, name, dir string, sup *svProc, direct, viaSvc int, settle bool) {
 	reader := svReadStatusContinuously(t, dir)
 	rnd := newSvRand(int64(len(name)))
 	const letters = "tkdu"
-	sent, full := 0, 0
+	writes, commands, full := 0, 0, 0
 	var svcFailures []string
-	began := time.Now()
+	var storming, draining time.Duration
 	for round, last := range []string{"d", "u"} {
+		began := time.Now()
 		for range direct / 2 {
 			cmds := make([]byte, 1+rnd.IntN(4))
 			for i := range cmds {
@@ -118,10 +134,11 @@ func svStorm(t *testing.T, tools svTools, name, dir string, sup *svProc, direct,
 				continue
 			}
 			if err != nil {
-				t.Errorf("%s: round %d: svc-like write: %v", name, round, err)
+				t.Errorf("%s: round %d: writing supervise/control: %v", name, round, err)
 				return
 			}
-			sent++
+			writes++
+			commands += len(cmds)
 		}
 		for i := range viaSvc / 2 {
 			flags := make([]byte, 1+rnd.IntN(3))
@@ -135,22 +152,58 @@ func svStorm(t *testing.T, tools svTools, name, dir string, sup *svProc, direct,
 			if err != nil || len(out) != 0 {
 				svcFailures = append(svcFailures, string(out)+errString(err))
 			}
-			sent++
+			writes++
+			commands += len(flags)
 		}
-		svCheckFinal(t, name, dir, sup, last)
+		storming += time.Since(began)
 		if sup.exited() {
 			t.Fatalf("%s supervise died during the storm; stderr:\n%s", name, sup.stderr())
 		}
+		if !settle {
+			continue
+		}
+		drainBegan := time.Now()
+		svDrain(t, name, supervise.ControlPath(dir))
+		draining += time.Since(drainBegan)
+		svCheckFinal(t, name, dir, sup, last)
 	}
-	storm := time.Since(began)
 	reader.halt()
-	svFigure(t, "%s supervise: %d command writes (%d via svc) in %v, %d waits on a full FIFO; %d reads of supervise/status, %d not a valid 18-byte record; final state matched the last command (d, then u)",
-		name, sent, viaSvc, storm.Round(time.Millisecond), full, reader.reads, reader.bad)
+	if sup.exited() {
+		t.Fatalf("%s supervise died during the storm; stderr:\n%s", name, sup.stderr())
+	}
+	outcome := fmt.Sprintf("queue drained in %v (%.0f commands/s); final state matched the last command (d, then u)",
+		draining.Round(time.Millisecond), float64(commands)/(storming+draining).Seconds())
+	if !settle {
+		outcome = fmt.Sprintf("%d commands still queued at the end (it sleeps 1 s after each start)", svFIFOPending(supervise.ControlPath(dir)))
+	}
+	svFigure(t, "%s supervise: %d commands in %d writes (%d by svc) in %v, %d waits on a full FIFO; %d reads of supervise/status, %d not a valid 18-byte record; %s",
+		name, commands, writes, viaSvc, storming.Round(time.Millisecond), full, reader.reads, reader.bad, outcome)
 	if reader.bad != 0 {
 		t.Errorf("%s: %d of %d reads of supervise/status were not a valid record (first: %s)", name, reader.bad, reader.reads, reader.firstBad)
 	}
 	if len(svcFailures) > 0 {
 		t.Errorf("%s: %d svc commands failed or said something, the first: %q", name, len(svcFailures), svcFailures[0])
+	}
+}
+
+// svDrain waits until the FIFO at path is empty, failing the test if it
+// stops draining for svPatience (a supervisor that stopped reading).
+func svDrain(t *testing.T, name, path string) {
+	t.Helper()
+	low, lowAt := svFIFOPending(path), time.Now()
+	for {
+		n := svFIFOPending(path)
+		switch {
+		case n == 0:
+			return
+		case n < 0:
+			t.Fatalf("%s: nobody reads %s any more", name, path)
+		case n < low:
+			low, lowAt = n, time.Now()
+		case time.Since(lowAt) > svPatience:
+			t.Fatalf("%s: %d commands have waited in %s for %v without one being read", name, n, path, svPatience)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -162,27 +215,59 @@ func errString(err error) string {
 }
 
 // svCheckFinal waits until the service is in the state the last command
-// asked for and checks supervise's children: none after d, exactly run
-// after u, and no zombie.
+// asked for, and stays in it (same run) for longer than the restart
+// throttle once the control FIFO is drained: a want that already matches
+// while commands are still queued is not the end of the storm. It checks
+// supervise's children too: none after d, exactly run after u, and no
+// zombie.
 func svCheckFinal(t *testing.T, name, dir string, sup *svProc, last string) {
 	t.Helper()
-	var st supervise.Status
+	type state struct {
+		st      supervise.Status
+		live    string
+		zombies int
+	}
+	var prev state
+	var since time.Time
 	svWait(t, name+" supervise to settle in the state of the last command "+last, func() bool {
-		var err error
-		st, err = supervise.ReadStatus(dir)
-		if err != nil || st.Want != supervise.Want(last[0]) {
+		st, err := supervise.ReadStatus(dir)
+		if err != nil || svFIFOPending(supervise.ControlPath(dir)) != 0 {
+			since = time.Time{}
 			return false
 		}
 		live, zombies := svChildren(sup.pid())
+		cur := state{st: st, live: fmt.Sprint(live), zombies: zombies}
+		ok := st.Want == supervise.Want(last[0]) && zombies == 0
 		if last == "d" {
-			return st.PID == 0 && len(live) == 0 && zombies == 0
+			ok = ok && st.PID == 0 && len(live) == 0
+		} else {
+			ok = ok && st.PID != 0 && len(live) == 1 && live[0].pid == st.PID
 		}
-		return st.PID != 0 && len(live) == 1 && live[0].pid == st.PID && zombies == 0
+		if !ok || cur != prev || since.IsZero() {
+			prev, since = cur, time.Now()
+			return false
+		}
+		return time.Since(since) > 1500*time.Millisecond
 	})
 	if last == "u" {
-		info, ok := svInfo(st.PID)
+		info, ok := svInfo(prev.st.PID)
 		if !ok || len(info.argv) == 0 || filepath.Base(info.argv[0]) != "sleep" {
-			t.Errorf("%s: after the storm the status names pid %d, which is %+v, not run", name, st.PID, info)
+			t.Errorf("%s: after the storm the status names pid %d, which is %+v, not run", name, prev.st.PID, info)
 		}
 	}
+}
+
+// svFIFOPending returns how many bytes wait in the FIFO at path, or -1
+// when it cannot be opened (no reader).
+func svFIFOPending(path string) int {
+	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	defer syscall.Close(fd)
+	n, err := unix.IoctlGetInt(fd, unix.TIOCINQ)
+	if err != nil {
+		return -1
+	}
+	return n
 }

@@ -102,9 +102,29 @@ func (w *svWatcher) halt() {
 // second lasting supervise for any directory (the lock makes the ones it
 // starts exit at once), and in the end every line written is in the log
 // exactly once and in order.
-func svScanKill9(t *testing.T, tools svTools) {
+//
+// With daemontools' svscan and supervise (and our multilog), the same
+// campaign is the reference: its figures are reported beside ours.
+func svScanKill9(t *testing.T, tools svTools, reference bool) {
 	kills := svPick(3, 30)
 	root := svRoot(t)
+	svscanProg, path := tools.svscan, tools.svPath()
+	if reference {
+		for _, p := range []string{"/usr/bin/svscan", "/usr/bin/supervise"} {
+			if _, err := os.Stat(p); err != nil {
+				t.Skipf("%s is not installed (apt-get install daemontools): no reference run", p)
+			}
+		}
+		// daemontools' svscan and supervise from /usr/bin, our multilog.
+		bin := filepath.Join(root, "bin")
+		if err := os.Mkdir(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(tools.multilog, filepath.Join(bin, "multilog")); err != nil {
+			t.Fatal(err)
+		}
+		svscanProg, path = "/usr/bin/svscan", bin+":/usr/bin:/bin"
+	}
 	scan := filepath.Join(root, "service")
 	names := []string{"alpha", "beta"}
 	stop := filepath.Join(root, "stop")
@@ -126,7 +146,7 @@ func svScanKill9(t *testing.T, tools svTools) {
 		return total
 	}
 
-	svscan := svStart(t, root, tools.svPath(), tools.svscan, scan)
+	svscan := svStart(t, root, path, svscanProg, scan)
 	for _, n := range names {
 		svWait(t, n+"'s lines to reach its log", func() bool {
 			ls, _ := svReadLog(logOf(n))
@@ -170,7 +190,7 @@ func svScanKill9(t *testing.T, tools svTools) {
 		if grown <= 0 {
 			t.Errorf("kill %d: no line reached the logs in the second after svscan was killed", i+1)
 		}
-		svscan = svStart(t, root, tools.svPath(), tools.svscan, scan)
+		svscan = svStart(t, root, path, svscanProg, scan)
 		// Let it make a pass or two (it scans at once, then every 5 s).
 		time.Sleep(time.Duration(1+i%3) * time.Second)
 	}
@@ -245,8 +265,12 @@ func svScanKill9(t *testing.T, tools svTools) {
 			}
 		}
 	}
-	svFigure(t, "%d kill -9 of svscan with 2 logged services running: %d lines written, %d lost, %d duplicated; lines reaching the logs in the second after each kill: %v",
-		kills, totalWritten, totalMissing, totalSurplus, deadGrowth)
+	who := "taikit svscan and supervise"
+	if reference {
+		who = "daemontools' svscan and supervise"
+	}
+	svFigure(t, "%s: %d kill -9 of svscan with 2 logged services running: %d lines written, %d lost, %d duplicated; lines reaching the logs in the second after each kill: %v",
+		who, kills, totalWritten, totalMissing, totalSurplus, deadGrowth)
 	svFigure(t, "supervise processes: the 4 originals lasted; %d short-lived ones started by restarted svscans (longest seen %v, sampled %d times); run and log/run never restarted",
 		extras, longest.Round(time.Millisecond), samples)
 	svFigure(t, "messages of the restarted svscans (each line once): %q", fatals)
