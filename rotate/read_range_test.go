@@ -52,7 +52,7 @@ func buildRangeDir(t testing.TB) *rangeDir {
 		if i < 2 || i%7 == 3 {
 			b = fmt.Appendf(b, "  unstamped line %d, belongs to the stamp before it\n", i)
 		} else {
-			cur = tai64n.Label{Sec: base.Sec + uint64(i/3), }
+			cur = tai64n.Label{Sec: base.Sec + uint64(i/3)}
 			b = cur.Append(b)
 			b = fmt.Appendf(b, " line %05d\n", i)
 			if len(d.stamps) == 0 || d.stamps[len(d.stamps)-1] != cur {

@@ -358,9 +358,29 @@ func (r *Reader) nextFile() (bool, error) {
 			}
 			continue // moved on meanwhile: look again
 		}
+		if !r.stillChosen(s) {
+			s.f.Close()
+			continue
+		}
 		r.src = s
 		return true, nil
 	}
+}
+
+// stillChosen looks at the directory again while s is open and reports
+// whether the look still chooses it. The inode number that the first look
+// saw proves nothing by itself: a slow Reader may open the name after the
+// writer rotated it, compressed it, removed it and gave its number to a
+// new "current". While the descriptor is held the number is this file's
+// alone, so a look that chooses the same name and number chooses this
+// file.
+func (r *Reader) stillChosen(s *source) bool {
+	t, err := r.tailSnapshot()
+	if err != nil || len(t.groups) > 0 {
+		return false // archives came meanwhile: take them first
+	}
+	name, _, id, ok := r.chooseTail(t)
+	return ok && name == s.name && id == s.id
 }
 
 // chooseTail picks the file after the archives: "previous" unless already
@@ -457,6 +477,10 @@ func (r *Reader) resumeByPosition(c *Cursor) bool {
 			return false
 		}
 		s, err := r.openSource(f.name, f.kind, f.stamp, c.off, want)
+		if err == nil && f.kind != kindArchive && !r.stillAt(s, idx) {
+			s.f.Close()
+			continue
+		}
 		switch {
 		case err == nil:
 			r.src = s
@@ -467,6 +491,19 @@ func (r *Reader) resumeByPosition(c *Cursor) bool {
 		return false
 	}
 	return false
+}
+
+// stillAt looks at the directory again while s is open and reports
+// whether s is still the file at place idx after r.after (see
+// stillChosen: an inode number seen before the open may have been given
+// to another file by then).
+func (r *Reader) stillAt(s *source, idx int) bool {
+	t, err := r.tailSnapshot()
+	if err != nil {
+		return false
+	}
+	files := t.files()
+	return idx < len(files) && files[idx].name == s.name && files[idx].id == s.id
 }
 
 // mustBeSameInode tells whether a file read under the name of cursorKind
