@@ -1,0 +1,109 @@
+package rotate_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/taikit/taikit/rotate"
+)
+
+// A log directory read as one stream: the archives in order (compressed
+// ones decompressed), then current, as `cat @*.s current` would if it knew
+// about compression and rotations.
+func ExampleOpenReader() {
+	dir, _ := os.MkdirTemp("", "rotate-example-read")
+	defer os.RemoveAll(dir)
+	w, err := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 10,
+		Compression: rotate.Compression{Method: rotate.Gzip}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintln(w, "first file")
+	w.Rotate() // archived, gzip-compressed
+	fmt.Fprintln(w, "second file")
+	w.Close()
+
+	r, err := rotate.OpenReader(dir, rotate.ReadOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s", l.Bytes)
+	}
+	// Errors concerning one file (a corrupt archive) do not stop the stream.
+	for _, err := range r.Errors() {
+		fmt.Println("warning:", err)
+	}
+	// Output:
+	// first file
+	// second file
+}
+
+// A follower that survives its own restarts: it saves its Cursor after
+// the lines it has handled and starts from it the next time, continuing
+// exactly after the last line it handled, whatever rotations happened in
+// between.
+func ExampleCursor() {
+	dir, _ := os.MkdirTemp("", "rotate-example-follow")
+	defer os.RemoveAll(dir)
+	state, _ := os.MkdirTemp("", "rotate-example-state")
+	defer os.RemoveAll(state)
+	cursorFile := filepath.Join(state, "cursor")
+	w, _ := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 10})
+	defer w.Close()
+
+	// follow handles the lines written so far, then stops, as a follower
+	// interrupted by a signal would (Interrupt is safe from any goroutine).
+	follow := func() {
+		start, err := rotate.LoadCursor(cursorFile)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Fatal(err)
+		}
+		r, err := rotate.OpenReader(dir, rotate.ReadOptions{Follow: true, Cursor: &start})
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer r.Close()
+		timer := time.AfterFunc(200*time.Millisecond, r.Interrupt)
+		defer timer.Stop()
+		for {
+			l, err := r.Next()
+			if errors.Is(err, rotate.ErrInterrupted) {
+				return
+			}
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Printf("%s", l.Bytes)
+			// A real follower saves less often (every second, and at exit).
+			if err := rotate.SaveCursor(cursorFile, r.Cursor()); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+
+	fmt.Fprintln(w, "one")
+	follow()
+	fmt.Fprintln(w, "two")
+	w.Rotate()
+	fmt.Fprintln(w, "three")
+	follow()
+	// Output:
+	// one
+	// two
+	// three
+}
