@@ -331,9 +331,9 @@ func svCountLines(path string) int {
 	return bytes.Count(b, []byte{'\n'})
 }
 
-// svReadLog returns the lines of a multilog directory in order: its
-// archives (@…s and @…u, by name, which is by time) then current.
-func svReadLog(dir string) ([]string, error) {
+// svArchives lists the archives of a multilog directory (@…s and @…u) by
+// name, which is by time.
+func svArchives(dir string) ([]string, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,38 @@ func svReadLog(dir string) ([]string, error) {
 		}
 	}
 	slices.Sort(names)
-	names = append(names, "current")
+	return names, nil
+}
+
+// svReadLog returns the lines of a multilog directory in order: its
+// archives then current. While multilog runs, current may become an
+// archive between the listing and the reading; the reading is then done
+// again, so that the lines returned are a consistent snapshot.
+func svReadLog(dir string) ([]string, error) {
+	for {
+		before, err := svArchives(dir)
+		if err != nil {
+			return nil, err
+		}
+		lines, err := svReadLogFiles(dir, before)
+		if os.IsNotExist(err) {
+			continue // an archive was pruned meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		after, err := svArchives(dir)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Equal(before, after) {
+			return lines, nil
+		}
+	}
+}
+
+func svReadLogFiles(dir string, archives []string) ([]string, error) {
+	names := append(slices.Clone(archives), "current")
 	var lines []string
 	for _, n := range names {
 		b, err := os.ReadFile(filepath.Join(dir, n))
