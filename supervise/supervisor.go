@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -87,9 +88,12 @@ type state struct {
 
 	status Status
 	extra  Extra
-	want   Want
-	paused bool
-	exit   bool // 'x': return once run (and finish) are down
+	// What supervise/extra holds (nil before the first write), and a
+	// buffer for the next record.
+	extraWritten, extraBuf []byte
+	want                   Want
+	paused                 bool
+	exit                   bool // 'x': return once run (and finish) are down
 
 	run         *os.Process
 	lastStart   time.Time
@@ -583,28 +587,36 @@ func (st *state) announce() {
 	st.status.Paused = st.run != nil && st.paused
 	st.status.Want = st.want
 	st.extra.Status = st.status.When
-	st.replace("supervise/extra", st.extra.Append(nil))
+	// svc -p, -c, -o and a want change leave extra as it was: rewriting it
+	// anyway halved the rate at which a burst of commands is worked off.
+	if e := st.extra.Append(st.extraBuf[:0]); !bytes.Equal(e, st.extraWritten) {
+		if st.replace("supervise/extra", e) {
+			st.extraBuf, st.extraWritten = st.extraWritten[:0], e
+		}
+	}
 	st.replace("supervise/status", st.status.Append(nil))
 }
 
 // replace writes b to name.new and renames it to name, warning as
-// daemontools does when it cannot.
-func (st *state) replace(name string, b []byte) {
+// daemontools does when it cannot, and reports whether it could.
+func (st *state) replace(name string, b []byte) bool {
 	tmp := name + ".new"
 	f, err := os.OpenFile(st.s.path(tmp), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
 		st.warnf("unable to open %s/%s: %s", st.s.Name, tmp, errtext.Of(err))
-		return
+		return false
 	}
 	_, err = f.Write(b)
 	f.Close()
 	if err != nil {
 		st.warnf("unable to write %s/%s: %s", st.s.Name, tmp, errtext.Of(err))
-		return
+		return false
 	}
 	if err := os.Rename(st.s.path(tmp), st.s.path(name)); err != nil {
 		st.warnf("unable to rename %s/%s to %s: %s", st.s.Name, tmp, filepath.Base(name), errtext.Of(err))
+		return false
 	}
+	return true
 }
 
 func (s *Supervisor) restartDelay() time.Duration {

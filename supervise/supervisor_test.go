@@ -440,3 +440,37 @@ func TestExitWaitsForFinish(t *testing.T) {
 		t.Errorf("starts %q: run started again after x", b)
 	}
 }
+
+// TestExtraRewrittenOnlyWhenChanged: a command that changes only the
+// status record (pause, continue) leaves supervise/extra as it was, while
+// the status record is replaced; a new run replaces both.
+func TestExtraRewrittenOnlyWhenChanged(t *testing.T) {
+	dir := service(t, "exec sleep 1000")
+	started(t, &Supervisor{Dir: dir})
+	waitFor(t, "run up", func() bool { return status(t, dir).Up() })
+	inode := func(name string) uint64 {
+		fi, err := os.Stat(filepath.Join(dir, "supervise", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	extra, stat := inode("extra"), inode("status")
+	control(t, dir, "p")
+	waitFor(t, "paused", func() bool { return status(t, dir).Paused })
+	if inode("status") == stat {
+		t.Fatalf("the status record was not replaced for a pause")
+	}
+	if inode("extra") != extra {
+		t.Errorf("supervise/extra was rewritten for a pause, which does not change it")
+	}
+	pid := status(t, dir).PID
+	control(t, dir, "ck")
+	waitFor(t, "restart", func() bool { s := status(t, dir); return s.Up() && s.PID != pid })
+	if inode("extra") == extra {
+		t.Errorf("supervise/extra was not rewritten for a new run")
+	}
+	if ex, err := ReadExtra(dir); err != nil || !ex.Matches(status(t, dir)) {
+		t.Errorf("extra %+v, %v does not go with the status record", ex, err)
+	}
+}
