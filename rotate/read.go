@@ -160,6 +160,8 @@ type Reader struct {
 	copyBuf []byte // for discarding decompressed bytes
 
 	stamp      tai64n.Label // the last stamp seen, inherited by unstamped lines
+	lastLen    int          // bytes given by the last Next or NextLines, for CursorAfter
+	midLine    bool         // what was given last ended without a newline
 	sincePast  bool         // a line at or after Since was given
 	ended      bool         // Until passed: io.EOF for ever
 	started    bool
@@ -276,6 +278,14 @@ func (r *Reader) report(op, file string, err error) {
 // unless following: then it waits for more. Lines stamped before Since
 // are skipped; the first line after Until ends the stream.
 func (r *Reader) Next() (Line, error) {
+	l, err := r.read(false)
+	r.lastLen = len(l.Bytes)
+	return l, err
+}
+
+// read gives the next line, or with bulk the next run of lines of one
+// file (see NextLines), whose Stamp is then the one carried in.
+func (r *Reader) read(bulk bool) (Line, error) {
 	if r.ended {
 		return Line{}, io.EOF
 	}
@@ -297,8 +307,8 @@ func (r *Reader) Next() (Line, error) {
 			}
 		}
 		s := r.src
-		if b, ok := s.take(r.buf, false); ok {
-			if l, ok := r.accept(b); ok {
+		if l, took, ok := r.take(false, bulk); took {
+			if ok {
 				return l, nil
 			}
 			if r.ended {
@@ -334,8 +344,8 @@ func (r *Reader) Next() (Line, error) {
 				continue
 			}
 		}
-		if b, ok := s.take(r.buf, true); ok {
-			if l, ok := r.accept(b); ok {
+		if l, took, ok := r.take(true, bulk); took {
+			if ok {
 				return l, nil
 			}
 			if r.ended {
@@ -351,6 +361,37 @@ func (r *Reader) Next() (Line, error) {
 		}
 		r.finishSource()
 	}
+}
+
+// take takes the next line (or with bulk, the next block) from the
+// buffer and applies the stamps and the time bounds to it. took says
+// whether the buffer gave anything; ok whether it is given to the caller.
+func (r *Reader) take(final, bulk bool) (l Line, took, ok bool) {
+	s := r.src
+	// Whole blocks are taken only at a line start (not where a file
+	// continues a line the one before it ended without a newline) and once
+	// Since is past: before that, lines are skipped one by one.
+	if bulk && s.atLineStart && !r.midLine && (!r.opts.HasSince || r.sincePast) {
+		b, took := s.takeBlock(r.buf, final)
+		if !took {
+			return Line{}, false, false
+		}
+		l, ok = r.acceptBlock(b)
+	} else {
+		b, took := s.take(r.buf, final)
+		if !took {
+			return Line{}, false, false
+		}
+		before := r.stamp
+		l, ok = r.accept(b)
+		if bulk {
+			l = Line{Bytes: l.Bytes, Stamp: before}
+		}
+	}
+	if ok {
+		r.midLine = l.Bytes[len(l.Bytes)-1] != '\n'
+	}
+	return l, true, ok
 }
 
 // accept applies stamps and the time bounds to a line piece.

@@ -140,7 +140,9 @@ func (s *source) take(buf []byte, final bool) ([]byte, bool) {
 func (s *source) fill(buf []byte) (int, error) {
 	if s.start == s.end {
 		s.start, s.end = 0, 0
-	} else if s.end == len(buf) {
+	} else if len(buf)-s.end < len(buf)/4 && s.start > 0 {
+		// Little room left after the unread bytes (a partial line left
+		// by a block): move them to the front, so that reads stay large.
 		n := copy(buf, buf[s.start:s.end])
 		s.start, s.end = 0, n
 	}

@@ -16,10 +16,10 @@ import (
 
 func main() {
 	cli.IgnoreBrokenPipe()
-	// SIGINT and SIGTERM end following cleanly: the output is written and
-	// the cursor saved before logcat exits.
+	// SIGINT, SIGTERM and SIGHUP end reading and following cleanly: what
+	// was read is written, the cursor saved after it, and logcat exits 0.
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	interrupt := make(chan struct{})
 	go func() {
 		<-sigs

@@ -44,19 +44,26 @@ func (c *command) follow(kinds []inputKind) {
 			return
 		}
 		r := rs[0]
-		for !c.p.Done() {
-			l, err := r.Next()
+		handled := 0
+		for !c.p.Done() && !c.interrupted() {
+			b, err := r.NextLines()
 			if err != nil {
 				if err != io.EOF {
 					c.warn(err)
 				}
 				break
 			}
-			c.p.Add(l.Bytes, l.Stamp, l.Stamped)
+			handled = c.p.AddLines(b.Bytes, b.Stamp)
 		}
-		end := r.Cursor()
+		end := r.CursorAfter(handled)
 		r.Close()
-		if c.p.Done() {
+		if c.p.Done() || c.stopped {
+			// Interrupted before following began: the lines held back
+			// are written at the end, and the cursor is saved after them.
+			if c.o.Cursor != "" && !c.p.Pending() {
+				c.cursorToSave = &end
+			}
+			c.p.DropPending()
 			return
 		}
 		start = &end
@@ -89,20 +96,32 @@ func (c *command) follow(kinds []inputKind) {
 		}()
 	}
 	out.wake() // a cursor to save already
+	defer func() {
+		// Runs before out.close writes the rest: a line whose end has not
+		// come is not written, so that it is not repeated by a restart
+		// from the cursor, which stands at its start.
+		if c.o.Cursor != "" {
+			out.mu.Lock()
+			c.p.DropPending()
+			out.mu.Unlock()
+		}
+	}()
 	for {
-		l, err := r.Next()
+		b, err := r.NextLines()
 		if err != nil {
-			if err != io.EOF && !errors.Is(err, rotate.ErrInterrupted) {
+			if errors.Is(err, rotate.ErrInterrupted) {
+				c.stopped = true
+			} else if err != io.EOF {
 				c.warn(err)
 			}
 			return
 		}
 		out.mu.Lock()
-		c.p.Add(l.Bytes, l.Stamp, l.Stamped)
+		n := c.p.AddLines(b.Bytes, b.Stamp)
 		if !c.p.Pending() {
 			// Saved only at line ends: a restart must not begin in the
 			// middle of a line whose start was never written.
-			out.cursor, out.fresh = r.Cursor(), true
+			out.cursor, out.fresh = r.CursorAfter(n), true
 		}
 		done := c.p.Done()
 		out.mu.Unlock()

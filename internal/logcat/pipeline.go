@@ -214,21 +214,34 @@ func (p *Pipeline) consume(n int) int {
 	return rest
 }
 
-// chunk runs the query over whole lines.
-func (p *Pipeline) chunk(b []byte) {
+// chunk runs the query over whole lines. It returns how many bytes of b
+// it handled: all of them unless the query completed within b, then up to
+// the end of the line that completed it.
+func (p *Pipeline) chunk(b []byte) int {
 	if p.copyAll {
+		if len(b) >= flushAt && !p.q.Live {
+			// Large enough to go out as it is, without a copy.
+			p.flush()
+			if p.err == nil {
+				if _, err := p.dst.Write(b); err != nil {
+					p.err = &WriteError{err}
+				}
+			}
+			return len(b)
+		}
 		p.out = append(p.out, b...)
 		if len(p.out) >= flushAt {
 			p.flush()
 		}
-		return
+		return len(b)
 	}
+	whole := len(b)
 	for len(b) > 0 && !p.Done() {
 		if p.required != nil {
 			i := bytes.Index(b, p.required)
 			if i < 0 {
 				p.skip(b)
-				return
+				return whole
 			}
 			if start := bytes.LastIndexByte(b[:i], '\n') + 1; start > 0 {
 				p.skip(b[:start])
@@ -239,6 +252,7 @@ func (p *Pipeline) chunk(b []byte) {
 		p.line(b[:nl], true)
 		b = b[nl+1:]
 	}
+	return whole - len(b)
 }
 
 // skip passes over whole lines that cannot be selected, keeping only the
@@ -346,6 +360,37 @@ func (p *Pipeline) Add(b []byte, stamp tai64n.Label, stamped bool) {
 			p.part = p.part[:0]
 		}
 	}
+}
+
+// AddLines runs the query over a block of lines from a source that knows
+// the stamp carried into it, such as package rotate's Reader.NextLines: b
+// is whole lines, each with its newline, and carry the stamp of the
+// nearest stamped line before b (zero when none). A b without a final
+// newline is a piece of a line, and so is the b that follows one: both
+// go to Add. Whole lines are searched and copied a block at a time, not a
+// line at a time.
+//
+// It returns how many bytes of b were handled: all of them, unless the
+// query completed (First) within b, then those up to the end of the line
+// that completed it: a cursor saved after them continues exactly.
+func (p *Pipeline) AddLines(b []byte, carry tai64n.Label) int {
+	if p.Done() || len(b) == 0 {
+		return 0
+	}
+	if p.Pending() || b[len(b)-1] != '\n' {
+		label, stamped := carry, false
+		if !p.Pending() {
+			if st, ok := stampOf(b); ok {
+				label, stamped = st, true
+			}
+		}
+		p.Add(b, label, stamped)
+		return len(b)
+	}
+	if p.needStamp {
+		p.carry, p.hasCarry = carry, carry != (tai64n.Label{})
+	}
+	return p.chunk(b)
 }
 
 // DropPending forgets the start of a line given to Add whose end has not

@@ -69,6 +69,13 @@ type command struct {
 
 	mu     sync.Mutex // guards failed and stderr: a follower warns from two goroutines
 	failed bool       // an input could not be read
+
+	// cursorToSave is the cursor of a reading run (--cursor without -f),
+	// saved once the output has been written.
+	cursorToSave *rotate.Cursor
+	// stopped: a signal ended the run, which is then a success whatever
+	// was selected.
+	stopped bool
 }
 
 func newCommand(o *Options, env Env) (*command, error) {
@@ -161,14 +168,22 @@ func (c *command) run() int {
 func (c *command) finish() int {
 	err := c.p.Flush()
 	if err != nil {
+		// The cursor is not saved: what it covers did not all go out.
 		if !cli.IsBrokenPipe(err) {
 			fmt.Fprintf(c.env.Stderr, "logcat: fatal: unable to write output: %s\n", errtext.Of(err))
 		}
 		return cli.ExitTemporary
 	}
+	if c.cursorToSave != nil {
+		if err := rotate.SaveCursor(c.o.Cursor, *c.cursorToSave); err != nil {
+			c.warn(fmt.Errorf("unable to save cursor %s: %s", c.o.Cursor, errText(err)))
+		}
+	}
 	switch {
 	case c.failed:
 		return cli.ExitTemporary
+	case c.stopped:
+		return cli.ExitOK
 	case c.p.Selected() == 0 && (c.q.Selector != nil || c.q.HasSince || c.q.HasUntil):
 		return ExitNoMatch
 	}
@@ -287,12 +302,44 @@ func (c *command) readDirs(dirs []string) {
 		return
 	}
 	defer closeReaders(readers)
-	src := newStream(readers)
-	var good rotate.Cursor // after the last whole line
+	if len(readers) > 1 {
+		c.merge(readers)
+		return
+	}
+	// One directory: a block of lines at a time, searched and copied
+	// whole.
+	r := readers[0]
+	var good rotate.Cursor // after the last whole line handled
 	if cursor != nil {
 		good = *cursor
 	}
-	for !c.p.Done() {
+	for !c.p.Done() && !c.interrupted() {
+		b, err := r.NextLines()
+		if err != nil {
+			if err != io.EOF {
+				c.warn(err)
+			}
+			break
+		}
+		n := c.p.AddLines(b.Bytes, b.Stamp)
+		if cursor != nil && !c.p.Pending() {
+			good = r.CursorAfter(n)
+		}
+	}
+	if cursor != nil {
+		// A line still being written is left for the next run, which
+		// starts at its beginning. The cursor is saved once the output
+		// is written (finish).
+		c.p.DropPending()
+		c.cursorToSave = &good
+	}
+}
+
+// merge reads several directories merged by their stamps, a line at a
+// time: the order is decided line by line.
+func (c *command) merge(readers []*rotate.Reader) {
+	src := newStream(readers)
+	for !c.p.Done() && !c.interrupted() {
 		l, err := src.next()
 		if err != nil {
 			if err != io.EOF {
@@ -301,17 +348,19 @@ func (c *command) readDirs(dirs []string) {
 			break
 		}
 		c.p.Add(l.Bytes, l.Stamp, l.Stamped)
-		if cursor != nil && !c.p.Pending() {
-			good = readers[0].Cursor()
-		}
 	}
-	if cursor != nil {
-		// A line still being written is left for the next run, which
-		// starts at its beginning.
-		c.p.DropPending()
-		if err := rotate.SaveCursor(c.o.Cursor, good); err != nil {
-			c.warn(fmt.Errorf("unable to save cursor %s: %s", c.o.Cursor, errText(err)))
-		}
+}
+
+// interrupted reports whether a signal asked logcat to stop (Env.Interrupt
+// closed): a reading run then stops between blocks, writes what it has
+// selected and saves its cursor, as a follower does.
+func (c *command) interrupted() bool {
+	select {
+	case <-c.env.Interrupt:
+		c.stopped = true
+		return true
+	default:
+		return false
 	}
 }
 
