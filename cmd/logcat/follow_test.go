@@ -95,8 +95,9 @@ func (w *writer) finish(t *testing.T) {
 
 // follower is logcat -F running as a process, its output in a file.
 type follower struct {
-	cmd *exec.Cmd
-	out string
+	cmd     *exec.Cmd
+	out     string
+	errFile string // the follower's standard error, when kept apart
 }
 
 func startFollower(t *testing.T, out string, args ...string) *follower {
@@ -313,4 +314,110 @@ func cpuTicks(t *testing.T, pid int) int {
 	u, _ := strconv.Atoi(f[11])
 	st, _ := strconv.Atoi(f[12])
 	return u + st
+}
+
+// Stopped cleanly (SIGTERM, SIGINT or SIGHUP) at any moment while a writer
+// rotates and compresses at full speed, and restarted with its cursor, a
+// follower exits 0 with nothing to say, and its output over all the runs
+// is the directory's content exactly: no line lost, none repeated.
+func TestFollowCleanStopsExact(t *testing.T) {
+	for _, comp := range []string{"zg", "z"} {
+		t.Run(comp, func(t *testing.T) {
+			w := startWriter(t, "t", "s4096", "n100000", comp)
+			tmp := t.TempDir()
+			out := filepath.Join(tmp, "out")
+			cursor := filepath.Join(tmp, "cursor")
+			total, cycles := 30000, 25
+			if os.Getenv("TAIKIT_LONG") == "1" {
+				total, cycles = 200000, 150
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for i := 0; i < total; i += 250 {
+					w.lines(t, i, i+250)
+					time.Sleep(time.Duration(i%3) * time.Millisecond)
+				}
+			}()
+			sigs := []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}
+			stop := func(f *follower, sig syscall.Signal) {
+				t.Helper()
+				f.cmd.Process.Signal(sig)
+				if err := f.cmd.Wait(); err != nil {
+					t.Fatalf("logcat -F after %v: %v", sig, err)
+				}
+				if msg, _ := os.ReadFile(f.errFile); len(msg) > 0 {
+					t.Fatalf("logcat -F said: %s", msg)
+				}
+			}
+			for i := range cycles {
+				f := startQuietFollower(t, out, "-F", "--cursor", cursor, w.dir)
+				// A signal that comes before logcat catches it kills it, as
+				// it would any program: wait for that first.
+				waitFor(t, "logcat to catch its signals", func() bool { return catches(f.cmd.Process.Pid, sigs...) })
+				// From a few milliseconds (still reading what is there)
+				// to a while (following).
+				time.Sleep(time.Duration(5+(i*37)%120) * time.Millisecond)
+				stop(f, sigs[i%len(sigs)])
+			}
+			<-done
+			w.finish(t)
+			content := finalContent(t, w.dir)
+			f := startQuietFollower(t, out, "-F", "--cursor", cursor, w.dir)
+			waitFor(t, "logcat to catch its signals", func() bool { return catches(f.cmd.Process.Pid, sigs...) })
+			waitFor(t, "the follower to print everything", func() bool { return len(f.output(t)) >= len(content) })
+			stop(f, syscall.SIGTERM)
+			if got := f.output(t); got != content {
+				t.Fatalf("output of %d runs vs final content: %s", cycles+1, testref.Diff(content, got))
+			}
+		})
+	}
+}
+
+// startQuietFollower is startFollower with the follower's standard error
+// kept in a file of its own (errFile), to be checked.
+func startQuietFollower(t *testing.T, out string, args ...string) *follower {
+	t.Helper()
+	f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	errFile, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errFile.Close()
+	cmd := exec.Command(testref.Self(t), args...)
+	cmd.Env = testref.Environ(testref.BeCommand)
+	cmd.Stdout, cmd.Stderr = f, errFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &follower{cmd: cmd, out: out, errFile: errFile.Name()}
+}
+
+// catches reports whether process pid has handlers for all of sigs, by
+// the caught-signals mask in /proc/<pid>/status.
+func catches(pid int, sigs ...syscall.Signal) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	for l := range strings.Lines(string(b)) {
+		if hex, ok := strings.CutPrefix(l, "SigCgt:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			if err != nil {
+				return false
+			}
+			for _, s := range sigs {
+				if mask&(1<<(uint(s)-1)) == 0 {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
