@@ -223,16 +223,37 @@ func (c *command) readAll(kinds []inputKind, live bool) {
 		case inputStdin:
 			c.readStream(c.env.Stdin, "standard input")
 		case inputMissing, inputFile:
+			if j := dirRun(kinds, i); j > i {
+				c.readDirs(c.o.Inputs[i:j])
+				i = j - 1
+				continue
+			}
 			c.readFile(name)
 		case inputDir:
-			j := i + 1
-			for j < len(kinds) && kinds[j] == inputDir {
-				j++
-			}
+			j := dirRun(kinds, i)
 			c.readDirs(c.o.Inputs[i:j])
 			i = j - 1
 		}
 	}
+}
+
+// dirRun returns the end of the directories to merge that start at i:
+// directories next to each other, with the missing names among them (a
+// directory that is not there is named in a warning, and the others are
+// still merged). It returns i when the run holds no directory: a missing
+// name alone is taken for a missing file.
+func dirRun(kinds []inputKind, i int) int {
+	j, dirs := i, 0
+	for j < len(kinds) && (kinds[j] == inputDir || kinds[j] == inputMissing) {
+		if kinds[j] == inputDir {
+			dirs++
+		}
+		j++
+	}
+	if dirs == 0 {
+		return i
+	}
+	return j
 }
 
 func (c *command) readStream(r io.Reader, name string) {
