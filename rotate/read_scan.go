@@ -506,6 +506,23 @@ func (r *Reader) stillAt(s *source, idx int) bool {
 	return idx < len(files) && files[idx].name == s.name && files[idx].id == s.id
 }
 
+// processedComplete reports whether s, opened as "processed" after
+// "previous" was seen absent, is a finished processor output. A rotation
+// between that look and the open gives a new "processed" still being
+// written (a compressor writes it while "previous" is there); it would
+// read as a compressed file cut short ("unexpected EOF"), and its lines
+// would count as read. Looked at again while the descriptor is held:
+// "previous" is removed only once "processed" is complete, and a
+// processing abandoned removes "processed" (no link left) before it
+// archives "previous".
+func (r *Reader) processedComplete(s *source) bool {
+	if _, err := lstatID(r.path(filePrevious)); err == nil {
+		return false
+	}
+	var st syscall.Stat_t
+	return syscall.Fstat(int(s.f.Fd()), &st) == nil && st.Nlink > 0
+}
+
 // mustBeSameInode tells whether a file read under the name of cursorKind
 // can only be found again under the name of nowKind as the same inode: it
 // can become a new file only by processing (into "processed", whose
@@ -543,7 +560,10 @@ func (r *Reader) resumeBySearch(c *Cursor) bool {
 		// "processed" is complete only once "previous" is gone.
 		if _, err := lstatID(r.path(filePrevious)); err != nil &&
 			try(fileProcessed, kindProcessed, "", c.kind == kindProcessed) {
-			return true
+			if r.processedComplete(r.src) {
+				return true
+			}
+			r.closeSource()
 		}
 		groups, _, err := r.listArchives()
 		if err != nil {
