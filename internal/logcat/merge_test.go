@@ -168,7 +168,7 @@ func TestMergeWithAMissingDirectory(t *testing.T) {
 		if code != 111 {
 			t.Errorf("%q: exit %d, want 111", args, code)
 		}
-		if wantMsg := "logcat: warning: unable to open directory " + missing + ": file does not exist\n"; errs != wantMsg {
+		if wantMsg := "logcat: warning: unable to read " + missing + ": file does not exist\n"; errs != wantMsg {
 			t.Errorf("%q: messages %q, want %q", args, errs, wantMsg)
 		}
 		if out != want {

@@ -224,14 +224,14 @@ func (c *command) readAll(kinds []inputKind, live bool) {
 			c.readStream(c.env.Stdin, "standard input")
 		case inputMissing, inputFile:
 			if j := dirRun(kinds, i); j > i {
-				c.readDirs(c.o.Inputs[i:j])
+				c.readDirs(c.present(kinds, i, j))
 				i = j - 1
 				continue
 			}
 			c.readFile(name)
 		case inputDir:
 			j := dirRun(kinds, i)
-			c.readDirs(c.o.Inputs[i:j])
+			c.readDirs(c.present(kinds, i, j))
 			i = j - 1
 		}
 	}
@@ -239,8 +239,8 @@ func (c *command) readAll(kinds []inputKind, live bool) {
 
 // dirRun returns the end of the directories to merge that start at i:
 // directories next to each other, with the missing names among them (a
-// directory that is not there is named in a warning, and the others are
-// still merged). It returns i when the run holds no directory: a missing
+// name that is not there is named in a warning, and the directories
+// around it are still merged). It returns i when the run holds no directory: a missing
 // name alone is taken for a missing file.
 func dirRun(kinds []inputKind, i int) int {
 	j, dirs := i, 0
@@ -254,6 +254,20 @@ func dirRun(kinds []inputKind, i int) int {
 		return i
 	}
 	return j
+}
+
+// present returns the directories among inputs i to j, warning about the
+// missing names as a missing file is warned about.
+func (c *command) present(kinds []inputKind, i, j int) []string {
+	var dirs []string
+	for k := i; k < j; k++ {
+		if kinds[k] == inputMissing {
+			c.readFile(c.o.Inputs[k])
+			continue
+		}
+		dirs = append(dirs, c.o.Inputs[k])
+	}
+	return dirs
 }
 
 func (c *command) readStream(r io.Reader, name string) {
