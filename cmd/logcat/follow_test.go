@@ -353,8 +353,8 @@ func TestFollowCleanStopsExact(t *testing.T) {
 			for i := range cycles {
 				f := startQuietFollower(t, out, "-F", "--cursor", cursor, w.dir)
 				// A signal that comes before logcat catches it kills it, as
-				// it would any program: wait for that first.
-				waitFor(t, "logcat to catch its signals", func() bool { return catches(f.cmd.Process.Pid, sigs...) })
+				// it would any program: wait until it reads the directory.
+				waitFor(t, "logcat to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
 				// From a few milliseconds (still reading what is there)
 				// to a while (following).
 				time.Sleep(time.Duration(5+(i*37)%120) * time.Millisecond)
@@ -364,7 +364,7 @@ func TestFollowCleanStopsExact(t *testing.T) {
 			w.finish(t)
 			content := finalContent(t, w.dir)
 			f := startQuietFollower(t, out, "-F", "--cursor", cursor, w.dir)
-			waitFor(t, "logcat to catch its signals", func() bool { return catches(f.cmd.Process.Pid, sigs...) })
+			waitFor(t, "logcat to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
 			waitFor(t, "the follower to print everything", func() bool { return len(f.output(t)) >= len(content) })
 			stop(f, syscall.SIGTERM)
 			if got := f.output(t); got != content {
@@ -398,24 +398,13 @@ func startQuietFollower(t *testing.T, out string, args ...string) *follower {
 	return &follower{cmd: cmd, out: out, errFile: errFile.Name()}
 }
 
-// catches reports whether process pid has handlers for all of sigs, by
-// the caught-signals mask in /proc/<pid>/status.
-func catches(pid int, sigs ...syscall.Signal) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return false
-	}
-	for l := range strings.Lines(string(b)) {
-		if hex, ok := strings.CutPrefix(l, "SigCgt:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
-			if err != nil {
-				return false
-			}
-			for _, s := range sigs {
-				if mask&(1<<(uint(s)-1)) == 0 {
-					return false
-				}
-			}
+// reading reports whether process pid has a file of dir open, or an
+// inotify descriptor: logcat is past catching its signals and reads the
+// log directory.
+func reading(pid int, dir string) bool {
+	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+	for _, fd := range fds {
+		if l, err := os.Readlink(fd); err == nil && (strings.HasPrefix(l, dir+"/") || l == "anon_inode:inotify") {
 			return true
 		}
 	}
