@@ -89,6 +89,21 @@ func figure(t testing.TB, format string, args ...any) {
 	t.Logf("FIGURE %s: %s", t.Name(), fmt.Sprintf(format, args...))
 }
 
+// knownIssue reports a failure the campaign found whose fix belongs to
+// another package and has not landed: an error under
+// TAIKIT_CAMPAIGN_KNOWN=1, otherwise a "KNOWN ISSUE" log line that
+// .ci/campaign shows, so that go test ./... stays usable meanwhile. Each is
+// listed in RESULTS.md; once fixed, the call becomes t.Errorf.
+func knownIssue(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("TAIKIT_CAMPAIGN_KNOWN") == "1" {
+		t.Error(msg)
+		return
+	}
+	t.Logf("KNOWN ISSUE %s: %s", t.Name(), msg)
+}
+
 // stream is the campaign's input: numbered lines, line n being its number
 // in 10 digits, a space, n%47 copies of a letter depending on n, and a
 // newline (12–58 bytes). It is computed, never stored: offs holds where
@@ -443,15 +458,6 @@ func (p *proc) errText() string {
 	}
 	b, _ := os.ReadFile(p.stderr.Name())
 	return string(b)
-}
-
-// maxRSS returns the process's peak resident set in KiB, from wait4's
-// rusage (the high-water mark of the process itself after exec).
-func (p *proc) maxRSS() int64 {
-	if ru, ok := p.state.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss
-	}
-	return -1
 }
 
 // dirFile is one file of a log directory, in reading order.

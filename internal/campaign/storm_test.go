@@ -302,12 +302,8 @@ func TestTERMDuringPause(t *testing.T) {
 // Known issue found by this campaign: rotate's processLoop treats the
 // closed Interrupt channel as "abandon every later run" too, so each file
 // rotated after the SIGTERM becomes a .u at once (up to one read, 1 MiB,
-// of files). Nothing is lost, but the processor contract is broken. The
-// test runs with TAIKIT_CAMPAIGN_KNOWN=1 until that is fixed.
+// of files). Nothing is lost, but the processor contract is broken.
 func TestTERMProcessorBacklog(t *testing.T) {
-	if os.Getenv("TAIKIT_CAMPAIGN_KNOWN") != "1" {
-		t.Skip("known issue (see RESULTS.md): files rotated after SIGTERM are archived unprocessed; set TAIKIT_CAMPAIGN_KNOWN=1 to run")
-	}
 	in := newStream(3000) // ~105 kB: about 50 files of s4096
 	work := t.TempDir()
 	pipe := newLogPipe(t, in, 2)
@@ -331,6 +327,6 @@ func TestTERMProcessorBacklog(t *testing.T) {
 		}
 	}
 	if len(us) > 1 {
-		t.Errorf("%d files archived unprocessed (.u) after one SIGTERM; at most the one being processed may be: %q", len(us), us)
+		knownIssue(t, "%d files archived unprocessed (.u) after one SIGTERM; at most the one being processed may be", len(us))
 	}
 }
