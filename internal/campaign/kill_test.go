@@ -88,8 +88,7 @@ type instanceRun struct {
 
 func killCampaign(t *testing.T, v killVariant) {
 	began := time.Now()
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
+	seed := campaignSeed(t)
 	in := newStream(v.lines)
 	work := t.TempDir()
 	dir := filepath.Join(work, "d")
@@ -113,6 +112,12 @@ func killCampaign(t *testing.T, v killVariant) {
 		}
 		up := time.Since(p.started)
 		p.signal(ev.sig)
+		select {
+		case <-p.done:
+		case <-time.After(time.Minute):
+			t.Fatalf("kill %d (%v, %s after the start, start-up kill %v): multilog still runs a minute later; stderr %q",
+				i, ev.sig, up, ev.startup, p.errText())
+		}
 		if code := p.wait(t, time.Minute); code != -int(ev.sig) {
 			t.Fatalf("kill %d: multilog ended with %d before %v reached it (the directory could not be recovered?); stderr %q",
 				i, code, ev.sig, p.errText())

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -39,6 +40,15 @@ var multilogBin string
 const refMultilog = "/usr/bin/multilog"
 
 func TestMain(m *testing.M) {
+	// Started in the background (nohup, a non-interactive shell's &), the
+	// tests inherit SIGHUP or SIGINT ignored, and so would every multilog
+	// they start: the campaign's SIGHUP and SIGINT kills would do nothing.
+	// A handler here is reset to the default action by exec.
+	for _, sig := range []os.Signal{syscall.SIGHUP, syscall.SIGINT} {
+		if signal.Ignored(sig) {
+			signal.Notify(make(chan os.Signal, 1), sig)
+		}
+	}
 	dir, err := os.MkdirTemp("", "taikit-campaign-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "campaign: %v\n", err)
@@ -102,6 +112,18 @@ func knownIssue(t testing.TB, format string, args ...any) {
 		return
 	}
 	t.Logf("KNOWN ISSUE %s: %s", t.Name(), msg)
+}
+
+// campaignSeed returns the seed of a test's random choices, logged so that
+// a failure can be replayed with TAIKIT_CAMPAIGN_SEED=<seed>.
+func campaignSeed(t testing.TB) int64 {
+	t.Helper()
+	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("TAIKIT_CAMPAIGN_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	t.Logf("seed %d (replay with TAIKIT_CAMPAIGN_SEED=%d)", seed, seed)
+	return seed
 }
 
 // stream is the campaign's input: numbered lines, line n being its number

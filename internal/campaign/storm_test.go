@@ -109,8 +109,7 @@ func termStorm(p *proc) (latency time.Duration, sent int) {
 
 func stormCampaign(t *testing.T, v stormVariant) {
 	began := time.Now()
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
+	seed := campaignSeed(t)
 	in := newStream(v.lines)
 	work := t.TempDir()
 	dir := filepath.Join(work, "d")
