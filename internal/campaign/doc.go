@@ -24,8 +24,15 @@
 //     and no file created outside the directories and status files a
 //     script names, whatever the input.
 //
+// The supervise half of the campaign (supervise_*_test.go) shares the
+// package; its figures are in SUPERVISE-RESULTS.md.
+//
 // The default form is short (a few seconds per test, in go test ./...).
 // TAIKIT_CAMPAIGN=long runs the long form: at least 100 kills of multilog
 // during a stream of millions of lines, larger storms, a 1 GiB line. Every
-// test logs its figures (go test -v); RESULTS.md keeps those of a long run.
+// test logs its figures (go test -v, "FIGURE" lines); RESULTS.md keeps
+// those of a long run. Random choices are logged with their seed and
+// replayed with TAIKIT_CAMPAIGN_SEED=<seed>. Failures found whose fixes
+// belong elsewhere are logged as "KNOWN ISSUE" (RESULTS.md lists them);
+// TAIKIT_CAMPAIGN_KNOWN=1 makes them fail.
 package campaign
