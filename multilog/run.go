@@ -175,17 +175,22 @@ func (r *runner) ready() {
 	f.Close()
 }
 
-// lose records that input could not be logged, saying so once.
+// lose records that input could not be logged (or a status file not
+// brought up to date), saying so once.
 func (r *runner) lose(err error) {
 	if r.lost {
 		return
 	}
 	r.lost = true
-	if errors.Is(err, rotate.ErrInterrupted) {
+	var se *statusError
+	switch {
+	case errors.As(err, &se):
+		r.warn("stopping on SIGTERM with " + se.path + " not up to date (every line is in the directories): " + errtext.Of(se.err))
+	case errors.Is(err, rotate.ErrInterrupted):
 		r.warn("stopping on SIGTERM while a directory still refused data: the rest of this input is not logged")
-		return
+	default:
+		r.warn("input not logged: " + errtext.Of(err))
 	}
-	r.warn("input not logged: " + errtext.Of(err))
 }
 
 func (r *runner) closeDirs() error {

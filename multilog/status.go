@@ -87,8 +87,21 @@ func unwrapPath(err error) error {
 // WriteStatus replaces the file with record, pausing and retrying on
 // errors as multilog does ("unable to write st, pausing: …").
 func (s *statusFile) WriteStatus(record []byte) error {
-	return s.retry("unable to write "+s.path, func() error { return s.replace(record) })
+	if err := s.retry("unable to write "+s.path, func() error { return s.replace(record) }); err != nil {
+		return &statusError{path: s.path, err: err}
+	}
+	return nil
 }
+
+// statusError is a status file that could not be brought up to date
+// before multilog had to stop: the directories still have every line.
+type statusError struct {
+	path string
+	err  error
+}
+
+func (e *statusError) Error() string { return "unable to write " + e.path + ": " + e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
 
 func (s *statusFile) replace(record []byte) error {
 	if s.inPlace {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/taikit/taikit/tai64n"
@@ -192,7 +193,6 @@ func oldestArchive(names []string) string {
 // prune deletes archives until at most Keep−1 remain and, with MaxTotal,
 // until they fit in MaxTotal bytes.
 func (d *Dir) prune() error {
-	skip := map[string]bool{} // entries that could not be removed; no longer counted
 	for {
 		var names []string
 		if err := d.retry(func() string { return "unable to read " + d.opts.Name }, func() (err error) {
@@ -201,7 +201,7 @@ func (d *Dir) prune() error {
 		}); err != nil {
 			return err
 		}
-		names = slices.DeleteFunc(names, func(n string) bool { return !isArchiveName(n) || skip[n] })
+		names = slices.DeleteFunc(names, func(n string) bool { return !isArchiveName(n) || d.left.has(n) })
 		victim := ""
 		if len(names) >= d.opts.Keep {
 			victim = oldestArchive(names)
@@ -219,13 +219,48 @@ func (d *Dir) prune() error {
 		if victim == "" {
 			return nil
 		}
-		if err := d.fs.Remove(victim); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			// multilog retries forever here, and a directory named like an
-			// archive would stop logging for good. Say so once and go on.
-			d.opts.Warn("unable to remove " + d.opts.Name + "/" + victim + ": " + errTextOf(err) + "; leaving it")
-			skip[victim] = true
-		}
+		d.removeArchive(victim)
 	}
+}
+
+// removeArchive removes an archive, or, when it cannot be removed (a
+// directory named like an archive, a file in a directory that does not let
+// it go), says so once and leaves it, no longer counted: multilog retries
+// such a removal for ever, and stops logging for good. It reports whether
+// the archive is gone.
+func (d *Dir) removeArchive(name string) bool {
+	d.left.Lock()
+	defer d.left.Unlock()
+	if d.left.names[name] {
+		return false
+	}
+	var err error
+	if st, lerr := d.fs.Lstat(name); lerr == nil && st.IsDir() {
+		err = syscall.EISDIR // archives are files: multilog unlinks, it never removes a directory
+	} else {
+		err = d.fs.Remove(name)
+	}
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	d.opts.Warn("unable to remove " + d.opts.Name + "/" + name + ": " + errTextOf(err) + "; leaving it")
+	if d.left.names == nil {
+		d.left.names = map[string]bool{}
+	}
+	d.left.names[name] = true
+	return false
+}
+
+// leftArchives are the archive names that could not be removed.
+type leftArchives struct {
+	sync.Mutex
+	names map[string]bool
+}
+
+func (l *leftArchives) has(name string) bool {
+	l.Lock()
+	defer l.Unlock()
+	return l.names[name]
 }
 
 // makeRoom deletes the oldest archive to free space on a full disk under
@@ -239,12 +274,12 @@ func (d *Dir) makeRoom() bool {
 	if err != nil {
 		return false
 	}
-	names = slices.DeleteFunc(names, func(n string) bool { return !isArchiveName(n) })
+	names = slices.DeleteFunc(names, func(n string) bool { return !isArchiveName(n) || d.left.has(n) })
 	if len(names) <= d.opts.MinKeep {
 		return false
 	}
 	victim := oldestArchive(names)
-	if victim == "" || d.fs.Remove(victim) != nil {
+	if victim == "" || !d.removeArchive(victim) {
 		return false
 	}
 	d.opts.Warn("deleted " + d.opts.Name + "/" + victim + " to make room: out of disk space")

@@ -70,6 +70,7 @@ type Dir struct {
 	closed        bool
 	nameMu        sync.Mutex
 	lastLabel     [25]byte // newest archive name in the directory (its stamp)
+	left          leftArchives
 
 	stats struct{ rotations, pauses, droppedBytes, droppedLines atomic.Int64 }
 

@@ -5,6 +5,7 @@ package errtext
 
 import (
 	"errors"
+	"strings"
 	"syscall"
 )
 
@@ -57,6 +58,11 @@ var words = map[syscall.Errno]string{
 func Of(err error) string {
 	if err == nil {
 		return "no error"
+	}
+	// os.Root refuses a name that a symbolic link leads out of the root
+	// with an error of its own, which has no errno and no exported value.
+	if strings.Contains(err.Error(), "path escapes from parent") {
+		return "symbolic link leads outside the directory"
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
