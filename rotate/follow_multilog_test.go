@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // Following a directory written by taikit's multilog command, a separate
@@ -18,16 +20,11 @@ var multilogBin struct {
 	once sync.Once
 	path string
 	err  error
-	out  []byte
 }
 
 // buildMultilog builds cmd/multilog once per test run.
 func buildMultilog(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("the go command is not in PATH: cannot build cmd/multilog")
-	}
 	multilogBin.once.Do(func() {
 		dir, err := os.MkdirTemp("", "rotate-multilog-")
 		if err != nil {
@@ -35,11 +32,10 @@ func buildMultilog(t *testing.T) string {
 			return
 		}
 		multilogBin.path = filepath.Join(dir, "multilog")
-		cmd := exec.Command(goTool, "build", "-o", multilogBin.path, "github.com/taikit/taikit/cmd/multilog")
-		multilogBin.out, multilogBin.err = cmd.CombinedOutput()
+		multilogBin.err = testref.BuildCommands(dir, "multilog")
 	})
 	if multilogBin.err != nil {
-		t.Fatalf("go build ./cmd/multilog: %v\n%s", multilogBin.err, multilogBin.out)
+		t.Fatal(multilogBin.err)
 	}
 	return multilogBin.path
 }

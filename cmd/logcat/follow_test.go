@@ -35,10 +35,7 @@ func ourMultilog(t *testing.T) string {
 			return
 		}
 		multilogBin = filepath.Join(dir, "multilog")
-		out, err := exec.Command("go", "build", "-o", multilogBin, "../multilog").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ../multilog: %v: %s", err, out)
-		}
+		buildErr = testref.BuildCommands(dir, "multilog")
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)

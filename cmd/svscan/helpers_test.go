@@ -243,9 +243,7 @@ func buildInto(t *testing.T, dir, name string) (string, error) {
 	built := filepath.Join(builds.dir, name)
 	err, done := builds.errs[name]
 	if !done {
-		if b, e := exec.Command("go", "build", "-o", built, "../"+name).CombinedOutput(); e != nil {
-			err = fmt.Errorf("go build ../%s: %v\n%s", name, e, b)
-		}
+		err = testref.BuildCommands(builds.dir, name)
 		builds.errs[name] = err
 	}
 	if err != nil {

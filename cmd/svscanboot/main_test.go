@@ -76,9 +76,8 @@ func newBoot(t *testing.T) *boot {
 	os.Mkdir(b.dir, 0o755)
 	os.Mkdir(b.bin, 0o755)
 	t.Cleanup(func() { killUnder(root) })
-	cmd := exec.Command("go", "build", "-o", filepath.Join(b.bin, "svscan"), "../svscan")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building svscan: %v\n%s", err, out)
+	if err := testref.BuildCommands(b.bin, "svscan"); err != nil {
+		t.Fatal(err)
 	}
 	return b
 }

@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,6 +30,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taikit/taikit/internal/conformance"
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // multilogBin is our multilog, built by TestMain from ./cmd/multilog.
@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	multilogBin = filepath.Join(dir, "multilog")
-	if err := buildCommand(multilogBin, "github.com/taikit/taikit/cmd/multilog"); err != nil {
+	if err := testref.BuildCommands(dir, "multilog"); err != nil {
 		fmt.Fprintf(os.Stderr, "campaign: building multilog: %v\n", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -63,22 +63,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// buildCommand builds the command pkg into out with the go command that
-// runs these tests (the one in GOROOT, else the one in PATH).
-func buildCommand(out, pkg string) error {
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		if goCmd, err = exec.LookPath("go"); err != nil {
-			return fmt.Errorf("no go command to build %s with: %w", pkg, err)
-		}
-	}
-	cmd := exec.Command(goCmd, "build", "-o", out, pkg)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, b)
-	}
-	return nil
 }
 
 // long reports whether the long form of the campaign was asked for.

@@ -13,13 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // svPatience bounds every wait of these tests: generous, because the
@@ -36,17 +37,8 @@ type svTools struct {
 // dir with the go command that runs these tests.
 func svBuild(t *testing.T, dir string) svTools {
 	t.Helper()
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		if goCmd, err = exec.LookPath("go"); err != nil {
-			t.Fatalf("no go command to build the commands under test: %v", err)
-		}
-	}
-	cmd := exec.Command(goCmd, "build", "-o", dir+string(filepath.Separator),
-		"github.com/taikit/taikit/cmd/supervise", "github.com/taikit/taikit/cmd/svscan",
-		"github.com/taikit/taikit/cmd/svc", "github.com/taikit/taikit/cmd/multilog")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the supervise suite: %v\n%s", err, out)
+	if err := testref.BuildCommands(dir, "supervise", "svscan", "svc", "multilog"); err != nil {
+		t.Fatal(err)
 	}
 	return svTools{
 		dir:       dir,

@@ -27,7 +27,6 @@ var build struct {
 	mu   sync.Mutex
 	dir  string
 	done map[string]error
-	out  []byte
 }
 
 // Ours returns the path of taikit's supervise, built once per test
@@ -57,15 +56,11 @@ func Command(t testing.TB, name string) string {
 	path := filepath.Join(build.dir, name)
 	err, built := build.done[name]
 	if !built {
-		goTool, lookErr := exec.LookPath("go")
-		if err = lookErr; err == nil {
-			cmd := exec.Command(goTool, "build", "-o", path, "github.com/taikit/taikit/cmd/"+name)
-			build.out, err = cmd.CombinedOutput()
-		}
+		err = testref.BuildCommands(build.dir, name)
 		build.done[name] = err
 	}
 	if err != nil {
-		t.Fatalf("building cmd/%s: %v\n%s", name, err, build.out)
+		t.Fatal(err)
 	}
 	return path
 }
