@@ -57,19 +57,7 @@ func (r *Reader) CursorAfter(n int) Cursor {
 // takeBlock returns the whole lines in the buffer, or with final the rest
 // of the buffer, or a whole full buffer (a line longer than it).
 func (s *source) takeBlock(buf []byte, final bool) ([]byte, bool) {
-	w := buf[s.start:s.end]
-	if len(w) == 0 {
-		return nil, false
-	}
-	if i := bytes.LastIndexByte(w, '\n'); i >= 0 {
-		s.start += i + 1
-		return w[:i+1], true
-	}
-	if final || (s.start == 0 && s.end == len(buf)) {
-		s.start = s.end
-		return w, true
-	}
-	return nil, false
+	return s.takeTo(buf, final, bytes.LastIndexByte)
 }
 
 // acceptBlock applies stamps and Until to b, which begins at a line start

@@ -121,11 +121,18 @@ func (s *source) hashPrefix(p []byte, off int64) {
 // take returns the next line in the buffer, or with final the rest of the
 // buffer, or a whole full buffer (a line longer than it).
 func (s *source) take(buf []byte, final bool) ([]byte, bool) {
+	return s.takeTo(buf, final, bytes.IndexByte)
+}
+
+// takeTo is take and takeBlock: what they return ends at the newline that
+// find picks in the unread bytes (the first for a line, the last for a
+// block).
+func (s *source) takeTo(buf []byte, final bool, find func([]byte, byte) int) ([]byte, bool) {
 	w := buf[s.start:s.end]
 	if len(w) == 0 {
 		return nil, false
 	}
-	if i := bytes.IndexByte(w, '\n'); i >= 0 {
+	if i := find(w, '\n'); i >= 0 {
 		s.start += i + 1
 		return w[:i+1], true
 	}
