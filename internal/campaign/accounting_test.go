@@ -37,6 +37,15 @@ func TestAccountingCatchesFaults(t *testing.T) {
 		t.Errorf("counted %+v, want %d missing", lc, want)
 	}
 
+	// A writer killed mid-line whose lost bytes end at a line end: the
+	// next file begins with a whole line, counted as such, not glued to
+	// the dead writer's piece.
+	atLineStart := []dirFile{file("@1.u", 0, a), file("current", in.offs[2000], in.size())}
+	if lc := countLines(atLineStart, in); lc.seen[2000] != 1 || lc.seen[999] != 1 || lc.seen[1000] != 0 {
+		t.Errorf("a file after a piece: line 2000 seen %d times, 999 %d, 1000 %d; want 1, 1, 0",
+			lc.seen[2000], lc.seen[999], lc.seen[1000])
+	}
+
 	dupLine := append(in.bytesAt(in.offs[1500], in.offs[1501]), in.bytesAt(in.offs[1500], b)...)
 	faults := map[string][]dirFile{
 		"a line lost inside a process's data": {good[0], file("@2.u", in.offs[401], a-300), good[2], good[3]},

@@ -271,7 +271,8 @@ func countLines(files []dirFile, in *stream) lineCount {
 	lc := lineCount{seen: make([]uint8, in.lines())}
 	last := -1
 	var carry, want []byte
-	handle := func(seg []byte) {
+	// lineNumber returns the number of the stream line seg is, or -1.
+	lineNumber := func(seg []byte) int {
 		n := -1
 		if len(seg) >= 12 && seg[10] == ' ' {
 			n = 0
@@ -284,6 +285,13 @@ func countLines(files []dirFile, in *stream) lineCount {
 			}
 		}
 		if n < 0 || n >= in.lines() || !bytes.Equal(seg, streamLine(want[:0], n)) {
+			return -1
+		}
+		return n
+	}
+	handle := func(seg []byte) {
+		n := lineNumber(seg)
+		if n < 0 {
 			lc.pieces++
 			return
 		}
@@ -304,7 +312,16 @@ func countLines(files []dirFile, in *stream) lineCount {
 				break
 			}
 			if len(carry) > 0 {
-				handle(append(carry, data[:i+1]...))
+				// A file that ends inside a line continues in the next
+				// when the line was cut at s, or when a killed writer had
+				// written all it read; otherwise (the rest of the line
+				// died with the writer) the next file begins a new line.
+				if joined := append(carry, data[:i+1]...); lineNumber(joined) >= 0 {
+					handle(joined)
+				} else {
+					lc.pieces++
+					handle(data[:i+1])
+				}
 				carry = carry[:0]
 			} else {
 				handle(data[:i+1])
