@@ -319,3 +319,22 @@ func cpuTime(pid int) time.Duration {
 	}
 	return total
 }
+
+// bothSvscans runs test in parallel subtests with our svscan ("taikit",
+// prog "") and with daemontools' ("daemontools", skipped when absent): the
+// run on daemontools' checks the test itself.
+func bothSvscans(t *testing.T, test func(t *testing.T, prog string)) {
+	for _, prog := range []string{"", refSvscan} {
+		name := "taikit"
+		if prog != "" {
+			name = "daemontools"
+		}
+		t.Run(name, func(t *testing.T) {
+			if prog != "" {
+				testref.Need(t, prog)
+			}
+			t.Parallel()
+			test(t, prog)
+		})
+	}
+}

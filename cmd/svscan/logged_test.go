@@ -21,19 +21,7 @@ import (
 // in order. The same test runs with daemontools' svscan as a check of the
 // test itself.
 func TestLoggedServiceLosesNothing(t *testing.T) {
-	for _, prog := range []string{"", refSvscan} {
-		name := "taikit"
-		if prog != "" {
-			name = "daemontools"
-		}
-		t.Run(name, func(t *testing.T) {
-			if prog != "" {
-				testref.Need(t, prog)
-			}
-			t.Parallel()
-			loggedService(t, prog)
-		})
-	}
+	bothSvscans(t, loggedService)
 }
 
 func loggedService(t *testing.T, prog string) {

@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/taikit/taikit/internal/testref"
 )
 
 // TestServiceExitingAtOnce: a run that exits at once is restarted by
@@ -91,19 +89,7 @@ func TestServiceDirectoryRemoved(t *testing.T) {
 // ours and daemontools', and reports memory and CPU. The supervise is the
 // recording fake, so that only svscan's cost is measured.
 func TestManyServices(t *testing.T) {
-	for _, prog := range []string{"", refSvscan} {
-		name := "taikit"
-		if prog != "" {
-			name = "daemontools"
-		}
-		t.Run(name, func(t *testing.T) {
-			if prog != "" {
-				testref.Need(t, prog)
-			}
-			t.Parallel()
-			manyServices(t, prog)
-		})
-	}
+	bothSvscans(t, manyServices)
 }
 
 func manyServices(t *testing.T, prog string) {
