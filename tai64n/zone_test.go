@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // zoneOracleScript asks the C library: each input line is a Unix time, or
@@ -951,10 +953,8 @@ func TestZoneLookupAllocs(t *testing.T) {
 // TestZoneTai64nlocal compares with daemontools' tai64nlocal itself where it
 // is installed, including its crash when localtime fails.
 func TestZoneTai64nlocal(t *testing.T) {
-	bin, err := exec.LookPath("tai64nlocal")
-	if err != nil {
-		t.Skip("tai64nlocal not installed")
-	}
+	const bin = "/usr/bin/tai64nlocal" // daemontools', never ours from $PATH
+	testref.Need(t, bin)
 	zoneNeedOracle(t)
 	rng := rand.New(rand.NewSource(5))
 	stamp := func(t int64) string {

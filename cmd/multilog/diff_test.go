@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/internal/conformance"
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // diffScripts is how many random scripts are run.
@@ -266,9 +267,7 @@ func describe(in []byte) string {
 
 func TestDifferential(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(refMultilog); err != nil {
-		t.Skipf("reference program %s is not installed (run ../shared/tools/install-reference.sh as root): %v", refMultilog, err)
-	}
+	testref.Need(t, refMultilog)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("TAIKIT_DIFF_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)

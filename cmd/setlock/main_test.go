@@ -45,7 +45,11 @@ func TestSameMessagesAsDaemontools(t *testing.T) {
 // own in /proc/locks.
 func TestChildHoldsTheLock(t *testing.T) {
 	dir := t.TempDir()
-	script := `ls /proc/$$/fd | sort -n | tr '\n' ' '; echo; readlink /proc/$$/fd/3; stat -c %a lk; awk -v p=$$ '$2 == "FLOCK" && $4 == "WRITE" && $5 == p' /proc/locks | wc -l`
+	// ls's output goes to a file, not a pipe: while the shell builds a
+	// pipeline it holds the pipes' descriptors itself, and ls would list
+	// them or not depending on how far the shell got. A redirection is
+	// opened in the child alone.
+	script := `ls /proc/$$/fd > fds; sort -n fds | tr '\n' ' '; echo; readlink /proc/$$/fd/3; stat -c %a lk; awk -v p=$$ '$2 == "FLOCK" && $4 == "WRITE" && $5 == p' /proc/locks | wc -l`
 	for _, name := range []string{"lk"} {
 		r := chaintest.Run{Name: "setlock", Args: []string{name, "sh", "-c", script}, Dir: dir}
 		var res testref.Result

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/supervise"
 )
 
@@ -111,9 +112,7 @@ func svScanKill9(t *testing.T, tools svTools, reference bool) {
 	svscanProg, path := tools.svscan, tools.svPath()
 	if reference {
 		for _, p := range []string{"/usr/bin/svscan", "/usr/bin/supervise"} {
-			if _, err := os.Stat(p); err != nil {
-				t.Skipf("%s is not installed (apt-get install daemontools): no reference run", p)
-			}
+			testref.Need(t, p)
 		}
 		// daemontools' svscan and supervise from /usr/bin, our multilog.
 		bin := filepath.Join(root, "bin")

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 func loadAll(t *testing.T) *File {
@@ -536,9 +538,7 @@ func describedAs(dir string, e FileExpect) bool {
 func reference(t *testing.T, c Case) string {
 	t.Helper()
 	p := filepath.Join("/usr/bin", c.Argv[0])
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("reference program %s is not installed (run ../shared/tools/install-reference.sh as root): %v", p, err)
-	}
+	testref.Need(t, p)
 	return p
 }
 

@@ -6,7 +6,9 @@ package testref
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,12 +19,63 @@ import (
 	"testing"
 )
 
-// Need skips the test unless the program at path is installed.
+// Need skips the test, naming the Debian package to install, unless the
+// reference program at path is installed; it fails the test when path is
+// not an absolute path or is not the file of the Debian package that ships
+// it, so that no test ever takes one of taikit's own commands (found in
+// $PATH, or copied over it) for the program it is compared with.
 func Need(t testing.TB, path string) {
 	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("reference program %s is not installed (run ../shared/tools/install-reference.sh as root): %v", path, err)
+	if err := checkReference(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			t.Skipf("%v", err)
+		}
+		t.Fatal(err)
 	}
+}
+
+// referencePackages are the Debian packages whose programs the tests
+// compare taikit with.
+var referencePackages = []string{"daemontools", "s6", "runit"}
+
+// checkReference says why path cannot serve as a reference program: an
+// error wrapping fs.ErrNotExist when it is not installed (the message names
+// the package to install), another error when something other than a
+// Debian package's file is there.
+func checkReference(path string) error {
+	if !filepath.IsAbs(path) {
+		return fmt.Errorf("reference program %q must be named by its full path (/usr/bin/...), never looked up in $PATH, where taikit's own commands may come first", path)
+	}
+	pkg := packageOf(filepath.Base(path))
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("reference program %s is not installed: apt-get install %s (or run ../shared/tools/install-reference.sh as root): %w", path, pkg, err)
+	}
+	for _, p := range referencePackages {
+		list, err := os.ReadFile("/var/lib/dpkg/info/" + p + ".list")
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(list)) {
+			if strings.TrimSuffix(line, "\n") == path {
+				return nil
+			}
+		}
+	}
+	if _, err := os.Stat("/var/lib/dpkg/info"); err != nil {
+		return nil // not a Debian system: the full path is all we can check
+	}
+	return fmt.Errorf("%s is not a file of the Debian packages %v: it may be a copy of taikit's own command; reinstall %s", path, referencePackages, pkg)
+}
+
+// packageOf is the Debian package that ships the reference program named.
+func packageOf(name string) string {
+	switch {
+	case strings.HasPrefix(name, "s6-"):
+		return "s6"
+	case name == "svlogd" || name == "runsv" || name == "runsvdir" || name == "sv" || name == "chpst":
+		return "runit"
+	}
+	return "daemontools"
 }
 
 // Result is what a finished program left.
