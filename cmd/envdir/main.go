@@ -1,5 +1,5 @@
 // Command envdir runs a program with environment variables set from the
-// files of a directory, as daemontools' envdir does. See doc/envdir.8.
+// files of a directory, as daemontools' envdir does. See doc/man8/envdir.8.
 package main
 
 import (

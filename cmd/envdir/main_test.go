@@ -81,7 +81,7 @@ func TestSameEnvironment(t *testing.T) {
 // TestDanglingLinkRemovesTheVariable: daemontools gives a file that does
 // not exist (a dangling symbolic link, or a file removed while envdir
 // reads) the value of the file read before it plus a newline, or removes
-// it when it comes first; taikit always removes it (doc/envdir.8).
+// it when it comes first; taikit always removes it (doc/man8/envdir.8).
 func TestDanglingLinkRemovesTheVariable(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.Symlink("/nonexistent", filepath.Join(dir, "GONE")); err != nil {

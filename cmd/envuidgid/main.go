@@ -1,6 +1,6 @@
 // Command envuidgid runs a program with $UID and $GID set to an account's
 // user id and primary group id, as daemontools' envuidgid does. See
-// doc/envuidgid.8.
+// doc/man8/envuidgid.8.
 package main
 
 import (

@@ -1,5 +1,5 @@
 // Command fghack keeps a program that puts itself in the background in
-// the foreground, as daemontools' fghack does. See doc/fghack.8.
+// the foreground, as daemontools' fghack does. See doc/man8/fghack.8.
 package main
 
 import (

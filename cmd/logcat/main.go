@@ -1,6 +1,6 @@
 // Command logcat reads log directories (multilog's, s6-log's, svlogd's) as
 // one ordered stream: cat, grep by time and pattern, and tail -F that loses
-// no line across rotations. See doc/logcat.8.
+// no line across rotations. See doc/man8/logcat.8.
 package main
 
 import (

@@ -1,6 +1,6 @@
 // Command multilog reads a stream of lines and writes them to rotated log
 // directories, selected by a script given as its arguments — a drop-in
-// replacement for daemontools' multilog. See doc/multilog.8.
+// replacement for daemontools' multilog. See doc/man8/multilog.8.
 package main
 
 import (

@@ -397,7 +397,7 @@ func TestStatusFileErrors(t *testing.T) {
 }
 
 // TestStatusFileNotRegular: the status file is replaced by renaming a new
-// file over it (§18.2). doc/multilog.8 accepts that a symbolic link named
+// file over it (§18.2). doc/man8/multilog.8 accepts that a symbolic link named
 // as the status file is replaced by a file (logged here, not asserted).
 // A device must not be: daemontools writes through it (it opens the name
 // and writes at offset 0), and replacing it would, for a multilog run as
@@ -430,7 +430,7 @@ func TestStatusFileNotRegular(t *testing.T) {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		t.Logf("the symbolic link st was kept; its target holds %d bytes", len(readFile(filepath.Join(dir, "target"))))
 	default:
-		t.Logf("the symbolic link st was replaced by a file (mode %v), as doc/multilog.8 says", fi.Mode())
+		t.Logf("the symbolic link st was replaced by a file (mode %v), as doc/man8/multilog.8 says", fi.Mode())
 		if got := string(readFile(filepath.Join(dir, "st"))); got != record {
 			t.Errorf("st holds %q", got)
 		}
@@ -539,7 +539,7 @@ func TestRFC3339Stamps(t *testing.T) {
 		offset   time.Duration
 	}{
 		{"T", "Asia/Kolkata", `^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9})\+05:30 `, 5*time.Hour + 30*time.Minute},
-		// T is local time with the numeric offset (doc/multilog.8): under
+		// T is local time with the numeric offset (doc/man8/multilog.8): under
 		// TZ=UTC that is +00:00; only Tu writes Z.
 		{"T", "UTC", `^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9})\+00:00 `, 0},
 		{"Tu", "America/New_York", `^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9})Z `, 0},

@@ -316,7 +316,7 @@ func TestSignalTERMDuringPause(t *testing.T) {
 		code := p.wait(t, prompt)
 		t.Logf("exited %v after TERM, exit %d, stderr %q", time.Since(sent).Round(time.Millisecond), code, p.stderr.String())
 		// Some input could not be logged: exit 111, with a warning saying
-		// so (doc/multilog.8, EXIT STATUS).
+		// so (doc/man8/multilog.8, EXIT STATUS).
 		if code != 111 || !strings.Contains(p.stderr.String(), "multilog: warning: stopping on SIGTERM while a directory still refused data") {
 			t.Errorf("exit %d; want 111 and a warning that input was not logged", code)
 		}

@@ -1,5 +1,5 @@
 // Command pgrphack runs a program in a new session and process group, as
-// daemontools' pgrphack does. See doc/pgrphack.8.
+// daemontools' pgrphack does. See doc/man8/pgrphack.8.
 package main
 
 import (

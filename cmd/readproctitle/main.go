@@ -1,6 +1,6 @@
 // Command readproctitle shows the latest bytes of its input in its own
 // command line, where ps shows them, as daemontools' readproctitle does.
-// See doc/readproctitle.8.
+// See doc/man8/readproctitle.8.
 package main
 
 import (

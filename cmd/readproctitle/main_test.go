@@ -44,7 +44,7 @@ func (badReader) Read([]byte) (int, error) { return 0, syscall.EIO }
 // TestExitCodesAsDaemontools: 100 without a long enough last argument, 0
 // at the end of the input, 111 when the input cannot be read. daemontools
 // says nothing in those cases; taikit explains the first and the last
-// (doc/readproctitle.8), so only the exit codes are compared there.
+// (doc/man8/readproctitle.8), so only the exit codes are compared there.
 func TestExitCodesAsDaemontools(t *testing.T) {
 	for _, c := range []struct {
 		args  []string

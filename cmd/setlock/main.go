@@ -1,5 +1,5 @@
 // Command setlock runs a program while holding a lock on a file, as
-// daemontools' setlock does. See doc/setlock.8.
+// daemontools' setlock does. See doc/man8/setlock.8.
 
 // In a container, the Go runtime keeps the cgroup's CPU limit files open
 // to follow changes to it; their descriptors would push the lock from

@@ -1,6 +1,6 @@
 // Command setuidgid runs a program as another account, as daemontools'
 // setuidgid does: the account's user id and primary group, and no
-// supplementary groups. See doc/setuidgid.8.
+// supplementary groups. See doc/man8/setuidgid.8.
 package main
 
 import (

@@ -1,5 +1,5 @@
 // Command softlimit runs a program with lower soft resource limits, as
-// daemontools' softlimit does. See doc/softlimit.8.
+// daemontools' softlimit does. See doc/man8/softlimit.8.
 package main
 
 import (

@@ -98,7 +98,7 @@ func TestEqualsRaisesToTheHardLimit(t *testing.T) {
 
 // TestHugeValueMeansUnlimited: daemontools wraps a value above 2^64-1
 // around (18446744073709551617 becomes 1); taikit takes it as unlimited,
-// which the hard limit then caps (doc/softlimit.8).
+// which the hard limit then caps (doc/man8/softlimit.8).
 func TestHugeValueMeansUnlimited(t *testing.T) {
 	var r syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &r); err != nil {

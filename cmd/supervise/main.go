@@ -1,5 +1,5 @@
 // Command supervise starts and monitors one service, as daemontools'
-// supervise does. See doc/supervise.8.
+// supervise does. See doc/man8/supervise.8.
 package main
 
 import (

@@ -1,5 +1,5 @@
 // Command svc sends commands to the supervisors of services, as
-// daemontools' svc does. See doc/svc.8.
+// daemontools' svc does. See doc/man8/svc.8.
 package main
 
 import (

@@ -1,5 +1,5 @@
 // Command svok tells whether a supervisor runs for a service, as
-// daemontools' svok does. See doc/svok.8.
+// daemontools' svok does. See doc/man8/svok.8.
 package main
 
 import (

@@ -1,7 +1,7 @@
 // Command svscan starts and watches a supervise process for every service
 // directory of a scan directory, with a second one for the service's log/
 // directory joined to it by a pipe — a drop-in replacement for daemontools'
-// svscan. See doc/svscan.8.
+// svscan. See doc/man8/svscan.8.
 package main
 
 import (

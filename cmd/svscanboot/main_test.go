@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +103,12 @@ func (b *boot) start() <-chan int {
 	done := make(chan int, 1)
 	go func() {
 		defer null.Close()
-		done <- run([]string{"svscanboot", b.dir}, b.path(), null, exists)
+		p, code := prepare([]string{"svscanboot", b.dir}, b.bin, "/usr/bin:/bin", io.Discard)
+		if code != 0 {
+			done <- code
+			return
+		}
+		done <- run(p, null)
 	}()
 	return done
 }
@@ -297,7 +303,7 @@ func TestInittabLine(t *testing.T) {
 		!filepath.IsAbs(f[3]) || filepath.Base(f[3]) != "svscanboot" {
 		t.Errorf("inittab line %q: want id:runlevels:respawn:/path/svscanboot", line)
 	}
-	man, _ := os.ReadFile("../../doc/svscanboot.8")
+	man, _ := os.ReadFile("../../doc/man8/svscanboot.8")
 	if !bytes.Contains(man, []byte(line+"\n")) {
 		t.Errorf("svscanboot.8 does not show the line %q", line)
 	}

@@ -1,5 +1,5 @@
 // Command svstat prints the state of services, as daemontools' svstat
-// does. See doc/svstat.8.
+// does. See doc/man8/svstat.8.
 package main
 
 import (

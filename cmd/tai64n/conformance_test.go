@@ -39,7 +39,7 @@ func TestCaseFileTN01(t *testing.T) {
 	}
 	// The case's title adds that daemontools' nanosecond field always ends
 	// in 500 (it has microseconds only). taikit writes the clock's real
-	// nanoseconds instead (doc/tai64n.8, DIFFERENCES FROM DAEMONTOOLS), so
+	// nanoseconds instead (doc/man8/tai64n.8, DIFFERENCES FROM DAEMONTOOLS), so
 	// every stamp here is the label of the fixed clock.
 	stamp := tai64n.FromUnix(1700000000, 123456789, tai64n.Daemontools).String()
 	if n := bytes.Count(out, []byte(stamp+" ")); n != 3 {

@@ -1,5 +1,5 @@
 // Command tai64n puts a TAI64N timestamp in front of every line, as
-// daemontools' tai64n does. See doc/tai64n.8.
+// daemontools' tai64n does. See doc/man8/tai64n.8.
 package main
 
 import (

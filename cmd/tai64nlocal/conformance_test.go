@@ -55,7 +55,7 @@ func TestCaseFileDaemontools(t *testing.T) {
 }
 
 // TN07 and TN08 are daemontools defects that taikit fixes on purpose
-// (spec §18.2, doc/tai64nlocal.8): tai64nlocal never crashes, malformed
+// (spec §18.2, doc/man8/tai64nlocal.8): tai64nlocal never crashes, malformed
 // stamps pass through and uppercase hex converts, and a last line holding
 // only a stamp is converted. We assert our documented output for the same
 // input, and that the case still records the defect.

@@ -1,6 +1,6 @@
 // Command tai64nlocal turns the TAI64N stamps at the start of lines into
 // readable local time, as daemontools' tai64nlocal does, and reads files as
-// well as standard input. See doc/tai64nlocal.8.
+// well as standard input. See doc/man8/tai64nlocal.8.
 package main
 
 import (

@@ -363,7 +363,7 @@ func TestBadCurrent(t *testing.T) {
 		}
 	}
 	// same: ours must do what daemontools does. Otherwise the difference
-	// is documented in doc/multilog.8 and code is our exit code: taikit
+	// is documented in doc/man8/multilog.8 and code is our exit code: taikit
 	// writes only inside the directory (os.Root), so a current leading out
 	// of it stops it at start-up (111), and it keeps a dangling current or
 	// a current directory left as by a crash as a .u archive (0).
@@ -438,7 +438,7 @@ func TestBadCurrent(t *testing.T) {
 			}
 			t.Logf("exit %d, stderr %q", ours.code, ours.stderr)
 			if !c.same && ours.code != c.code {
-				t.Errorf("exit %d; doc/multilog.8 says %d", ours.code, c.code)
+				t.Errorf("exit %d; doc/man8/multilog.8 says %d", ours.code, c.code)
 			}
 			if !ref {
 				return
@@ -457,7 +457,7 @@ func TestBadCurrent(t *testing.T) {
 			case c.same:
 				t.Error(strings.Join(diffs, "\n"))
 			default:
-				figure(t, "current is a %s: a difference from daemontools documented in doc/multilog.8: %s", c.name, strings.Join(diffs, "; "))
+				figure(t, "current is a %s: a difference from daemontools documented in doc/man8/multilog.8: %s", c.name, strings.Join(diffs, "; "))
 			}
 		})
 	}
@@ -466,7 +466,7 @@ func TestBadCurrent(t *testing.T) {
 // diffSnapshots describes how two snapshots differ. After a run that
 // logged (clean), the modes of current and lock are compared too; a
 // daemontools multilog that failed at start-up leaves its current at 0644
-// where ours may have closed it (see doc/multilog.8), so modes of files are
+// where ours may have closed it (see doc/man8/multilog.8), so modes of files are
 // left out then.
 func diffSnapshots(a, b []dirEntry, clean bool) string {
 	var out []string

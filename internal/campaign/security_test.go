@@ -65,7 +65,7 @@ func TestModes(t *testing.T) {
 	in := newStream(3000) // ~105 kB: dozens of archives with s4096
 	data := in.bytesAt(0, in.size())
 	script := []string{"s4096", "n1000000", "./plain", "=status", "!cat", "./proc"}
-	// What the manual promises (doc/multilog.8, THE LOG DIRECTORY).
+	// What the manual promises (doc/man8/multilog.8, THE LOG DIRECTORY).
 	want := map[string]string{
 		"plain": "drwx------", "plain/lock": "-rw-------", "plain/state": "-rw-r--r--", "plain/current": "-rwxr--r--",
 		"plain/@archive.s": "-rwxr--r--", "status": "-rw-------",

@@ -297,7 +297,7 @@ func TestTERMDuringPause(t *testing.T) {
 // TestTERMProcessorBacklog: on SIGTERM multilog logs what it has already
 // read, and stops promptly: the file the processor was processing is kept
 // as a .u archive, and so is every file that this last input fills after
-// the SIGTERM, without running the processor (doc/multilog.8). Nothing
+// the SIGTERM, without running the processor (doc/man8/multilog.8). Nothing
 // read may be lost: the directory holds exactly the bytes multilog took
 // from the pipe.
 func TestTERMProcessorBacklog(t *testing.T) {

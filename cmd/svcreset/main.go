@@ -1,0 +1,7 @@
+// Command svcreset is svctl reset: it resets services under supervise and
+// waits until that has really happened. See doc/man8/svctl.8.
+package main
+
+import "github.com/taikit/taikit/internal/cli/svctl"
+
+func main() { svctl.Main("svcreset") }

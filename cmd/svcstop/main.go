@@ -1,0 +1,7 @@
+// Command svcstop is svctl stop: it stops services under supervise and
+// waits until that has really happened. See doc/man8/svctl.8.
+package main
+
+import "github.com/taikit/taikit/internal/cli/svctl"
+
+func main() { svctl.Main("svcstop") }
