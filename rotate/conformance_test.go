@@ -400,7 +400,9 @@ func TestConformanceML(t *testing.T) {
 		if dirs, others := mlScript(c.Args()); len(dirs) != 0 || !slices.Equal(others, []string{"=nodir/st"}) {
 			t.Fatalf("script: directories %v, other words %q", dirs, others)
 		}
-		t.Skip("ML29 is a status-file case (=nodir/st): tested by package multilog's script engine, not by rotate")
+		// Nothing more for rotate to do: no log directory, nothing to
+		// compare here.
+		t.Log("ML29 is a status-file case (=nodir/st): tested by package multilog's script engine, not by rotate")
 	})
 
 	// ML30: only the last component is created; a missing parent is an

@@ -113,18 +113,15 @@ func (r *report) add(e event) {
 	}
 }
 
-// skipReason is what t.Skip said: the output lines after "--- SKIP".
+// skipReason is what t.Skip said: the test's own output lines, which
+// test2json streams before its "--- SKIP" line.
 func skipReason(b *strings.Builder) string {
 	if b == nil {
 		return "(no reason given)"
 	}
 	var reason []string
-	seen := false
 	for l := range strings.Lines(b.String()) {
-		switch t := strings.TrimSpace(l); {
-		case strings.HasPrefix(t, "--- SKIP"):
-			seen = true
-		case seen && t != "":
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "=== ") && !strings.HasPrefix(t, "--- ") {
 			reason = append(reason, t)
 		}
 	}

@@ -75,6 +75,13 @@ func (r Run) Theirs(t testing.TB, path string) testref.Result {
 	return r.exec(t, path)
 }
 
+// System runs a program of the system that is no reference program (a
+// shell, as a control of what the test's setting gives any program).
+func (r Run) System(t testing.TB, path string) testref.Result {
+	t.Helper()
+	return r.exec(t, path)
+}
+
 // Same runs both and fails the test unless they exit alike and print the
 // same on both outputs; it returns our result.
 func (r Run) Same(t testing.TB, path string) testref.Result {
