@@ -20,8 +20,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 )
 
 // Failure is a system error with what could not be done, as daemontools

@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 )
 
 // DefaultPath is where supervise is looked for when $PATH is not set, as

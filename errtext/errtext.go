@@ -1,6 +1,13 @@
 // Package errtext words system errors the way daemontools does, so that
 // taikit's messages read exactly like the programs it replaces
 // ("unable to lock directory ./d: temporary failure").
+//
+// Every failure a taikit library reports with a system cause is an *Error:
+// what could not be done, the file concerned and the cause, which
+// errors.Is and errors.As reach:
+//
+//	var e *errtext.Error
+//	if errors.As(err, &e) && errors.Is(err, fs.ErrNotExist) { ... }
 package errtext
 
 import (
@@ -52,6 +59,26 @@ var words = map[syscall.Errno]string{
 	syscall.ETIMEDOUT:    "timed out",
 	syscall.ENOSYS:       "operation not supported",
 }
+
+// Error is a failure with a system cause, shaped like fs.PathError but
+// worded as daemontools words it: Error gives "Op Path: reason", the reason
+// being Of(Err) ("unable to lock directory ./d: temporary failure"), or
+// "Op: reason" when Path is empty ("unable to setgid: permission denied").
+type Error struct {
+	Op   string // what could not be done, in daemontools' words: "unable to lock directory"
+	Path string // the file or directory concerned, as the user named it; may be empty
+	Err  error  // the cause, usually a syscall.Errno
+}
+
+func (e *Error) Error() string {
+	if e.Path == "" {
+		return e.Op + ": " + Of(e.Err)
+	}
+	return e.Op + " " + e.Path + ": " + Of(e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Of returns daemontools' words for the system error inside err, or err's
 // own text when it carries no errno daemontools names.
