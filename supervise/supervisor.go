@@ -61,17 +61,6 @@ type Supervisor struct {
 	FinishTimeout time.Duration // 0 means DefaultFinishTimeout
 }
 
-// FatalError is a failure that stops the supervisor before it runs the
-// service; the supervise command prints it as "supervise: fatal: " + What
-// + ": " + the system error's words, and exits 111.
-type FatalError struct {
-	What string // "unable to acquire DIR/supervise/lock"
-	Err  error
-}
-
-func (e *FatalError) Error() string { return e.What + ": " + errtext.Of(e.Err) }
-func (e *FatalError) Unwrap() error { return e.Err }
-
 type childExit struct {
 	proc  *os.Process
 	state *os.ProcessState
@@ -114,8 +103,9 @@ type state struct {
 // down, or until ctx is done: then run is brought down as by 'd' (TERM,
 // CONT), Run waits for it and for check and finish, and returns nil.
 //
-// Run fails with a *FatalError when it cannot take the directory: another
-// supervisor holds the lock, or the FIFOs cannot be made or opened.
+// Run fails with an *errtext.Error when it cannot take the directory
+// ("unable to acquire DIR/supervise/lock: temporary failure": another
+// supervisor holds the lock), or the FIFOs cannot be made or opened.
 func (s *Supervisor) Run(ctx context.Context) error {
 	st := &state{s: s, files: s.Files, warn: s.Warnings, now: s.Clock, exits: make(chan childExit)}
 	if st.files == nil {
@@ -131,7 +121,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if _, err := os.Stat(s.path("down")); err == nil {
 		st.want = WantDown
 	} else if !errors.Is(err, syscall.ENOENT) {
-		return &FatalError{"unable to stat " + s.Name + "/down", err}
+		return &errtext.Error{Op: "unable to stat", Path: s.Name + "/down", Err: err}
 	}
 
 	files, err := s.takeDirectory()
@@ -144,7 +134,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	st.announce()
 	ok, err := openFIFO(s.path("supervise/ok"), syscall.O_RDONLY)
 	if err != nil {
-		return &FatalError{"unable to read " + s.Name + "/supervise/ok", err}
+		return &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/ok", Err: err}
 	}
 	files.ok = ok
 
@@ -214,17 +204,17 @@ func (s *Supervisor) takeDirectory() (*dirFiles, error) {
 	}
 	if err != nil {
 		f.close()
-		return nil, &FatalError{"unable to acquire " + s.Name + "/supervise/lock", err}
+		return nil, &errtext.Error{Op: "unable to acquire", Path: s.Name + "/supervise/lock", Err: err}
 	}
 	if f.control, err = openFIFO(s.path("supervise/control"), syscall.O_RDONLY); err != nil {
 		f.close()
-		return nil, &FatalError{"unable to read " + s.Name + "/supervise/control", err}
+		return nil, &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/control", Err: err}
 	}
 	// Holding a writer keeps reads from ever seeing end of file when svc
 	// closes its end.
 	if f.controlWrite, err = openFIFO(s.path("supervise/control"), syscall.O_WRONLY); err != nil {
 		f.close()
-		return nil, &FatalError{"unable to write " + s.Name + "/supervise/control", err}
+		return nil, &errtext.Error{Op: "unable to write", Path: s.Name + "/supervise/control", Err: err}
 	}
 	return f, nil
 }

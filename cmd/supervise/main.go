@@ -33,9 +33,9 @@ func run(args []string, stderr io.Writer) int {
 	}
 	s := &supervise.Supervisor{Dir: ".", Name: dir, Warnings: stderr}
 	if err := s.Run(context.Background()); err != nil {
-		var fe *supervise.FatalError
+		var fe *errtext.Error
 		if errors.As(err, &fe) {
-			return cli.Fatal(stderr, "supervise", fe.What, errtext.Of(fe.Err))
+			return cli.FatalErr(stderr, "supervise", fe)
 		}
 		return cli.Fatal(stderr, "supervise", "unable to supervise "+dir, errtext.Of(err))
 	}

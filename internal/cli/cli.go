@@ -98,6 +98,14 @@ func Fatal(w io.Writer, prog, what, why string) int {
 	return ExitTemporary
 }
 
+// FatalErr writes "prog: fatal: " and err's text, which for the libraries'
+// *errtext.Error is "what: why" ("unable to lock ./lk: temporary failure"),
+// and returns ExitTemporary.
+func FatalErr(w io.Writer, prog string, err error) int {
+	fmt.Fprintf(w, "%s: fatal: %v\n", prog, err)
+	return ExitTemporary
+}
+
 // Warn writes "prog: warning: what: why".
 func Warn(w io.Writer, prog, what, why string) {
 	fmt.Fprintf(w, "%s: warning: %s: %s\n", prog, what, why)

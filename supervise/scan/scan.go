@@ -65,7 +65,10 @@ type Scanner struct {
 	// a container and inherit orphans; wrong in a process that waits for
 	// other children of its own.
 	ReapAll bool
-	// Warn receives the problems of a pass, each an *Error. Nil drops them.
+	// Warn receives the problems of a pass, each an *errtext.Error whose
+	// text is what svscan prints after "svscan: warning: ": Op is "unable
+	// to stat", "unable to start supervise", ...; Path the service (or
+	// service/log) concerned, "" for the directory. Nil drops them.
 	Warn func(error)
 
 	services []*service
@@ -99,23 +102,6 @@ func New(dir string) *Scanner {
 		MaxServices: DefaultMaxServices,
 	}
 }
-
-// Error is one problem met during a pass. Its text is what svscan prints
-// after "svscan: warning: ".
-type Error struct {
-	Op   string // "unable to stat", "unable to start supervise", ...
-	Name string // the service (or service/log) concerned; "" for the directory
-	Err  error
-}
-
-func (e *Error) Error() string {
-	if e.Name == "" {
-		return e.Op + ": " + errtext.Of(e.Err)
-	}
-	return e.Op + " " + e.Name + ": " + errtext.Of(e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
 
 // ErrTooMany is the reason a service beyond MaxServices is not started.
 var ErrTooMany = errors.New("running too many services")
@@ -443,7 +429,7 @@ func (s *Scanner) fd(i int) uintptr {
 
 func (s *Scanner) warn(op, name string, err error) {
 	if s.Warn != nil {
-		s.Warn(&Error{Op: op, Name: name, Err: err})
+		s.Warn(&errtext.Error{Op: op, Path: name, Err: err})
 	}
 }
 
