@@ -62,16 +62,20 @@ var words = map[syscall.Errno]string{
 
 // Error is a failure with a system cause, shaped like fs.PathError but
 // worded as daemontools words it: Error gives "Op Path: reason", the reason
-// being Of(Err) ("unable to lock directory ./d: temporary failure"), or
-// "Op: reason" when Path is empty ("unable to setgid: permission denied").
+// being Of(Err) ("unable to lock directory ./d: temporary failure"). As
+// with fs.PathError, and as daemontools prints a name given as "", the path
+// is printed even when empty ("unable to open : file does not exist");
+// a failure that concerns no file sets NoPath and gives "Op: reason"
+// ("unable to setgid: permission denied").
 type Error struct {
-	Op   string // what could not be done, in daemontools' words: "unable to lock directory"
-	Path string // the file or directory concerned, as the user named it; may be empty
-	Err  error  // the cause, usually a syscall.Errno
+	Op     string // what could not be done, in daemontools' words: "unable to lock directory"
+	Path   string // the file or directory concerned, as the user named it
+	Err    error  // the cause, usually a syscall.Errno
+	NoPath bool   // the failure concerns no file: Path is not printed
 }
 
 func (e *Error) Error() string {
-	if e.Path == "" {
+	if e.NoPath {
 		return e.Op + ": " + Of(e.Err)
 	}
 	return e.Op + " " + e.Path + ": " + Of(e.Err)

@@ -56,7 +56,8 @@ func TestError(t *testing.T) {
 		want string
 	}{
 		{&Error{Op: "unable to lock directory", Path: "./d", Err: syscall.EAGAIN}, "unable to lock directory ./d: temporary failure"},
-		{&Error{Op: "unable to setgid", Err: syscall.EPERM}, "unable to setgid: permission denied"},
+		{&Error{Op: "unable to setgid", Err: syscall.EPERM, NoPath: true}, "unable to setgid: permission denied"},
+		{&Error{Op: "unable to open", Path: "", Err: syscall.ENOENT}, "unable to open : file does not exist"},
 		{&Error{Op: "unable to read", Path: "./main/current", Err: open}, "unable to read ./main/current: file does not exist"},
 		{&Error{Op: "unable to decompress", Path: "./main/@4.s", Err: errors.New("gzip: invalid header")}, "unable to decompress ./main/@4.s: gzip: invalid header"},
 	}
@@ -66,7 +67,7 @@ func TestError(t *testing.T) {
 		}
 	}
 	// The cause is reachable: a wrapped *fs.PathError and its errno.
-	err := fmt.Errorf("context: %w", cases[2].err)
+	err := fmt.Errorf("context: %w", cases[3].err)
 	var errno syscall.Errno
 	if !errors.Is(err, fs.ErrNotExist) || !errors.As(err, &errno) || errno != syscall.ENOENT {
 		t.Errorf("%v: errors.Is ErrNotExist %v, errno %v", err, errors.Is(err, fs.ErrNotExist), errno)

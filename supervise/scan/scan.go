@@ -68,7 +68,8 @@ type Scanner struct {
 	// Warn receives the problems of a pass, each an *errtext.Error whose
 	// text is what svscan prints after "svscan: warning: ": Op is "unable
 	// to stat", "unable to start supervise", ...; Path the service (or
-	// service/log) concerned, "" for the directory. Nil drops them.
+	// service/log) concerned, none (NoPath) for the directory. Nil drops
+	// them.
 	Warn func(error)
 
 	services []*service
@@ -429,7 +430,7 @@ func (s *Scanner) fd(i int) uintptr {
 
 func (s *Scanner) warn(op, name string, err error) {
 	if s.Warn != nil {
-		s.Warn(&errtext.Error{Op: op, Path: name, Err: err})
+		s.Warn(&errtext.Error{Op: op, Path: name, Err: err, NoPath: name == ""})
 	}
 }
 
