@@ -20,19 +20,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
 )
-
-// Failure is a system error with what could not be done, as daemontools
-// reports it: "unable to lock ./lk" and the errno behind it.
-type Failure struct {
-	What string // e.g. "unable to run ./child"
-	Err  error  // the system error
-}
-
-func (f *Failure) Error() string { return f.What + ": " + errtext.Of(f.Err) }
-func (f *Failure) Unwrap() error { return f.Err }
 
 // Fatal writes err as daemontools' programs do, "prog: fatal: what: why"
 // (or "prog: fatal: what" for an error without a system cause, such as an
