@@ -99,8 +99,9 @@ func Fatal(w io.Writer, prog, what, why string) int {
 }
 
 // FatalErr writes "prog: fatal: " and err's text, which for the libraries'
-// *errtext.Error is "what: why" ("unable to lock ./lk: temporary failure"),
-// and returns ExitTemporary.
+// *errtext.Error is "what: why" ("unable to lock ./lk: temporary failure")
+// and for an error without a system cause just "what" ("unknown account
+// nobody2"), and returns ExitTemporary.
 func FatalErr(w io.Writer, prog string, err error) int {
 	fmt.Fprintf(w, "%s: fatal: %v\n", prog, err)
 	return ExitTemporary

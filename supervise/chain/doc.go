@@ -15,18 +15,3 @@
 //
 // The package is for Linux: it reads /proc and uses Linux resource limits.
 package chain
-
-import (
-	"fmt"
-	"io"
-
-	"github.com/taikit/taikit/internal/cli"
-)
-
-// Fatal writes err as daemontools' programs do, "prog: fatal: what: why"
-// (or "prog: fatal: what" for an error without a system cause, such as an
-// unknown account), and returns exit code 111.
-func Fatal(w io.Writer, prog string, err error) int {
-	fmt.Fprintf(w, "%s: fatal: %s\n", prog, err)
-	return cli.ExitTemporary
-}
