@@ -12,7 +12,6 @@ package errtext
 
 import (
 	"errors"
-	"strings"
 	"syscall"
 )
 
@@ -89,11 +88,6 @@ func (e *Error) Unwrap() error { return e.Err }
 func Of(err error) string {
 	if err == nil {
 		return "no error"
-	}
-	// os.Root refuses a name that a symbolic link leads out of the root
-	// with an error of its own, which has no errno and no exported value.
-	if strings.Contains(err.Error(), "path escapes from parent") {
-		return "symbolic link leads outside the directory"
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
