@@ -49,9 +49,10 @@ type Supervisor struct {
 	// Name is the directory as the user named it, for messages.
 	Name string
 	// Files are the standard input, output and error given to run, check
-	// and finish; nil means this process's own.
+	// and finish; nil means the null device, as with exec.Cmd (the
+	// supervise command gives its own).
 	Files []*os.File
-	// Warnings receives "supervise: warning: ..." lines; nil means os.Stderr.
+	// Warnings receives "supervise: warning: ..." lines; nil drops them.
 	Warnings io.Writer
 	// Clock stamps the status record; nil means time.Now.
 	Clock func() time.Time
@@ -109,10 +110,15 @@ type state struct {
 func (s *Supervisor) Run(ctx context.Context) error {
 	st := &state{s: s, files: s.Files, warn: s.Warnings, now: s.Clock, exits: make(chan childExit)}
 	if st.files == nil {
-		st.files = []*os.File{os.Stdin, os.Stdout, os.Stderr}
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return &errtext.Error{Op: "unable to open", Path: os.DevNull, Err: err}
+		}
+		defer null.Close()
+		st.files = []*os.File{null, null, null}
 	}
 	if st.warn == nil {
-		st.warn = os.Stderr
+		st.warn = io.Discard
 	}
 	if st.now == nil {
 		st.now = time.Now

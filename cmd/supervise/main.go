@@ -31,7 +31,8 @@ func run(args []string, stderr io.Writer) int {
 	if err := os.Chdir(dir); err != nil {
 		return cli.Fatal(stderr, "supervise", "unable to chdir to "+dir, errtext.Of(err))
 	}
-	s := &supervise.Supervisor{Dir: ".", Name: dir, Warnings: stderr}
+	s := &supervise.Supervisor{Dir: ".", Name: dir, Warnings: stderr,
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
 	if err := s.Run(context.Background()); err != nil {
 		var fe *errtext.Error
 		if errors.As(err, &fe) {

@@ -55,7 +55,8 @@ type Scanner struct {
 	Env []string
 	// Stdin, Stdout and Stderr are given to the supervise processes, except
 	// that a service with a log/ directory writes to its log pipe and its
-	// log service reads from it. Nil means this process's own.
+	// log service reads from it. Nil means the null device, as with
+	// exec.Cmd (the svscan command gives its own).
 	Stdin, Stdout, Stderr *os.File
 	// MaxServices bounds how many services are tracked at once; a service
 	// beyond it gets a warning at each pass instead of a supervise.
@@ -75,6 +76,7 @@ type Scanner struct {
 	services []*service
 	fds      [3]uintptr
 	fdsSet   bool
+	null     *os.File // for nil Stdin, Stdout or Stderr, until Close
 }
 
 // service is one tracked service directory.
@@ -89,7 +91,8 @@ type service struct {
 }
 
 // New returns a Scanner of dir that runs "supervise" from $PATH with this
-// process's environment and standard descriptors, as svscan does.
+// process's environment, as svscan does; which standard descriptors the
+// supervise processes get is the caller's choice (Stdin, Stdout, Stderr).
 func New(dir string) *Scanner {
 	path, ok := os.LookupEnv("PATH")
 	if !ok {
@@ -159,6 +162,10 @@ func (s *Scanner) Close() error {
 		sv.closePipe()
 	}
 	s.services = nil
+	if s.null != nil {
+		s.null.Close()
+		s.null, s.fdsSet = nil, false
+	}
 	return nil
 }
 
@@ -414,14 +421,22 @@ func (s *Scanner) join(name string) string {
 }
 
 // fd returns the descriptor given to supervise processes as standard
-// input (0), output (1) or error (2).
+// input (0), output (1) or error (2). Should the null device fail to open,
+// a missing one is given closed (-1).
 func (s *Scanner) fd(i int) uintptr {
 	if !s.fdsSet {
 		for j, f := range []*os.File{s.Stdin, s.Stdout, s.Stderr} {
-			if f == nil {
-				f = []*os.File{os.Stdin, os.Stdout, os.Stderr}[j]
+			if f == nil && s.null == nil {
+				s.null, _ = os.OpenFile(os.DevNull, os.O_RDWR, 0)
 			}
-			s.fds[j] = f.Fd()
+			switch {
+			case f != nil:
+				s.fds[j] = f.Fd()
+			case s.null != nil:
+				s.fds[j] = s.null.Fd()
+			default:
+				s.fds[j] = ^uintptr(0)
+			}
 		}
 		s.fdsSet = true
 	}
