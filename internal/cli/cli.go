@@ -1,6 +1,11 @@
 // Package cli is what taikit's commands share: daemontools' exit codes and
 // message shapes, and option parsing in the style of its tools (short
 // letters that can be grouped, "--" to end options, "-" as an operand).
+//
+// With cmd/ it is the command layer, the one place where messages are
+// printed and exit codes chosen: the libraries return errors (an
+// *errtext.Error renders daemontools' "what: why") and print nothing on
+// their own. TestLibrariesDoNotPrint guards that.
 package cli
 
 import (
