@@ -6,8 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/filter"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/tai64n"
 )
 

@@ -9,15 +9,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
-)
-
-// Exit codes, as daemontools' multilog has them.
-const (
-	ExitOK        = 0
-	ExitTemporary = 111
 )
 
 // readSize is how much is read from the input at a time: large, so that a
@@ -37,18 +31,21 @@ type Config struct {
 	Pause   time.Duration    // before retrying a failed write; 5 s by default
 }
 
-// fatal is a start-up failure: "multilog: fatal: <text>: <errstr>", exit 111.
-type fatal struct {
-	text string
-	err  error
-}
-
-func (f *fatal) Error() string { return f.text + ": " + errtext.Of(f.err) }
+// ErrNotLogged is Run's error when some input could not be logged, or a
+// status file not brought up to date; a warning has said why.
+var ErrNotLogged = errors.New("multilog: input not logged")
 
 // Run runs multilog: it opens the script's status files and directories,
 // reads standard input to its end (or to a SIGTERM) through the script, and
-// closes everything as a clean stop. It returns the exit code.
-func Run(c Config) int {
+// closes everything as a clean stop, returning nil.
+//
+// A status file or directory that cannot be opened stops Run before any
+// input is read, with an error worded as multilog's fatal messages (an
+// *errtext.Error: "unable to lock directory ./main: temporary failure").
+// Input that could not be logged gives ErrNotLogged once the input is
+// read. The multilog command prints the first as "multilog: fatal: ..."
+// and exits 111 after either.
+func Run(c Config) error {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
@@ -76,10 +73,10 @@ func (r *runner) warn(text string) {
 	fmt.Fprintf(r.c.Stderr, "multilog: warning: %s\n", text)
 }
 
-func (r *runner) fatal(err error) int {
-	fmt.Fprintf(r.c.Stderr, "multilog: fatal: %s\n", err.Error())
+// fatal closes what start-up opened and returns its failure.
+func (r *runner) fatal(err error) error {
 	r.closeDirs()
-	return ExitTemporary
+	return err
 }
 
 // retry runs op until it succeeds, warning and pausing after each failure;
@@ -106,7 +103,7 @@ func (r *runner) retry(what string, op func() error) error {
 	}
 }
 
-func (r *runner) run() int {
+func (r *runner) run() error {
 	r.plan = Parse(r.c.Args)
 	for _, w := range r.plan.Warnings {
 		r.warn(w)
@@ -157,9 +154,9 @@ func (r *runner) run() int {
 		r.lost = true
 	}
 	if r.lost {
-		return ExitTemporary
+		return ErrNotLogged
 	}
-	return ExitOK
+	return nil
 }
 
 // ready tells a supervisor that the logger runs (s6-log's -d): a newline

@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // statusFile is an =file action's file. multilog rewrites it in place, so a
@@ -54,16 +56,16 @@ func openStatus(path string) (*statusFile, error) {
 		f, err = os.OpenFile(path, flags|os.O_APPEND, 0)
 	}
 	if err != nil {
-		return nil, &fatal{"unable to create " + path, unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to create", Path: path, Err: unwrapPath(err)}
 	}
 	f.Close()
 	if f, err = os.OpenFile(path, flags, 0); err != nil {
-		return nil, &fatal{"unable to write " + path, unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to write", Path: path, Err: unwrapPath(err)}
 	}
 	st, err := f.Stat()
 	f.Close()
 	if err != nil {
-		return nil, &fatal{"unable to write " + path, unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to write", Path: path, Err: unwrapPath(err)}
 	}
 	s := &statusFile{path: path, real: path, mode: st.Mode().Perm(), inPlace: !st.Mode().IsRegular()}
 	if r, err := filepath.EvalSymlinks(path); err == nil {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -149,7 +150,7 @@ func (d *Dir) nextName(code byte) string {
 func (d *Dir) scanNames() error {
 	names, err := d.readNames()
 	if err != nil {
-		return &Error{"unable to read " + d.opts.Name, err}
+		return &errtext.Error{Op: "unable to read", Path: d.opts.Name, Err: err}
 	}
 	d.nameMu.Lock()
 	defer d.nameMu.Unlock()

@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // FuzzReadArchive gives the directory reader an archive holding arbitrary
 // bytes — stored as they are, gzip- or zstd-compressed, or cut short after
 // compression — followed by a current. The reader must never fail other
-// than with a *FileError naming the archive, must always go on to current,
+// than with an *errtext.Error naming the archive, must always go on to current,
 // and must give back exactly what was stored wherever the archive is sound.
 func FuzzReadArchive(f *testing.F) {
 	f.Add([]byte("@4000000065f1a2b3001e8480 hello\nno stamp\n"), uint8(0), uint16(0))
@@ -67,9 +69,9 @@ func FuzzReadArchive(f *testing.F) {
 			got.Write(l.Bytes)
 		}
 		for _, err := range fileErrs {
-			var fe *FileError
+			var fe *errtext.Error
 			if !errors.As(err, &fe) || !bytes.Contains([]byte(err.Error()), []byte(archive)) {
-				t.Fatalf("error %v is not a *FileError naming the archive", err)
+				t.Fatalf("error %v is not an *errtext.Error naming the archive", err)
 			}
 		}
 		if !bytes.HasSuffix(got.Bytes(), []byte(tail)) {

@@ -34,6 +34,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/conformance"
 	"github.com/taikit/taikit/internal/testref"
 )
@@ -379,9 +380,9 @@ func TestConformanceML(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Fatalf("second Open: %v; want %q", err, want)
 		}
-		var re *Error
-		if !errors.As(err, &re) || re.Text != "unable to lock directory ./d" {
-			t.Errorf("error %#v, want an *Error with Text %q", err, "unable to lock directory ./d")
+		var re *errtext.Error
+		if !errors.As(err, &re) || re.Op != "unable to lock directory" || re.Path != "./d" {
+			t.Errorf("error %#v, want an *errtext.Error with Op %q, Path %q", err, "unable to lock directory", "./d")
 		}
 		if len(r.dirs) != 1 {
 			t.Fatalf("%d directories open", len(r.dirs))

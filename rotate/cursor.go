@@ -42,7 +42,7 @@ import (
 // pruned meanwhile) is the file searched for by its leading bytes.
 //
 // A position whose file has since been pruned cannot be found again; the
-// Reader then reports it as a FileError and continues with the oldest
+// Reader then reports it as an *errtext.Error and continues with the oldest
 // archive after it. Device and inode numbers make a cursor valid on the
 // same file system only: a directory copied elsewhere needs a new one.
 //

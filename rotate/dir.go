@@ -15,7 +15,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 )
 
 // Names of the files in a log directory.
@@ -30,18 +30,6 @@ const (
 
 // ErrInterrupted is returned by an operation that Interrupt cut short.
 var ErrInterrupted = errors.New("rotate: interrupted")
-
-// Error is a failure of Open, worded as daemontools words it: Text is
-// "unable to lock directory ./main", Err the cause.
-type Error struct {
-	Text string
-	Err  error
-}
-
-func (e *Error) Error() string { return e.Text + ": " + errtext.Of(e.Err) }
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
 
 // Stats counts what a Dir did that a user may want to watch.
 type Stats struct {
@@ -101,14 +89,14 @@ func Open(path string, opts Options) (*Dir, error) {
 		os.Chmod(path, 0o700) // independent of the umask, as multilog's forced 022 gives
 	}
 	if d.abs, err = filepath.Abs(path); err != nil {
-		return nil, &Error{"unable to open directory " + name, err}
+		return nil, &errtext.Error{Op: "unable to open directory", Path: name, Err: err}
 	}
 	openFS := opts.OpenFS
 	if openFS == nil {
 		openFS = OpenDirFS
 	}
 	if d.fs, err = openFS(path); err != nil {
-		return nil, &Error{"unable to open directory " + name, unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to open directory", Path: name, Err: unwrapPath(err)}
 	}
 	if err := d.takeLock(); err != nil {
 		d.fs.Close()
@@ -132,11 +120,11 @@ func (d *Dir) takeLock() error {
 	name := d.opts.Name
 	f, err := d.create(fileLock, os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return &Error{"unable to lock directory " + name, err}
+		return &errtext.Error{Op: "unable to lock directory", Path: name, Err: err}
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return &Error{"unable to lock directory " + name, err}
+		return &errtext.Error{Op: "unable to lock directory", Path: name, Err: err}
 	}
 	// s6-log locks with fcntl, which flock does not exclude on Linux: an
 	// s6-log started on a live directory would take it over. An open file
@@ -147,7 +135,7 @@ func (d *Dir) takeLock() error {
 		if errors.Is(err, syscall.EACCES) {
 			err = syscall.EAGAIN // the same "temporary failure" as flock's
 		}
-		return &Error{"unable to lock directory " + name, err}
+		return &errtext.Error{Op: "unable to lock directory", Path: name, Err: err}
 	}
 	d.lock = f
 	return nil
@@ -186,18 +174,18 @@ func (d *Dir) recover() error {
 	if err == nil && st.Mode()&0o100 != 0 {
 		f, err := d.fs.OpenFile(fileCurrent, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
-			return &Error{"unable to append to " + name + "/current", unwrapPath(err)}
+			return &errtext.Error{Op: "unable to append to", Path: name + "/current", Err: unwrapPath(err)}
 		}
 		if err := f.Chmod(0o644); err != nil {
 			f.Close()
-			return &Error{"unable to set mode of " + name + "/current", unwrapPath(err)}
+			return &errtext.Error{Op: "unable to set mode of", Path: name + "/current", Err: unwrapPath(err)}
 		}
 		d.cur, d.size, d.started = f, st.Size(), d.opts.Clock()
 		d.lineEnd = d.lastByteIsNewline()
 		return d.scanNames()
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return &Error{"unable to stat " + name + "/current", unwrapPath(err)}
+		return &errtext.Error{Op: "unable to stat", Path: name + "/current", Err: unwrapPath(err)}
 	}
 	if err := d.scanNames(); err != nil {
 		return err
@@ -218,7 +206,7 @@ func (d *Dir) recover() error {
 			return err
 		}
 	default:
-		return &Error{"unable to stat " + name + "/processed", unwrapPath(err)}
+		return &errtext.Error{Op: "unable to stat", Path: name + "/processed", Err: unwrapPath(err)}
 	}
 	// Even an empty crashed current becomes a .u, as in multilog.
 	if err := d.archive(fileCurrent, 'u'); err != nil {
@@ -230,11 +218,11 @@ func (d *Dir) recover() error {
 		st2.Close()
 	}
 	if err != nil {
-		return &Error{"unable to write to " + name + "/state", unwrapPath(err)}
+		return &errtext.Error{Op: "unable to write to", Path: name + "/state", Err: unwrapPath(err)}
 	}
 	f, err := d.create(fileCurrent, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return &Error{"unable to write to " + name + "/current", err}
+		return &errtext.Error{Op: "unable to write to", Path: name + "/current", Err: err}
 	}
 	d.cur, d.size, d.started, d.lineEnd = f, 0, d.opts.Clock(), true
 	return nil

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // This file injects the failures a real disk cannot produce on demand (EIO
@@ -838,7 +840,7 @@ func TestInterruptDuringRotationPause(t *testing.T) {
 
 // --- Open's failures ---
 
-// TestFaultOpenErrors: every start-up failure is an *Error worded as
+// TestFaultOpenErrors: every start-up failure is an *errtext.Error worded as
 // multilog's fatal messages (§11.8), and leaves the directory unlocked.
 func TestFaultOpenErrors(t *testing.T) {
 	cases := []struct {
@@ -890,9 +892,9 @@ func TestFaultOpenErrors(t *testing.T) {
 				d.Close()
 				t.Fatalf("Open succeeded, want %q", c.want)
 			}
-			var e *Error
+			var e *errtext.Error
 			if !errors.As(err, &e) || err.Error() != c.want {
-				t.Fatalf("Open = %T %q, want *rotate.Error %q", err, err, c.want)
+				t.Fatalf("Open = %T %q, want *errtext.Error %q", err, err, c.want)
 			}
 			if len(w.all()) != 0 {
 				t.Fatalf("warnings %q", w.all())
@@ -923,7 +925,7 @@ func TestFaultOpenUnreadableDirectory(t *testing.T) {
 		defer os.Chmod(dir, 0o700)
 	}
 	_, err := Open(dir, o)
-	var e *Error
+	var e *errtext.Error
 	if !errors.As(err, &e) || err.Error() != "unable to open directory ./d: access denied" {
 		t.Fatalf("Open = %v", err)
 	}

@@ -1,9 +1,11 @@
 package rotate
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // FS is the file system a Dir works in: one directory, names relative to
@@ -47,29 +49,62 @@ func OpenDirFS(path string) (FS, error) {
 	return rootFS{r}, nil
 }
 
+// ErrOutside is the cause of a failure on a name that a symbolic link
+// leads out of the log directory ("unable to stat ./main/current: symbolic
+// link leads outside the directory"): a Dir works only inside it.
+var ErrOutside = errors.New("symbolic link leads outside the directory")
+
 type rootFS struct{ r *os.Root }
 
 func (f rootFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	file, err := f.r.OpenFile(name, flag, perm)
 	if err != nil {
-		return nil, err
+		return nil, outside(err)
 	}
 	return file, nil
 }
-func (f rootFS) Stat(name string) (fs.FileInfo, error)  { return f.r.Stat(name) }
-func (f rootFS) Lstat(name string) (fs.FileInfo, error) { return f.r.Lstat(name) }
-func (f rootFS) Remove(name string) error               { return f.r.Remove(name) }
-func (f rootFS) Rename(o, n string) error               { return f.r.Rename(o, n) }
-func (f rootFS) Link(o, n string) error                 { return f.r.Link(o, n) }
-func (f rootFS) Chmod(name string, m fs.FileMode) error { return f.r.Chmod(name, m) }
+func (f rootFS) Stat(name string) (fs.FileInfo, error) {
+	fi, err := f.r.Stat(name)
+	return fi, outside(err)
+}
+func (f rootFS) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := f.r.Lstat(name)
+	return fi, outside(err)
+}
+func (f rootFS) Remove(name string) error               { return outside(f.r.Remove(name)) }
+func (f rootFS) Rename(o, n string) error               { return outside(f.r.Rename(o, n)) }
+func (f rootFS) Link(o, n string) error                 { return outside(f.r.Link(o, n)) }
+func (f rootFS) Chmod(name string, m fs.FileMode) error { return outside(f.r.Chmod(name, m)) }
 func (f rootFS) Close() error                           { return f.r.Close() }
 func (f rootFS) ReadDirNames() ([]string, error) {
 	d, err := f.r.Open(".")
 	if err != nil {
-		return nil, err
+		return nil, outside(err)
 	}
 	defer d.Close()
 	return d.Readdirnames(-1)
+}
+
+// outside gives an error of os.Root that carries no errno ErrOutside as its
+// cause. os.Root refuses a name that leads out of the root with an error of
+// its own, which has neither an errno nor an exported value; its other
+// errors without an errno (an unsupported file mode, an empty name) cannot
+// come from the names and modes a Dir uses, and a closed Root gives
+// fs.ErrClosed, which is kept.
+func outside(err error) error {
+	var errno syscall.Errno
+	if err == nil || errors.As(err, &errno) || errors.Is(err, fs.ErrClosed) {
+		return err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &fs.PathError{Op: pe.Op, Path: pe.Path, Err: ErrOutside}
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return &os.LinkError{Op: le.Op, Old: le.Old, New: le.New, Err: ErrOutside}
+	}
+	return err
 }
 
 // osFileOf unwraps f to the *os.File a child process can inherit.

@@ -125,8 +125,7 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 		if err != nil {
 			// multilog's child says this and exits 111; it then counts
 			// as a failed run.
-			fmt.Fprintf(d.opts.Stderr, "%s: fatal: unable to run %s: %s\n",
-				filepath.Base(os.Args[0]), d.opts.Processor, errTextOf(err))
+			d.cannotRun(err)
 			return false, errors.New("unable to run processor")
 		}
 		files[i] = f
@@ -146,8 +145,7 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 	// started (a "sleep" in a shell script would otherwise live on).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(d.opts.Stderr, "%s: fatal: unable to run %s: %s\n",
-			filepath.Base(os.Args[0]), d.opts.Processor, errTextOf(err))
+		d.cannotRun(err)
 		return false, err
 	}
 	exited := make(chan error, 1)
@@ -181,6 +179,17 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 		}
 	}
 	return false, err
+}
+
+// cannotRun says on the processor's standard error what multilog's child
+// says there when it cannot start the processor, "<program>: fatal: unable
+// to run <processor>: <reason>", that being where the processor's own
+// messages go.
+func (d *Dir) cannotRun(err error) {
+	if d.opts.Stderr != nil {
+		fmt.Fprintf(d.opts.Stderr, "%s: fatal: unable to run %s: %s\n",
+			filepath.Base(os.Args[0]), d.opts.Processor, errTextOf(err))
+	}
 }
 
 // completeProcessed finishes a successful processing run (multilog's

@@ -3,8 +3,6 @@ package rotate
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -119,11 +117,12 @@ type Options struct {
 	Pause time.Duration
 
 	// Warn receives warnings without a program prefix: "unable to write to
-	// ./main/current, pausing: out of disk space". By default they go to
-	// standard error as "<program>: warning: <text>".
+	// ./main/current, pausing: out of disk space"; nil drops them. The
+	// multilog command prints them as "multilog: warning: <text>".
 	Warn func(text string)
 
-	// Stderr is the processor's standard error; os.Stderr by default.
+	// Stderr is the processor's standard error; nil means the null device,
+	// as with exec.Cmd.
 	Stderr io.Writer
 
 	// Interrupt, when closed, ends every pause at once, as Dir.Interrupt
@@ -163,11 +162,7 @@ func (o Options) withDefaults(path string) (Options, error) {
 		o.Pause = DefaultPause
 	}
 	if o.Warn == nil {
-		prog := filepath.Base(os.Args[0])
-		o.Warn = func(text string) { fmt.Fprintf(os.Stderr, "%s: warning: %s\n", prog, text) }
-	}
-	if o.Stderr == nil {
-		o.Stderr = os.Stderr
+		o.Warn = func(string) {}
 	}
 	return o, nil
 }

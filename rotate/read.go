@@ -1,7 +1,6 @@
 package rotate
 
 import (
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,7 +10,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -70,31 +69,6 @@ type Line struct {
 	// the stamp before them); zero when there is none.
 	Stamp   tai64n.Label
 	Stamped bool
-}
-
-// FileError is a failure concerning one file of a log directory, worded as
-// daemontools words its errors: "unable to read ./main/@400….s: <reason>".
-type FileError struct {
-	Op   string // "read", "open", "decompress"
-	Path string // the directory as named, "/", the file name
-	Err  error
-}
-
-func (e *FileError) Error() string {
-	return "unable to " + e.Op + " " + e.Path + ": " + errText(e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *FileError) Unwrap() error { return e.Err }
-
-// errText words system errors as daemontools does and others (a corrupt
-// gzip stream) as their packages do.
-func errText(err error) string {
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errtext.Of(errno)
-	}
-	return err.Error()
 }
 
 // Reader reads a log directory as one ordered stream of lines: the
@@ -189,10 +163,10 @@ func OpenReader(dir string, opts ReadOptions) (*Reader, error) {
 	}
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, &FileError{"open directory", opts.Name, unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: unwrapPath(err)}
 	}
 	if !st.IsDir() {
-		return nil, &FileError{"open directory", opts.Name, syscall.ENOTDIR}
+		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: syscall.ENOTDIR}
 	}
 	r := &Reader{dir: dir, name: opts.Name, opts: opts, buf: make([]byte, readBufSize),
 		interruptC: make(chan struct{})}
@@ -265,8 +239,11 @@ func (r *Reader) Close() error {
 	return nil
 }
 
+// report hands a failure concerning one file to OnError, or keeps it for
+// Errors: an *errtext.Error "unable to <op> <dir>/<file>: <reason>", op
+// being "read", "open", "decompress" or "find".
 func (r *Reader) report(op, file string, err error) {
-	e := &FileError{op, r.name + "/" + file, unwrapPath(err)}
+	e := &errtext.Error{Op: "unable to " + op, Path: r.name + "/" + file, Err: unwrapPath(err)}
 	if r.opts.OnError != nil {
 		r.opts.OnError(e)
 		return

@@ -15,11 +15,12 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/tai64n"
 )
 
 // Bad input: a file that cannot be read or decompressed is reported as a
-// *FileError naming it, and every other file is still read.
+// *errtext.Error naming it, and every other file is still read.
 
 // badDir is a directory of five archives and current, each holding its
 // own numbered lines; the archive at index bad gets content of the test's
@@ -81,7 +82,7 @@ func zstdBytes(b []byte) []byte {
 }
 
 // checkBadFile reads the directory with file bad replaced by content and
-// checks that one FileError with the given operation names it, and that
+// checks that one *errtext.Error with the given operation names it, and that
 // the stream is the other files in full with, in place of the bad one,
 // some whole lines from its start.
 // A corruption that the format cannot see before the end (deflate data
@@ -96,11 +97,11 @@ func checkBadFile(t *testing.T, d *badDir, bad int, content []byte, op string, e
 	if len(errs) != 1 {
 		t.Fatalf("errors: %v", errs)
 	}
-	var fe *FileError
+	var fe *errtext.Error
 	if !errors.As(errs[0], &fe) {
-		t.Fatalf("%T is not a *FileError: %v", errs[0], errs[0])
+		t.Fatalf("%T is not an *errtext.Error: %v", errs[0], errs[0])
 	}
-	if fe.Op != op || fe.Path != "./log/"+d.names[bad] {
+	if fe.Op != "unable to "+op || fe.Path != "./log/"+d.names[bad] {
 		t.Fatalf("error %q: op %q path %q", fe, fe.Op, fe.Path)
 	}
 	if want := "unable to " + op + " ./log/" + d.names[bad] + ": "; !strings.HasPrefix(fe.Error(), want) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -308,7 +309,7 @@ func (r *Reader) nextFile() (bool, error) {
 		}
 		groups, _, err := r.listArchives()
 		if err != nil {
-			return false, &FileError{"read", r.name, unwrapPath(err)}
+			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
 		}
 		r.list, r.listPos = groups, 0
 	}
@@ -338,7 +339,7 @@ func (r *Reader) nextFile() (bool, error) {
 		}
 		t, err := r.tailSnapshot()
 		if err != nil {
-			return false, &FileError{"read", r.name, unwrapPath(err)}
+			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
 		}
 		if len(t.groups) > 0 {
 			r.list, r.listPos = t.groups, 0

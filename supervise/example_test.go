@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/taikit/taikit/supervise"
@@ -35,11 +36,13 @@ func ExampleDescribe() {
 }
 
 // Running one service from a Go program, as the supervise command does,
-// until the context is cancelled (then run is brought down first).
+// until the context is cancelled (then run is brought down first), with
+// this program's standard descriptors and its warnings on standard error.
 func ExampleSupervisor_Run() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	s := &supervise.Supervisor{Dir: "/service/web", Name: "web"}
+	s := &supervise.Supervisor{Dir: "/service/web", Name: "web",
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}, Warnings: os.Stderr}
 	if err := s.Run(ctx); err != nil {
 		fmt.Println(err) // for instance "unable to acquire web/supervise/lock: temporary failure"
 	}

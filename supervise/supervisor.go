@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 )
 
 // Defaults of a Supervisor's tunables.
@@ -49,9 +49,10 @@ type Supervisor struct {
 	// Name is the directory as the user named it, for messages.
 	Name string
 	// Files are the standard input, output and error given to run, check
-	// and finish; nil means this process's own.
+	// and finish; nil means the null device, as with exec.Cmd (the
+	// supervise command gives its own).
 	Files []*os.File
-	// Warnings receives "supervise: warning: ..." lines; nil means os.Stderr.
+	// Warnings receives "supervise: warning: ..." lines; nil drops them.
 	Warnings io.Writer
 	// Clock stamps the status record; nil means time.Now.
 	Clock func() time.Time
@@ -60,17 +61,6 @@ type Supervisor struct {
 	CheckTimeout  time.Duration // 0 means DefaultCheckTimeout
 	FinishTimeout time.Duration // 0 means DefaultFinishTimeout
 }
-
-// FatalError is a failure that stops the supervisor before it runs the
-// service; the supervise command prints it as "supervise: fatal: " + What
-// + ": " + the system error's words, and exits 111.
-type FatalError struct {
-	What string // "unable to acquire DIR/supervise/lock"
-	Err  error
-}
-
-func (e *FatalError) Error() string { return e.What + ": " + errtext.Of(e.Err) }
-func (e *FatalError) Unwrap() error { return e.Err }
 
 type childExit struct {
 	proc  *os.Process
@@ -114,15 +104,21 @@ type state struct {
 // down, or until ctx is done: then run is brought down as by 'd' (TERM,
 // CONT), Run waits for it and for check and finish, and returns nil.
 //
-// Run fails with a *FatalError when it cannot take the directory: another
-// supervisor holds the lock, or the FIFOs cannot be made or opened.
+// Run fails with an *errtext.Error when it cannot take the directory
+// ("unable to acquire DIR/supervise/lock: temporary failure": another
+// supervisor holds the lock), or the FIFOs cannot be made or opened.
 func (s *Supervisor) Run(ctx context.Context) error {
 	st := &state{s: s, files: s.Files, warn: s.Warnings, now: s.Clock, exits: make(chan childExit)}
 	if st.files == nil {
-		st.files = []*os.File{os.Stdin, os.Stdout, os.Stderr}
+		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return &errtext.Error{Op: "unable to open", Path: os.DevNull, Err: err}
+		}
+		defer null.Close()
+		st.files = []*os.File{null, null, null}
 	}
 	if st.warn == nil {
-		st.warn = os.Stderr
+		st.warn = io.Discard
 	}
 	if st.now == nil {
 		st.now = time.Now
@@ -131,7 +127,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if _, err := os.Stat(s.path("down")); err == nil {
 		st.want = WantDown
 	} else if !errors.Is(err, syscall.ENOENT) {
-		return &FatalError{"unable to stat " + s.Name + "/down", err}
+		return &errtext.Error{Op: "unable to stat", Path: s.Name + "/down", Err: err}
 	}
 
 	files, err := s.takeDirectory()
@@ -144,7 +140,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	st.announce()
 	ok, err := openFIFO(s.path("supervise/ok"), syscall.O_RDONLY)
 	if err != nil {
-		return &FatalError{"unable to read " + s.Name + "/supervise/ok", err}
+		return &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/ok", Err: err}
 	}
 	files.ok = ok
 
@@ -214,17 +210,17 @@ func (s *Supervisor) takeDirectory() (*dirFiles, error) {
 	}
 	if err != nil {
 		f.close()
-		return nil, &FatalError{"unable to acquire " + s.Name + "/supervise/lock", err}
+		return nil, &errtext.Error{Op: "unable to acquire", Path: s.Name + "/supervise/lock", Err: err}
 	}
 	if f.control, err = openFIFO(s.path("supervise/control"), syscall.O_RDONLY); err != nil {
 		f.close()
-		return nil, &FatalError{"unable to read " + s.Name + "/supervise/control", err}
+		return nil, &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/control", Err: err}
 	}
 	// Holding a writer keeps reads from ever seeing end of file when svc
 	// closes its end.
 	if f.controlWrite, err = openFIFO(s.path("supervise/control"), syscall.O_WRONLY); err != nil {
 		f.close()
-		return nil, &FatalError{"unable to write " + s.Name + "/supervise/control", err}
+		return nil, &errtext.Error{Op: "unable to write", Path: s.Name + "/supervise/control", Err: err}
 	}
 	return f, nil
 }

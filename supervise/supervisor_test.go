@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/testref"
 )
 
@@ -261,8 +262,8 @@ func TestSecondSupervisorRefused(t *testing.T) {
 	dir := service(t, "exec sleep 1000")
 	started(t, &Supervisor{Dir: dir})
 	err := (&Supervisor{Dir: dir, Name: "svc"}).Run(context.Background())
-	var fe *FatalError
-	if !errors.As(err, &fe) || fe.What != "unable to acquire svc/supervise/lock" || !errors.Is(err, syscall.EAGAIN) {
+	var fe *errtext.Error
+	if !errors.As(err, &fe) || fe.Op != "unable to acquire" || fe.Path != "svc/supervise/lock" || !errors.Is(err, syscall.EAGAIN) {
 		t.Fatalf("second supervisor: %v", err)
 	}
 	if err.Error() != "unable to acquire svc/supervise/lock: temporary failure" {

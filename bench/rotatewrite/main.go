@@ -12,7 +12,8 @@ import (
 )
 
 func main() {
-	opts := rotate.Options{MaxSize: 16777215, Keep: 100}
+	opts := rotate.Options{MaxSize: 16777215, Keep: 100,
+		Warn: func(text string) { fmt.Fprintln(os.Stderr, "rotatewrite: warning:", text) }}
 	if len(os.Args) > 1 && os.Args[1] == "zstd" {
 		opts.Compression = rotate.Compression{Method: rotate.Zstd}
 	}

@@ -24,7 +24,7 @@ func run(argv, env []string, stderr io.Writer) int {
 	}
 	changes, err := chain.ReadEnvDir(argv[1])
 	if err != nil {
-		return chain.Fatal(stderr, "envdir", err)
+		return cli.FatalErr(stderr, "envdir", err)
 	}
-	return chain.Fatal(stderr, "envdir", chain.Exec(argv[2:], changes.Apply(env)))
+	return cli.FatalErr(stderr, "envdir", chain.Exec(argv[2:], changes.Apply(env)))
 }

@@ -24,7 +24,7 @@ func run(argv, env []string, stderr io.Writer) int {
 	}
 	account, err := chain.LookupAccount(argv[1])
 	if err != nil {
-		return chain.Fatal(stderr, "envuidgid", err)
+		return cli.FatalErr(stderr, "envuidgid", err)
 	}
-	return chain.Fatal(stderr, "envuidgid", chain.Exec(argv[2:], account.EnvChanges().Apply(env)))
+	return cli.FatalErr(stderr, "envuidgid", chain.Exec(argv[2:], account.EnvChanges().Apply(env)))
 }

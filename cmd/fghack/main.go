@@ -22,7 +22,7 @@ func run(argv, env []string, stderr io.Writer) int {
 	}
 	code, err := chain.Foreground(argv[1:], env)
 	if err != nil {
-		return chain.Fatal(stderr, "fghack", err)
+		return cli.FatalErr(stderr, "fghack", err)
 	}
 	return code
 }

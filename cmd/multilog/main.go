@@ -4,10 +4,12 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/multilog"
 )
 
@@ -23,11 +25,19 @@ func main() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	// SIGHUP and SIGINT keep their default action, as in daemontools: the
 	// process dies and the next start recovers the directory.
-	os.Exit(multilog.Run(multilog.Config{
+	err := multilog.Run(multilog.Config{
 		Args:    os.Args[1:],
 		Stdin:   os.Stdin,
 		Stdout:  os.Stdout,
 		Stderr:  os.Stderr,
 		Signals: sigs,
-	}))
+	})
+	switch {
+	case err == nil:
+		os.Exit(cli.ExitOK)
+	case errors.Is(err, multilog.ErrNotLogged): // said by a warning
+		os.Exit(cli.ExitTemporary)
+	default:
+		os.Exit(cli.FatalErr(os.Stderr, "multilog", err))
+	}
 }

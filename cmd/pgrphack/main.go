@@ -25,5 +25,5 @@ func run(argv, env []string, stderr io.Writer) int {
 	// As in daemontools, a process that already leads a process group
 	// (and so cannot start a session) runs the child anyway.
 	_, _ = syscall.Setsid()
-	return chain.Fatal(stderr, "pgrphack", chain.Exec(argv[1:], env))
+	return cli.FatalErr(stderr, "pgrphack", chain.Exec(argv[1:], env))
 }

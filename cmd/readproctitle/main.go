@@ -9,8 +9,8 @@ import (
 	"os"
 	"unsafe"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/supervise/chain"
 )
 

@@ -54,7 +54,7 @@ func run(argv, env []string, stderr io.Writer) int {
 		if quiet {
 			return cli.ExitOK
 		}
-		return chain.Fatal(stderr, "setlock", err)
+		return cli.FatalErr(stderr, "setlock", err)
 	}
-	return chain.Fatal(stderr, "setlock", chain.Exec(operands[1:], env))
+	return cli.FatalErr(stderr, "setlock", chain.Exec(operands[1:], env))
 }

@@ -24,10 +24,10 @@ func run(argv, env []string, stderr io.Writer) int {
 	}
 	account, err := chain.LookupAccount(argv[1])
 	if err != nil {
-		return chain.Fatal(stderr, "setuidgid", err)
+		return cli.FatalErr(stderr, "setuidgid", err)
 	}
 	if err := account.Become(); err != nil {
-		return chain.Fatal(stderr, "setuidgid", err)
+		return cli.FatalErr(stderr, "setuidgid", err)
 	}
-	return chain.Fatal(stderr, "setuidgid", chain.Exec(argv[2:], env))
+	return cli.FatalErr(stderr, "setuidgid", chain.Exec(argv[2:], env))
 }

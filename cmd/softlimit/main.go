@@ -32,8 +32,8 @@ func run(argv, env []string, stderr io.Writer) int {
 	}
 	for _, l := range limits {
 		if err := l.Set(); err != nil {
-			return chain.Fatal(stderr, "softlimit", err)
+			return cli.FatalErr(stderr, "softlimit", err)
 		}
 	}
-	return chain.Fatal(stderr, "softlimit", chain.Exec(child, env))
+	return cli.FatalErr(stderr, "softlimit", chain.Exec(child, env))
 }

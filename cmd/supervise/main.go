@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/supervise"
 )
 
@@ -31,11 +31,12 @@ func run(args []string, stderr io.Writer) int {
 	if err := os.Chdir(dir); err != nil {
 		return cli.Fatal(stderr, "supervise", "unable to chdir to "+dir, errtext.Of(err))
 	}
-	s := &supervise.Supervisor{Dir: ".", Name: dir, Warnings: stderr}
+	s := &supervise.Supervisor{Dir: ".", Name: dir, Warnings: stderr,
+		Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}}
 	if err := s.Run(context.Background()); err != nil {
-		var fe *supervise.FatalError
+		var fe *errtext.Error
 		if errors.As(err, &fe) {
-			return cli.Fatal(stderr, "supervise", fe.What, errtext.Of(fe.Err))
+			return cli.FatalErr(stderr, "supervise", fe)
 		}
 		return cli.Fatal(stderr, "supervise", "unable to supervise "+dir, errtext.Of(err))
 	}

@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/supervise"
 )
 

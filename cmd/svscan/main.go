@@ -12,8 +12,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/supervise/scan"
 )
 
@@ -41,6 +41,9 @@ func run(ctx context.Context, argv []string, stderr io.Writer, wake <-chan os.Si
 	// svscan may be process 1 of a container: orphans it inherits must be
 	// reaped too.
 	s.ReapAll = true
+	// Services without a log/ write to svscan's own output (readproctitle
+	// under svscanboot), as under daemontools.
+	s.Stdin, s.Stdout, s.Stderr = os.Stdin, os.Stdout, os.Stderr
 	s.Warn = func(err error) { fmt.Fprintf(stderr, "svscan: warning: %v\n", err) }
 	defer s.Close()
 	s.Run(ctx, scan.DefaultInterval, wake)

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 )
 
 // bootPath is the PATH daemontools' svscanboot gives to everything it runs.

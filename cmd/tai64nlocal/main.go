@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/tai64n"
 )
 

@@ -1,6 +1,11 @@
 // Package cli is what taikit's commands share: daemontools' exit codes and
 // message shapes, and option parsing in the style of its tools (short
 // letters that can be grouped, "--" to end options, "-" as an operand).
+//
+// With cmd/ it is the command layer, the one place where messages are
+// printed and exit codes chosen: the libraries return errors (an
+// *errtext.Error renders daemontools' "what: why") and print nothing on
+// their own. TestLibrariesDoNotPrint guards that.
 package cli
 
 import (
@@ -95,6 +100,15 @@ func Usage(w io.Writer, prog, synopsis string, flags []Flag, mistake error) int 
 // Fatal writes "prog: fatal: what: why" and returns ExitTemporary.
 func Fatal(w io.Writer, prog, what, why string) int {
 	fmt.Fprintf(w, "%s: fatal: %s: %s\n", prog, what, why)
+	return ExitTemporary
+}
+
+// FatalErr writes "prog: fatal: " and err's text, which for the libraries'
+// *errtext.Error is "what: why" ("unable to lock ./lk: temporary failure")
+// and for an error without a system cause just "what" ("unknown account
+// nobody2"), and returns ExitTemporary.
+func FatalErr(w io.Writer, prog string, err error) int {
+	fmt.Fprintf(w, "%s: fatal: %v\n", prog, err)
 	return ExitTemporary
 }
 

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 func TestParse(t *testing.T) {
@@ -47,8 +50,12 @@ func TestMessages(t *testing.T) {
 		t.Fatal(code)
 	}
 	Warn(&w, "p", "unable to open g", "file does not exist")
+	if code := FatalErr(&w, "p", &errtext.Error{Op: "unable to lock", Path: "./lk", Err: syscall.EAGAIN}); code != ExitTemporary {
+		t.Fatal(code)
+	}
 	want := "p: fatal: unknown option -y\np: usage: p [-x]\n  -x, --ex         does x\n" +
-		"p: fatal: unable to read f: is a directory\np: warning: unable to open g: file does not exist\n"
+		"p: fatal: unable to read f: is a directory\np: warning: unable to open g: file does not exist\n" +
+		"p: fatal: unable to lock ./lk: temporary failure\n"
 	if w.String() != want {
 		t.Fatalf("got %q\nwant %q", w.String(), want)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
 )
@@ -125,10 +125,10 @@ func (c *command) warn(err error) {
 	fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", errText(err))
 }
 
-// errText words an error as daemontools would: rotate's errors are worded
-// already; a path error becomes "unable to read <path>: <reason>".
+// errText words an error as daemontools would: the libraries' errors are
+// worded already; a path error becomes "unable to read <path>: <reason>".
 func errText(err error) string {
-	var fe *rotate.FileError
+	var fe *errtext.Error
 	if errors.As(err, &fe) {
 		return fe.Error()
 	}

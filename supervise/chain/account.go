@@ -5,6 +5,8 @@ import (
 	"os/user"
 	"strconv"
 	"syscall"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // Account is what setuidgid and envuidgid take from an account: its user
@@ -42,17 +44,17 @@ func LookupAccount(name string) (Account, error) {
 // group list becomes the primary group alone, dropping every
 // supplementary group the process had, then the group id and the user id
 // change, in that order, since only root may change groups. Errors are
-// *Failure worded as setuidgid's: "unable to setgid" for the groups,
+// *errtext.Error worded as setuidgid's: "unable to setgid" for the groups,
 // "unable to setuid" for the user.
 func (a Account) Become() error {
 	if err := syscall.Setgroups([]int{int(a.GID)}); err != nil {
-		return &Failure{What: "unable to setgid", Err: err}
+		return &errtext.Error{Op: "unable to setgid", Err: err, NoPath: true}
 	}
 	if err := syscall.Setgid(int(a.GID)); err != nil {
-		return &Failure{What: "unable to setgid", Err: err}
+		return &errtext.Error{Op: "unable to setgid", Err: err, NoPath: true}
 	}
 	if err := syscall.Setuid(int(a.UID)); err != nil {
-		return &Failure{What: "unable to setuid", Err: err}
+		return &errtext.Error{Op: "unable to setuid", Err: err, NoPath: true}
 	}
 	return nil
 }

@@ -15,29 +15,3 @@
 //
 // The package is for Linux: it reads /proc and uses Linux resource limits.
 package chain
-
-import (
-	"fmt"
-	"io"
-
-	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
-)
-
-// Failure is a system error with what could not be done, as daemontools
-// reports it: "unable to lock ./lk" and the errno behind it.
-type Failure struct {
-	What string // e.g. "unable to run ./child"
-	Err  error  // the system error
-}
-
-func (f *Failure) Error() string { return f.What + ": " + errtext.Of(f.Err) }
-func (f *Failure) Unwrap() error { return f.Err }
-
-// Fatal writes err as daemontools' programs do, "prog: fatal: what: why"
-// (or "prog: fatal: what" for an error without a system cause, such as an
-// unknown account), and returns exit code 111.
-func Fatal(w io.Writer, prog string, err error) int {
-	fmt.Fprintf(w, "%s: fatal: %s\n", prog, err)
-	return cli.ExitTemporary
-}

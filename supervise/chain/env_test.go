@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 func TestEnvChangesApplyMergesAsPathexec(t *testing.T) {
@@ -124,7 +126,7 @@ func TestReadEnvDirFailures(t *testing.T) {
 		{file, "unable to switch to directory " + file + ": not a directory", syscall.ENOTDIR},
 	} {
 		_, err := ReadEnvDir(c.dir)
-		var f *Failure
+		var f *errtext.Error
 		if !errors.As(err, &f) || err.Error() != c.msg || !errors.Is(err, c.errno) {
 			t.Errorf("%s: %v, want %q", c.dir, err, c.msg)
 		}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // ReadEnvDir turns the directory dir into environment changes, as
@@ -22,7 +24,7 @@ import (
 // EnvChanges.Apply). Changes come in the directory's own order, which
 // decides the order of the child's environment.
 //
-// Errors are *Failure worded as envdir's messages. dir is read in place:
+// Errors are *errtext.Error worded as envdir's messages. dir is read in place:
 // unlike daemontools this does not change the process's working
 // directory, but it fails where daemontools would (a working directory
 // that cannot be opened, a dir that cannot be entered or read).
@@ -31,25 +33,25 @@ func ReadEnvDir(dir string) (*EnvChanges, error) {
 	// process that cannot do that fails there, before anything else.
 	cwd, err := syscall.Open(".", syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &Failure{What: "unable to switch to current directory", Err: err}
+		return nil, &errtext.Error{Op: "unable to switch to current directory", Err: err, NoPath: true}
 	}
 	syscall.Close(cwd)
 
 	d, err := syscall.Open(dir, oPath|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &Failure{What: "unable to switch to directory " + dir, Err: err}
+		return nil, &errtext.Error{Op: "unable to switch to directory", Path: dir, Err: err}
 	}
 	defer syscall.Close(d)
 	// Resolving "." inside dir needs the search permission chdir needs.
 	probe, err := syscall.Openat(d, ".", oPath|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &Failure{What: "unable to switch to directory " + dir, Err: err}
+		return nil, &errtext.Error{Op: "unable to switch to directory", Path: dir, Err: err}
 	}
 	syscall.Close(probe)
 
 	names, err := dirNames(d)
 	if err != nil {
-		return nil, &Failure{What: "unable to read directory " + dir, Err: err}
+		return nil, &errtext.Error{Op: "unable to read directory", Path: dir, Err: err}
 	}
 	changes := new(EnvChanges)
 	for _, name := range names {
@@ -58,7 +60,7 @@ func ReadEnvDir(dir string) (*EnvChanges, error) {
 		}
 		line, n, err := readFirstLine(d, name)
 		if err != nil {
-			return nil, &Failure{What: "unable to read " + dir + "/" + name, Err: err}
+			return nil, &errtext.Error{Op: "unable to read", Path: dir + "/" + name, Err: err}
 		}
 		if n == 0 {
 			changes.Unset(name)

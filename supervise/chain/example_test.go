@@ -1,10 +1,13 @@
 package chain_test
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/supervise/chain"
 )
 
@@ -55,12 +58,15 @@ func ExampleTitle() {
 	// "... start x\n"
 }
 
-// Report a failure as daemontools' programs do.
-func ExampleFatal() {
-	_, err := chain.LookupAccount("no-such-account")
-	code := chain.Fatal(os.Stdout, "setuidgid", err)
-	fmt.Println(code)
+// A failure is an *errtext.Error worded as daemontools' programs word it
+// (setlock prints it after "setlock: fatal: " and exits 111), through
+// which the system error is reached.
+func ExampleLock() {
+	_, err := chain.Lock("/nonexistent/lk", false)
+	fmt.Println(err)
+	var e *errtext.Error
+	fmt.Println(errors.As(err, &e), e.Op, e.Path, errors.Is(err, fs.ErrNotExist))
 	// Output:
-	// setuidgid: fatal: unknown account no-such-account
-	// 111
+	// unable to open /nonexistent/lk: file does not exist
+	// true unable to open /nonexistent/lk true
 }

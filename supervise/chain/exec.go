@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // DefaultPath is where a program is searched when $PATH is not set, as in
@@ -14,7 +16,7 @@ const DefaultPath = "/bin:/usr/bin"
 
 // Exec replaces this process with the program argv[0], given argv as its
 // arguments and env as its environment. It returns only when that fails,
-// with a *Failure worded "unable to run argv[0]".
+// with an *errtext.Error worded "unable to run argv[0]".
 //
 // A name containing '/' is run as it is; any other name is tried in each
 // directory of this process's $PATH (not env's: daemontools searches the
@@ -29,7 +31,7 @@ func Exec(argv, env []string) error {
 	err := search(argv[0], path, set, func(path string) error {
 		return syscall.Exec(path, argv, env)
 	})
-	return &Failure{What: "unable to run " + argv[0], Err: err}
+	return &errtext.Error{Op: "unable to run", Path: argv[0], Err: err}
 }
 
 // search tries run on each place file may be, in the order and with the

@@ -3,6 +3,8 @@ package chain
 import (
 	"errors"
 	"syscall"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // fghackDups is how many extra copies of the pipe's writing end fghack
@@ -25,12 +27,12 @@ func (e *CrashedError) Error() string { return "child crashed" }
 // forks and lets its parent exit keeps the pipe open, and with it fghack.
 //
 // It returns the child's exit code, a *CrashedError if a signal killed
-// it, or a *Failure ("unable to run argv[0]", "unable to create pipe",
+// it, or an *errtext.Error ("unable to run argv[0]", "unable to create pipe",
 // "wait failed") with argv[0] searched in $PATH as Exec does.
 func Foreground(argv, env []string) (int, error) {
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
-		return 0, &Failure{What: "unable to create pipe", Err: err}
+		return 0, &errtext.Error{Op: "unable to create pipe", Err: err, NoPath: true}
 	}
 	readEnd, writeEnd := p[0], p[1]
 	attr := &syscall.ProcAttr{Env: env, Files: fghackFiles(uintptr(writeEnd), inheritedFD)}
@@ -44,7 +46,7 @@ func Foreground(argv, env []string) (int, error) {
 	syscall.Close(writeEnd)
 	if err != nil {
 		syscall.Close(readEnd)
-		return 0, &Failure{What: "unable to run " + argv[0], Err: err}
+		return 0, &errtext.Error{Op: "unable to run", Path: argv[0], Err: err}
 	}
 	drain(readEnd)
 	syscall.Close(readEnd)
@@ -57,7 +59,7 @@ func Foreground(argv, env []string) (int, error) {
 		}
 	}
 	if err != nil {
-		return 0, &Failure{What: "wait failed", Err: err}
+		return 0, &errtext.Error{Op: "wait failed", Err: err, NoPath: true}
 	}
 	if ws.Signaled() {
 		return 0, &CrashedError{Signal: ws.Signal()}

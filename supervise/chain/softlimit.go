@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"syscall"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // SoftlimitSpec is softlimit's getopt spec: every option takes a value.
@@ -91,12 +93,12 @@ func ParseLimitValue(s string) (value uint64, toHard, ok bool) {
 
 // Set sets the soft limit l asks for, keeping the hard limit: "=" makes
 // it the hard limit, and a value above the hard limit is lowered to it,
-// so that softlimit never fails for asking too much. Errors are *Failure
+// so that softlimit never fails for asking too much. Errors are *errtext.Error
 // worded as softlimit's.
 func (l Limit) Set() error {
 	var r syscall.Rlimit
 	if err := syscall.Getrlimit(l.Resource, &r); err != nil {
-		return &Failure{What: "getrlimit failed", Err: err}
+		return &errtext.Error{Op: "getrlimit failed", Err: err, NoPath: true}
 	}
 	r.Cur = min(l.Value, r.Max)
 	if l.ToHard {
@@ -106,7 +108,7 @@ func (l Limit) Set() error {
 	// chosen its own RLIMIT_NOFILE, which the runtime raises at start-up
 	// and otherwise puts back before an exec.
 	if err := syscall.Setrlimit(l.Resource, &r); err != nil {
-		return &Failure{What: "setrlimit failed", Err: err}
+		return &errtext.Error{Op: "setrlimit failed", Err: err, NoPath: true}
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/supervise"
 )
 

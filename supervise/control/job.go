@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/supervise"
 	"github.com/taikit/taikit/tai64n"
 )

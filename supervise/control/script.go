@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 )
 
 // scriptResult is how one run of a service's start, stop or check script

@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/taikit/taikit/internal/errtext"
+	"github.com/taikit/taikit/errtext"
 )
 
 // DefaultPath is where supervise is looked for when $PATH is not set, as
@@ -55,7 +55,8 @@ type Scanner struct {
 	Env []string
 	// Stdin, Stdout and Stderr are given to the supervise processes, except
 	// that a service with a log/ directory writes to its log pipe and its
-	// log service reads from it. Nil means this process's own.
+	// log service reads from it. Nil means the null device, as with
+	// exec.Cmd (the svscan command gives its own).
 	Stdin, Stdout, Stderr *os.File
 	// MaxServices bounds how many services are tracked at once; a service
 	// beyond it gets a warning at each pass instead of a supervise.
@@ -65,12 +66,17 @@ type Scanner struct {
 	// a container and inherit orphans; wrong in a process that waits for
 	// other children of its own.
 	ReapAll bool
-	// Warn receives the problems of a pass, each an *Error. Nil drops them.
+	// Warn receives the problems of a pass, each an *errtext.Error whose
+	// text is what svscan prints after "svscan: warning: ": Op is "unable
+	// to stat", "unable to start supervise", ...; Path the service (or
+	// service/log) concerned, none (NoPath) for the directory. Nil drops
+	// them.
 	Warn func(error)
 
 	services []*service
 	fds      [3]uintptr
 	fdsSet   bool
+	null     *os.File // for nil Stdin, Stdout or Stderr, until Close
 }
 
 // service is one tracked service directory.
@@ -85,7 +91,8 @@ type service struct {
 }
 
 // New returns a Scanner of dir that runs "supervise" from $PATH with this
-// process's environment and standard descriptors, as svscan does.
+// process's environment, as svscan does; which standard descriptors the
+// supervise processes get is the caller's choice (Stdin, Stdout, Stderr).
 func New(dir string) *Scanner {
 	path, ok := os.LookupEnv("PATH")
 	if !ok {
@@ -99,23 +106,6 @@ func New(dir string) *Scanner {
 		MaxServices: DefaultMaxServices,
 	}
 }
-
-// Error is one problem met during a pass. Its text is what svscan prints
-// after "svscan: warning: ".
-type Error struct {
-	Op   string // "unable to stat", "unable to start supervise", ...
-	Name string // the service (or service/log) concerned; "" for the directory
-	Err  error
-}
-
-func (e *Error) Error() string {
-	if e.Name == "" {
-		return e.Op + ": " + errtext.Of(e.Err)
-	}
-	return e.Op + " " + e.Name + ": " + errtext.Of(e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
 
 // ErrTooMany is the reason a service beyond MaxServices is not started.
 var ErrTooMany = errors.New("running too many services")
@@ -172,6 +162,10 @@ func (s *Scanner) Close() error {
 		sv.closePipe()
 	}
 	s.services = nil
+	if s.null != nil {
+		s.null.Close()
+		s.null, s.fdsSet = nil, false
+	}
 	return nil
 }
 
@@ -427,14 +421,22 @@ func (s *Scanner) join(name string) string {
 }
 
 // fd returns the descriptor given to supervise processes as standard
-// input (0), output (1) or error (2).
+// input (0), output (1) or error (2). Should the null device fail to open,
+// a missing one is given closed (-1).
 func (s *Scanner) fd(i int) uintptr {
 	if !s.fdsSet {
 		for j, f := range []*os.File{s.Stdin, s.Stdout, s.Stderr} {
-			if f == nil {
-				f = []*os.File{os.Stdin, os.Stdout, os.Stderr}[j]
+			if f == nil && s.null == nil {
+				s.null, _ = os.OpenFile(os.DevNull, os.O_RDWR, 0)
 			}
-			s.fds[j] = f.Fd()
+			switch {
+			case f != nil:
+				s.fds[j] = f.Fd()
+			case s.null != nil:
+				s.fds[j] = s.null.Fd()
+			default:
+				s.fds[j] = ^uintptr(0)
+			}
 		}
 		s.fdsSet = true
 	}
@@ -443,7 +445,7 @@ func (s *Scanner) fd(i int) uintptr {
 
 func (s *Scanner) warn(op, name string, err error) {
 	if s.Warn != nil {
-		s.Warn(&Error{Op: op, Name: name, Err: err})
+		s.Warn(&errtext.Error{Op: op, Path: name, Err: err, NoPath: name == ""})
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // fakeSupervise is a "supervise" that records how it was started — working
@@ -247,7 +249,7 @@ func TestMaxServices(t *testing.T) {
 		!strings.HasSuffix(f.errs[0], ": running too many services") {
 		t.Fatalf("warnings %q", f.errs)
 	}
-	if !errors.Is(&Error{Op: "unable to start", Name: "c", Err: ErrTooMany}, ErrTooMany) {
+	if !errors.Is(&errtext.Error{Op: "unable to start", Path: "c", Err: ErrTooMany}, ErrTooMany) {
 		t.Error("Error does not unwrap")
 	}
 }

@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/supervise/control"
 )
 

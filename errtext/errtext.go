@@ -1,11 +1,17 @@
 // Package errtext words system errors the way daemontools does, so that
 // taikit's messages read exactly like the programs it replaces
 // ("unable to lock directory ./d: temporary failure").
+//
+// Every failure a taikit library reports with a system cause is an *Error:
+// what could not be done, the file concerned and the cause, which
+// errors.Is and errors.As reach:
+//
+//	var e *errtext.Error
+//	if errors.As(err, &e) && errors.Is(err, fs.ErrNotExist) { ... }
 package errtext
 
 import (
 	"errors"
-	"strings"
 	"syscall"
 )
 
@@ -53,16 +59,35 @@ var words = map[syscall.Errno]string{
 	syscall.ENOSYS:       "operation not supported",
 }
 
+// Error is a failure with a system cause, shaped like fs.PathError but
+// worded as daemontools words it: Error gives "Op Path: reason", the reason
+// being Of(Err) ("unable to lock directory ./d: temporary failure"). As
+// with fs.PathError, and as daemontools prints a name given as "", the path
+// is printed even when empty ("unable to open : file does not exist");
+// a failure that concerns no file sets NoPath and gives "Op: reason"
+// ("unable to setgid: permission denied").
+type Error struct {
+	Op     string // what could not be done, in daemontools' words: "unable to lock directory"
+	Path   string // the file or directory concerned, as the user named it
+	Err    error  // the cause, usually a syscall.Errno
+	NoPath bool   // the failure concerns no file: Path is not printed
+}
+
+func (e *Error) Error() string {
+	if e.NoPath {
+		return e.Op + ": " + Of(e.Err)
+	}
+	return e.Op + " " + e.Path + ": " + Of(e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
 // Of returns daemontools' words for the system error inside err, or err's
 // own text when it carries no errno daemontools names.
 func Of(err error) string {
 	if err == nil {
 		return "no error"
-	}
-	// os.Root refuses a name that a symbolic link leads out of the root
-	// with an error of its own, which has no errno and no exported value.
-	if strings.Contains(err.Error(), "path escapes from parent") {
-		return "symbolic link leads outside the directory"
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
