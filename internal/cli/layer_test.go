@@ -145,6 +145,11 @@ func layerProblems(root string) (problems []string, checked int, err error) {
 			return err
 		}
 		checked++
+		if f.Name.Name == "main" {
+			// A program is its own command layer (internal/testreport,
+			// which CI runs); only libraries are held to the rule.
+			return nil
+		}
 		names := map[string]string{} // local name → import path
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
