@@ -34,7 +34,8 @@ import (
 // follower stopped for long enough sees, and it may be reported when
 // nothing was lost: a writer that rotates twice and prunes while a Reader
 // finishes one file, with retention that keeps a single archive, leaves
-// no way to tell.
+// no way to tell; nor does a processor that changes the data (rather than
+// compressing it) and replaced a file the Reader did not see it work on.
 type GapError struct {
 	// Dir is the directory as named (ReadOptions.Name).
 	Dir string
@@ -300,14 +301,6 @@ func (r *Reader) aheadCopied(a *aheadFile, g archiveGroup) bool {
 // only way to tell, when it comes to them, whether that archive's
 // successors were pruned meanwhile (see checkGap). A listing of a whole
 // directory does not look at them, which would cost an lstat per archive.
-//
-// The look costs two listings of the directory. A reading run that did
-// not start from a Cursor skips it when the listing held more than
-// lookAheadMax archives: a directory that keeps so many prunes its newest
-// archive only after as many more rotations, and a gap reported for want
-// of the look (Unknown) would then most likely be real.
-const lookAheadMax = 256
-
 func (r *Reader) lookAhead(stamp string) {
 	saved := r.after
 	copy(r.after[:], stamp)
@@ -321,6 +314,14 @@ func (r *Reader) lookAhead(stamp string) {
 	r.dropAhead()
 	r.noteAhead(t)
 }
+
+// lookAheadMax bounds the listings after which lookAhead is done by a
+// reading run that did not start from a Cursor (a follower always looks).
+// The look costs two listings of the directory; a directory that keeps
+// more archives than this prunes its newest one only after as many more
+// rotations, and a gap reported for want of the look (Unknown) would then
+// most likely be real.
+const lookAheadMax = 256
 
 // groupHas reports whether the archive group of stamp holds file a.
 func (t *tailState) groupHas(stamp string, a *aheadFile) bool {
