@@ -42,8 +42,9 @@ import (
 // pruned meanwhile) is the file searched for by its leading bytes.
 //
 // A position whose file has since been pruned cannot be found again; the
-// Reader then reports it as an *errtext.Error and continues with the oldest
-// archive after it. Device and inode numbers make a cursor valid on the
+// Reader then reports a *GapError naming that file and how much of it had
+// been read, and continues with the oldest file left after the cursor's
+// newest archive. Device and inode numbers make a cursor valid on the
 // same file system only: a directory copied elsewhere needs a new one.
 //
 // The zero Cursor is the start of the directory. Cursors are values; the
@@ -69,7 +70,9 @@ func (r *Reader) Cursor() Cursor {
 	}
 	c.after = r.after
 	for _, q := range r.queue {
-		q.f = nil // the descriptor stays the Reader's
+		// The descriptors stay the Reader's; without its own, a processor's
+		// output is not told by its inode number, which may be reused.
+		q.f, q.alt, q.altF = nil, fileID{}, nil
 		c.q[c.nq] = q
 		c.nq++
 	}

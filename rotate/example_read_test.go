@@ -107,3 +107,51 @@ func ExampleCursor() {
 	// two
 	// three
 }
+
+// A reader outrun by retention is told what it missed, and reads on with
+// what is left: here a Cursor saved in current, which the writer then
+// archived and pruned (Keep 2: one archive kept) before the reader came
+// back.
+func ExampleGapError() {
+	dir, _ := os.MkdirTemp("", "rotate-example-gap")
+	defer os.RemoveAll(dir)
+	w, _ := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 2})
+	fmt.Fprintln(w, "one")
+	r, _ := rotate.OpenReader(dir, rotate.ReadOptions{})
+	r.Next()
+	cursor := r.Cursor()
+	r.Close()
+
+	fmt.Fprintln(w, "two")
+	w.Rotate()
+	fmt.Fprintln(w, "three")
+	w.Rotate() // the archive of "one", "two" is pruned
+	fmt.Fprintln(w, "four")
+	w.Close()
+
+	r, _ = rotate.OpenReader(dir, rotate.ReadOptions{Cursor: &cursor, OnError: func(err error) {
+		var gap *rotate.GapError
+		if errors.As(err, &gap) {
+			n, complete := gap.Lost()
+			fmt.Printf("gap: the cursor's file (%s, %d bytes of it read) is gone; lost: %d bytes known, all known: %v\n",
+				gap.Cursor.Name, gap.Cursor.Read, n, complete)
+			return
+		}
+		fmt.Println("warning:", err)
+	}})
+	defer r.Close()
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s", l.Bytes)
+	}
+	// Output:
+	// gap: the cursor's file (current, 4 bytes of it read) is gone; lost: 0 bytes known, all known: false
+	// three
+	// four
+}

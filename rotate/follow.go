@@ -13,11 +13,10 @@ import (
 // Even with inotify it looks at least that often, a guard against a lost
 // event costing more than a delay.
 type watcher struct {
-	f         *os.File // the inotify descriptor; nil when polling
-	poll      time.Duration
-	buf       []byte
-	interrupt func()
-	stop      chan struct{}
+	f    *os.File // the inotify descriptor; nil when polling
+	poll time.Duration
+	buf  []byte
+	stop chan struct{}
 }
 
 const inotifyMask = syscall.IN_MODIFY | syscall.IN_CREATE | syscall.IN_DELETE | syscall.IN_MOVED_FROM |

@@ -41,8 +41,9 @@ type ReadOptions struct {
 	Cursor *Cursor
 
 	// OnError receives errors that concern one file (an unreadable or
-	// corrupt archive); reading goes on with the next file. By default they
-	// are collected for Errors.
+	// corrupt archive) and gaps (a *GapError: files pruned before they
+	// were read), just before the first line after them; reading goes on
+	// with the next file. By default they are collected for Errors.
 	OnError func(err error)
 
 	// Name is the directory as the user named it, for messages; by default
@@ -109,6 +110,14 @@ type Line struct {
 // The directory listing that decides what comes after the archives is
 // taken twice until both agree, so that a rotation in between cannot make
 // the Reader skip a file.
+//
+// # Gaps
+//
+// A writer's retention may prune files before the Reader reads them: a
+// follower stopped for a while, a Cursor kept too long, a reader slower
+// than the writer. The Reader never skips data silently: it tells what it
+// can of what was pruned (which files, how big, between which stamps) in
+// a *GapError, given like any other error, and goes on with what is left.
 type Reader struct {
 	dir  string // path to the directory
 	name string // as the user named it
@@ -124,8 +133,19 @@ type Reader struct {
 	recent [4]recentArchive
 	nrec   int
 
-	list    []archiveGroup // archives of the last listing not yet handled
-	listPos int
+	list      []archiveGroup // archives of the last listing not yet handled
+	listSizes [][2]int64     // their sizes, when the listing looked (else nil)
+	listPos   int
+
+	// What is known for telling gaps (see GapError): the files after the
+	// archives of the last look, not read yet; the queue's file that the
+	// first archive of that look was found to hold; the name of the last
+	// file read; and the gap being gathered, given to the caller once the
+	// stream goes on.
+	ahead    []aheadFile
+	found    queueMatch
+	lastFile string
+	gap      *GapError
 
 	src     *source
 	buf     []byte
@@ -224,6 +244,7 @@ func (r *Reader) interrupted() bool {
 func (r *Reader) Close() error {
 	r.closeSource()
 	r.dropQueue(len(r.queue))
+	r.dropAhead()
 	for i := range r.recent {
 		if r.recent[i].f != nil {
 			r.recent[i].f.Close()
@@ -264,7 +285,7 @@ func (r *Reader) Next() (Line, error) {
 // file (see NextLines), whose Stamp is then the one carried in.
 func (r *Reader) read(bulk bool) (Line, error) {
 	if r.ended {
-		return Line{}, io.EOF
+		return r.eof()
 	}
 	for {
 		if r.src == nil {
@@ -274,8 +295,7 @@ func (r *Reader) read(bulk bool) (Line, error) {
 			}
 			if !ok {
 				if !r.opts.Follow {
-					r.ended = true
-					return Line{}, io.EOF
+					return r.eof()
 				}
 				if err := r.wait(); err != nil {
 					return Line{}, err
@@ -286,10 +306,10 @@ func (r *Reader) read(bulk bool) (Line, error) {
 		s := r.src
 		if l, took, ok := r.take(false, bulk); took {
 			if ok {
-				return l, nil
+				return r.give(l), nil
 			}
 			if r.ended {
-				return Line{}, io.EOF
+				return r.eof()
 			}
 			continue
 		}
@@ -323,21 +343,37 @@ func (r *Reader) read(bulk bool) (Line, error) {
 		}
 		if l, took, ok := r.take(true, bulk); took {
 			if ok {
-				return l, nil
+				return r.give(l), nil
 			}
 			if r.ended {
-				return Line{}, io.EOF
+				return r.eof()
 			}
 			continue
 		}
 		if s.kind == kindCurrent && !s.rotated {
 			// The end, without following: current stays open so that a
 			// Cursor taken now says where it ends.
-			r.ended = true
-			return Line{}, io.EOF
+			return r.eof()
 		}
 		r.finishSource()
 	}
+}
+
+// give returns l, reporting first a gap that l is the first line after.
+func (r *Reader) give(l Line) Line {
+	if r.gap != nil {
+		r.reportGap(l.Bytes)
+	}
+	return l
+}
+
+// eof ends the stream, reporting first a gap nothing came after.
+func (r *Reader) eof() (Line, error) {
+	r.ended = true
+	if r.gap != nil {
+		r.reportGap(nil)
+	}
+	return Line{}, io.EOF
 }
 
 // take takes the next line (or with bulk, the next block) from the
@@ -397,6 +433,9 @@ func (r *Reader) accept(b []byte) (Line, bool) {
 
 // wait waits for a change in the directory (following only).
 func (r *Reader) wait() error {
+	if r.gap != nil {
+		r.reportGap(nil) // nothing after it yet: say so now, not when lines come
+	}
 	if r.interrupted() {
 		return ErrInterrupted
 	}
@@ -423,6 +462,7 @@ func (r *Reader) fill() (int, error) {
 func (r *Reader) finishSource() {
 	s := r.src
 	r.src = nil
+	r.lastFile = s.name
 	if s.kind == kindArchive {
 		copy(r.after[:], s.stamp)
 		r.rememberArchive(s.id, s.f)

@@ -81,7 +81,9 @@ func (r *Reader) listArchives() ([]archiveGroup, []string, error) {
 type tailState struct {
 	groups                       []archiveGroup
 	ids                          [][2]fileID
+	sizes                        [][2]int64 // of the groups' files, for a gap report
 	previous, processed, current fileID
+	prevSize, procSize, curSize  int64
 	hasPrev, hasProc, hasCur     bool
 	afterIDs                     [2]fileID
 }
@@ -118,6 +120,7 @@ type tailFile struct {
 	kind  srcKind
 	stamp string
 	id    fileID
+	size  int64
 }
 
 // files lists the files of the stream after r.after as the snapshot
@@ -132,16 +135,16 @@ func (a *tailState) files() []tailFile {
 		if g.names[0] == "" {
 			j = 1
 		}
-		out = append(out, tailFile{g.names[j], kindArchive, g.stamp, a.ids[i][j]})
+		out = append(out, tailFile{g.names[j], kindArchive, g.stamp, a.ids[i][j], a.sizes[i][j]})
 	}
 	switch {
 	case a.hasPrev && !a.archived(a.previous):
-		out = append(out, tailFile{filePrevious, kindPrevious, "", a.previous})
+		out = append(out, tailFile{filePrevious, kindPrevious, "", a.previous, a.prevSize})
 	case a.hasProc && !a.hasPrev && !a.archived(a.processed):
-		out = append(out, tailFile{fileProcessed, kindProcessed, "", a.processed})
+		out = append(out, tailFile{fileProcessed, kindProcessed, "", a.processed, a.procSize})
 	}
 	if a.hasCur {
-		out = append(out, tailFile{fileCurrent, kindCurrent, "", a.current})
+		out = append(out, tailFile{fileCurrent, kindCurrent, "", a.current, a.curSize})
 	}
 	return out
 }
@@ -169,13 +172,13 @@ func (r *Reader) lookTail() (*tailState, error) {
 	t := &tailState{}
 	var err error
 	// The order matters: names that data moves to are looked at first.
-	if t.current, err = lstatID(r.path(fileCurrent)); err == nil {
+	if t.current, t.curSize, err = lstatIDSize(r.path(fileCurrent)); err == nil {
 		t.hasCur = true
 	}
-	if t.previous, err = lstatID(r.path(filePrevious)); err == nil {
+	if t.previous, t.prevSize, err = lstatIDSize(r.path(filePrevious)); err == nil {
 		t.hasPrev = true
 	}
-	if t.processed, err = lstatID(r.path(fileProcessed)); err == nil {
+	if t.processed, t.procSize, err = lstatIDSize(r.path(fileProcessed)); err == nil {
 		t.hasProc = true
 	}
 	if r.after[0] != 0 {
@@ -188,10 +191,15 @@ func (r *Reader) lookTail() (*tailState, error) {
 	}
 	t.groups = groups
 	t.ids = make([][2]fileID, len(groups))
+	t.sizes = make([][2]int64, len(groups))
 	for i, g := range groups {
 		for j, n := range g.names {
+			t.sizes[i][j] = -1
 			if n != "" {
-				t.ids[i][j], _ = lstatID(r.path(n))
+				var err error
+				if t.ids[i][j], t.sizes[i][j], err = lstatIDSize(r.path(n)); err != nil {
+					t.sizes[i][j] = -1
+				}
 			}
 		}
 	}
@@ -232,6 +240,29 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 	if len(r.queue) == 0 {
 		return false
 	}
+	var k int
+	var name string
+	var id fileID
+	if m := r.found; m.stamp == g.stamp && m.k < len(r.queue) {
+		k, name, id = m.k, m.name, m.id // checkGap found it already
+	} else {
+		k, name, id = r.findQueue(g)
+	}
+	r.found = queueMatch{}
+	if k >= 0 {
+		r.dropQueue(k + 1)
+		// "previous" or "processed" may still be linked beside it.
+		r.holdArchive(name, id)
+		return true
+	}
+	r.dropQueue(1)
+	return false
+}
+
+// findQueue returns the position in the queue of the file whose data
+// archive group g holds (by inode, or by content for a compressed copy),
+// the name it was found under and its identity; -1 when none.
+func (r *Reader) findQueue(g archiveGroup) (int, string, fileID) {
 	for _, n := range g.names {
 		if n == "" {
 			continue
@@ -241,10 +272,7 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 			continue
 		}
 		if k := r.inQueue(n, kindArchive, id); k >= 0 {
-			r.dropQueue(k + 1)
-			// "previous" or "processed" may still be linked beside it.
-			r.holdArchive(n, id)
-			return true
+			return k, n, id
 		}
 	}
 	for _, n := range g.names {
@@ -253,46 +281,54 @@ func (r *Reader) matchQueue(g archiveGroup) bool {
 		}
 		for k, q := range r.queue {
 			if id, ok := r.openContentMatch(n, kindArchive, q); ok {
-				r.dropQueue(k + 1)
-				r.holdArchive(n, id)
-				return true
+				return k, n, id
 			}
 		}
 	}
-	r.dropQueue(1)
-	return false
+	return -1, "", fileID{}
 }
 
 // openArchive opens the preferred file of group g (".s" over ".u": the
-// finished one). It reports whether a source is open; a file that cannot
-// be read is reported and counted as read.
-func (r *Reader) openArchive(g archiveGroup, off int64) bool {
+// finished one). It reports whether a source is open, and else whether
+// the archive is gone (pruned); a file that cannot be read is reported and
+// counted as read.
+func (r *Reader) openArchive(g archiveGroup, off int64) (opened, gone bool) {
 	var lastErr error
 	var lastName string
-	for _, n := range g.names {
-		if n == "" {
-			continue
+	names := g.names
+	for pass := 0; pass < 2; pass++ {
+		for _, n := range names {
+			if n == "" {
+				continue
+			}
+			s, err := r.openSource(n, kindArchive, g.stamp, off, nil)
+			if err == nil {
+				r.src = s
+				return true, false
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // pruned, or svlogd removing ".u" after ".s" appeared
+			}
+			lastErr, lastName = err, n
 		}
-		s, err := r.openSource(n, kindArchive, g.stamp, off, nil)
-		if err == nil {
-			r.src = s
-			return true
+		if lastErr != nil {
+			break
 		}
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // pruned, or svlogd removing ".u" after ".s" appeared
-		}
-		lastErr, lastName = err, n
-	}
-	if lastErr != nil {
-		op := "open"
-		var de *decompressError
-		if errors.As(lastErr, &de) {
-			op = "decompress"
-		}
-		r.report(op, lastName, lastErr)
+		// Every name listed is gone. svlogd renames a processed "@x.u" to
+		// "@x.s": look for both before taking the archive for pruned.
+		names = [2]string{g.stamp + ".s", g.stamp + ".u"}
 	}
 	copy(r.after[:], g.stamp)
-	return false
+	if lastErr == nil {
+		return false, true
+	}
+	op := "open"
+	var de *decompressError
+	if errors.As(lastErr, &de) {
+		op = "decompress"
+	}
+	r.report(op, lastName, lastErr)
+	return false, false
 }
 
 // nextFile opens the next file of the stream. It reports false when there
@@ -306,12 +342,15 @@ func (r *Reader) nextFile() (bool, error) {
 			if ok {
 				return true, nil
 			}
+			// On from the cursor's newest archive, by a look at the
+			// directory that tells what was pruned since (checkGap).
+		} else {
+			groups, _, err := r.listArchives()
+			if err != nil {
+				return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
+			}
+			r.list, r.listSizes, r.listPos = groups, nil, 0
 		}
-		groups, _, err := r.listArchives()
-		if err != nil {
-			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
-		}
-		r.list, r.listPos = groups, 0
 	}
 	var since string
 	if r.opts.HasSince {
@@ -319,7 +358,8 @@ func (r *Reader) nextFile() (bool, error) {
 	}
 	for {
 		for r.listPos < len(r.list) {
-			g := r.list[r.listPos]
+			i := r.listPos
+			g := r.list[i]
 			r.listPos++
 			if r.after[0] != 0 && g.stamp <= string(r.after[:]) {
 				continue
@@ -329,20 +369,40 @@ func (r *Reader) nextFile() (bool, error) {
 				copy(r.after[:], g.stamp)
 				continue
 			}
+			queued := len(r.queue) > 0
 			if r.matchQueue(g) {
 				copy(r.after[:], g.stamp)
 				continue
 			}
-			if r.openArchive(g, 0) {
+			opened, gone := r.openArchive(g, 0)
+			if opened {
+				if r.listPos == len(r.list) && len(r.ahead) == 0 &&
+					(r.opts.Follow || r.opts.Cursor != nil || len(r.list) <= lookAheadMax) {
+					r.lookAhead(g.stamp)
+				}
 				return true, nil
+			}
+			if gone && !queued {
+				// Listed, not read, and gone: pruned unread. (With files
+				// queued, it was taken for the archive of one of them.)
+				size := int64(-1)
+				if r.listSizes != nil {
+					size = r.listSizes[i][0]
+					if g.names[0] == "" {
+						size = r.listSizes[i][1]
+					}
+				}
+				gp := r.gapNow()
+				gp.Files = append(gp.Files, GapFile{Name: g.preferred(), Size: size})
 			}
 		}
 		t, err := r.tailSnapshot()
 		if err != nil {
 			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
 		}
+		r.checkGap(t)
 		if len(t.groups) > 0 {
-			r.list, r.listPos = t.groups, 0
+			r.list, r.listSizes, r.listPos = t.groups, t.sizes, 0
 			continue
 		}
 		name, kind, id, ok := r.chooseTail(t)
@@ -364,8 +424,17 @@ func (r *Reader) nextFile() (bool, error) {
 			continue
 		}
 		r.src = s
+		r.passAhead(s.id)
 		return true, nil
 	}
+}
+
+// preferred is the name of g that is read: ".s" over ".u".
+func (g archiveGroup) preferred() string {
+	if g.names[0] != "" {
+		return g.names[0]
+	}
+	return g.names[1]
 }
 
 // stillChosen looks at the directory again while s is open and reports
@@ -416,7 +485,8 @@ func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
 
 // resumeCursor opens the file a cursor was in, at its offset. It reports
 // false when the cursor was at no file or its file is gone (pruned): the
-// stream then goes on from the first archive after it.
+// stream then goes on from the first file after the cursor's newest
+// archive, and the file is reported in a GapError.
 func (r *Reader) resumeCursor(c *Cursor) bool {
 	if !c.has || c.off == 0 {
 		// Nothing of the file read: the scan finds it in its turn.
@@ -429,13 +499,19 @@ func (r *Reader) resumeCursor(c *Cursor) bool {
 		}
 		for _, g := range groups {
 			if g.stamp == string(c.stamp[:]) {
-				if r.openArchive(g, c.off) {
+				opened, gone := r.openArchive(g, c.off)
+				if opened {
 					r.forgetQueue()
+					r.lookAhead(g.stamp)
+					return true
 				}
-				return r.src != nil
+				if !gone {
+					return false // unreadable: reported, and counted as read
+				}
+				break
 			}
 		}
-		r.report("find", "@"+string(c.stamp[1:])+" (the cursor's file)", syscall.ENOENT)
+		r.cursorLost(c)
 		return false
 	}
 	if r.resumeByPosition(c) || r.resumeBySearch(c) {
@@ -444,8 +520,14 @@ func (r *Reader) resumeCursor(c *Cursor) bool {
 		}
 		return true
 	}
-	r.report("find", c.kindName()+" (the cursor's file)", syscall.ENOENT)
+	r.cursorLost(c)
 	return false
+}
+
+// cursorLost records in the gap the cursor's file, gone before the rest of
+// it was read.
+func (r *Reader) cursorLost(c *Cursor) {
+	r.gapNow().Cursor = &GapFile{Name: c.kindName(), Size: -1, Read: c.off}
 }
 
 // forgetQueue drops the files read before the one the Reader resumed in

@@ -42,11 +42,18 @@ type fileID struct{ dev, ino uint64 }
 func idOf(st *syscall.Stat_t) fileID { return fileID{uint64(st.Dev), st.Ino} }
 
 func lstatID(path string) (fileID, error) {
+	id, _, err := lstatIDSize(path)
+	return id, err
+}
+
+// lstatIDSize is lstatID with the file's size: what a gap report says of a
+// file that is pruned before it is read.
+func lstatIDSize(path string) (fileID, int64, error) {
 	var st syscall.Stat_t
 	if err := syscall.Lstat(path, &st); err != nil {
-		return fileID{}, err
+		return fileID{}, 0, err
 	}
-	return idOf(&st), nil
+	return idOf(&st), st.Size, nil
 }
 
 // prefixLen is how many leading (decompressed) bytes identify the content
@@ -66,6 +73,13 @@ type readFile struct {
 	// the next "current" often gets its number at once). A file known only
 	// from a Cursor has none, and is recognised by inode and leading bytes.
 	f *os.File
+	// alt is the "processed" file seen beside this one while it was
+	// "previous": its processor's output, which becomes its archive under
+	// another inode. It lets a file be found again when that output is not
+	// a mere compressed copy (a processor that changes the data). altF
+	// holds it open, so that its inode number stays its own.
+	alt  fileID
+	altF *os.File
 }
 
 func (rf *readFile) close() {
@@ -73,6 +87,15 @@ func (rf *readFile) close() {
 		rf.f.Close()
 		rf.f = nil
 	}
+	rf.dropAlt()
+}
+
+func (rf *readFile) dropAlt() {
+	if rf.altF != nil {
+		rf.altF.Close()
+		rf.altF = nil
+	}
+	rf.alt = fileID{}
 }
 
 // source is the file being read.

@@ -10,7 +10,7 @@ import (
 )
 
 // Synopsis is logcat's usage line.
-const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-C cursor] [dir|file|-]..."
+const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-C cursor] [--allow-gaps] [dir|file|-]..."
 
 // Format is how selected lines are written.
 type Format uint8
@@ -37,6 +37,7 @@ type Options struct {
 	Follow       bool // -f
 	FollowRotate bool // -F
 	Cursor       string
+	AllowGaps    bool // --allow-gaps: data pruned before it was read is warned about, and exits 0
 	Help         bool
 	Inputs       []string // operands; empty means standard input
 }
@@ -44,7 +45,7 @@ type Options struct {
 // option is one entry of the option table: a flag (set != nil) or an
 // option that takes a value (value != nil).
 type option struct {
-	short byte
+	short byte // 0 for a long option only
 	long  string
 	arg   string // name of the value in the help, "" for a flag
 	help  string
@@ -91,6 +92,8 @@ var optionTable = []option{
 		set: func(o *Options) { o.FollowRotate = true }},
 	{short: 'C', long: "cursor", arg: "file", help: "resume after the stamp saved in file, and save the last one read",
 		value: func(o *Options, v string) error { o.Cursor = v; return nil }},
+	{long: "allow-gaps", help: "exit 0 when data was pruned before it was read (still warned about)",
+		set: func(o *Options) { o.AllowGaps = true }},
 	{short: 'h', long: "help", help: "print this help",
 		set: func(o *Options) { o.Help = true }},
 }
@@ -196,7 +199,7 @@ func findLong(name string) *option {
 
 func findShort(c byte) *option {
 	for i := range optionTable {
-		if optionTable[i].short == c {
+		if optionTable[i].short == c && c != 0 {
 			return &optionTable[i]
 		}
 	}
@@ -214,6 +217,10 @@ func Usage(w io.Writer, mistake error) int {
 		long := o.long
 		if o.arg != "" {
 			long += " " + o.arg
+		}
+		if o.short == 0 {
+			fmt.Fprintf(w, "      --%-20s %s\n", long, o.help)
+			continue
 		}
 		fmt.Fprintf(w, "  -%c, --%-20s %s\n", o.short, long, o.help)
 	}

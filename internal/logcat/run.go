@@ -41,9 +41,10 @@ type Env struct {
 
 // Run is the logcat command: it parses args, runs the query over the inputs
 // and returns the exit code: 0 when lines were selected (or nothing but
-// reading was asked), ExitNoMatch when a selection selected nothing, 100
-// for a usage error, and 111 when an input could not be read (after reading
-// all the others) or the output could not be written.
+// reading was asked), ExitNoMatch when a selection selected nothing,
+// ExitGap when data was pruned before it could be read (unless
+// --allow-gaps), 100 for a usage error, and 111 when an input could not be
+// read (after reading all the others) or the output could not be written.
 func Run(args []string, env Env) int {
 	o, err := Parse(args)
 	if err != nil {
@@ -67,8 +68,9 @@ type command struct {
 	q   Query
 	p   *Pipeline
 
-	mu     sync.Mutex // guards failed and stderr: a follower warns from two goroutines
+	mu     sync.Mutex // guards failed, gapped and stderr: a follower warns from two goroutines
 	failed bool       // an input could not be read
+	gapped bool       // data was pruned before it could be read
 
 	// cursorToSave is the cursor of a reading run (--cursor without -f),
 	// saved once the output has been written.
@@ -121,6 +123,13 @@ func newCommand(o *Options, env Env) (*command, error) {
 func (c *command) warn(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	var g *rotate.GapError
+	if errors.As(err, &g) {
+		// Not a failure to read: the directory no longer had the data.
+		c.gapped = true
+		fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", gapText(g))
+		return
+	}
 	c.failed = true
 	fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", errText(err))
 }
@@ -182,6 +191,10 @@ func (c *command) finish() int {
 	switch {
 	case c.failed:
 		return cli.ExitTemporary
+	case c.gapped && !c.o.AllowGaps:
+		// Before a clean stop and "nothing selected": what was skipped
+		// may be what a selection was looking for.
+		return ExitGap
 	case c.stopped:
 		return cli.ExitOK
 	case c.p.Selected() == 0 && (c.q.Selector != nil || c.q.HasSince || c.q.HasUntil):

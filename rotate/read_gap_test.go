@@ -1,0 +1,437 @@
+package rotate
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taikit/taikit/tai64n"
+)
+
+// Gaps: a file pruned before the Reader read it is named in a *GapError,
+// given just before the first line after it, and the stream goes on with
+// what is left. Every test here drives the writer (a Dir) and the Reader
+// step by step from one goroutine: each rotation and its pruning is done
+// (settle) before the Reader takes its next line, so what the Reader
+// finds is decided by the test, not by timing.
+
+// gapBase is the time of the first line of the gap tests.
+var gapBase = time.Date(2026, 11, 21, 13, 0, 0, 0, time.UTC)
+
+// gapBlock is block k of the gap tests: 100 stamped lines, about 4 KiB.
+func gapBlock(k int) []byte { return stampedLines(gapBase, k*100, 100) }
+
+// settle waits for the Dir's rotation job (archiving, compression,
+// pruning) to be done.
+func settle(t *testing.T, d *Dir) {
+	t.Helper()
+	d.mu.Lock()
+	err := d.finishJob()
+	d.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rotateWith archives current and begins the next file with p, the job
+// done.
+func rotateWith(t *testing.T, d *Dir, p []byte) {
+	t.Helper()
+	if err := d.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, d)
+	write(t, d, p)
+}
+
+// newestArchive returns the name of the newest archive in dir.
+func newestArchive(t *testing.T, dir string) string {
+	t.Helper()
+	names, _ := archives(t, dir)
+	if len(names) == 0 {
+		t.Fatal("no archive")
+	}
+	return names[len(names)-1]
+}
+
+// gapReader is a Reader whose lines and errors are kept in order: at each
+// error, how much of the stream had been given.
+type gapReader struct {
+	r    *Reader
+	out  []byte
+	errs []error
+	at   []int // len(out) when errs[i] came
+}
+
+func openGapReader(t *testing.T, dir string, opts ReadOptions) *gapReader {
+	t.Helper()
+	g := &gapReader{}
+	opts.Name = "./log"
+	opts.OnError = func(err error) {
+		g.errs = append(g.errs, err)
+		g.at = append(g.at, len(g.out))
+	}
+	r, err := OpenReader(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	g.r = r
+	return g
+}
+
+// next takes one line, which the test knows is there: a Reader that waits
+// for it instead is a failure, not a hang.
+func (g *gapReader) next(t *testing.T) {
+	t.Helper()
+	type result struct {
+		b   []byte
+		err error
+	}
+	c := make(chan result, 1)
+	go func() {
+		l, err := g.r.Next()
+		c <- result{append([]byte(nil), l.Bytes...), err}
+	}()
+	select {
+	case res := <-c:
+		if res.err != nil {
+			t.Fatalf("Next: %v", res.err)
+		}
+		g.out = append(g.out, res.b...)
+	case <-time.After(30 * time.Second):
+		g.r.Interrupt()
+		<-c
+		t.Fatalf("Next waited 30 s for a line that is in the directory (read %d bytes)", len(g.out))
+	}
+}
+
+// upTo takes lines until the stream given is n bytes long.
+func (g *gapReader) upTo(t *testing.T, n int) {
+	t.Helper()
+	for len(g.out) < n {
+		g.next(t)
+	}
+	if len(g.out) != n {
+		t.Fatalf("read %d bytes, want %d", len(g.out), n)
+	}
+}
+
+// oneGap checks that the only error is one *GapError, given when the
+// stream was at bytes, and returns it.
+func (g *gapReader) oneGap(t *testing.T, at int) *GapError {
+	t.Helper()
+	if len(g.errs) != 1 {
+		t.Fatalf("want one GapError, got %d errors: %v", len(g.errs), g.errs)
+	}
+	var ge *GapError
+	if !errors.As(g.errs[0], &ge) {
+		t.Fatalf("%T is not a *GapError: %v", g.errs[0], g.errs[0])
+	}
+	if g.at[0] != at {
+		t.Fatalf("the gap was given after %d bytes of the stream, want %d (just before the first line after it): %v", g.at[0], at, ge)
+	}
+	return ge
+}
+
+// lastStamp and firstStamp are the stamps of the last and first lines of
+// b.
+func lastStampOf(b []byte) tai64n.Label {
+	l := b[bytes.LastIndexByte(b[:len(b)-1], '\n')+1:]
+	st, _ := tai64n.ParsePrefix(l)
+	return st
+}
+
+func firstStampOf(b []byte) tai64n.Label {
+	st, _ := tai64n.ParsePrefix(b)
+	return st
+}
+
+func cat(blocks ...[]byte) []byte { return slices.Concat(blocks...) }
+
+// TestGapArchivePrunedAhead: a follower in the middle of an archive, with
+// the next one listed; the writer rotates four times and retention (n5:
+// four archives kept) prunes the archive being read (held open, so still
+// readable) and the listed one. The listed one is named, with its size,
+// just before the first line after it; every line still there is given
+// once, in order.
+func TestGapArchivePrunedAhead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	var w warnings
+	o := testOptions(&w)
+	o.MaxSize, o.Keep = 1<<20, 5
+	d := mustOpen(t, dir, o)
+	defer d.Close()
+	b := make([][]byte, 8)
+	for k := range b {
+		b[k] = gapBlock(k)
+	}
+	write(t, d, b[0])
+	g := openGapReader(t, dir, ReadOptions{Follow: true})
+	g.next(t) // in current
+	var names []string
+	for k := 1; k <= 3; k++ {
+		rotateWith(t, d, b[k])
+		names = append(names, newestArchive(t, dir))
+	}
+	// The rest of the first file, then into the second archive: the
+	// Reader has the third listed.
+	g.upTo(t, len(b[0])+lineEnd(b[1], 1))
+	if g.r.File() != names[1] {
+		t.Fatalf("reading %s, want %s", g.r.File(), names[1])
+	}
+	for k := 4; k <= 7; k++ {
+		rotateWith(t, d, b[k])
+	}
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			t.Fatalf("%s not pruned: %v", n, listDir(t, dir))
+		}
+	}
+	want := cat(b[0], b[1], b[3], b[4], b[5], b[6], b[7])
+	g.upTo(t, len(want))
+	if !bytes.Equal(g.out, want) {
+		t.Fatal(firstDiff(g.out, want))
+	}
+	ge := g.oneGap(t, len(b[0])+len(b[1]))
+	wantGap := GapError{Dir: "./log", Last: names[1], LastStamp: lastStampOf(b[1]),
+		Files: []GapFile{{Name: names[2], Size: int64(len(b[2]))}},
+		Next:  firstArchive(t, dir), NextStamp: firstStampOf(b[3])}
+	checkGap(t, ge, &wantGap)
+	if n, complete := ge.Lost(); n != int64(len(b[2])) || !complete {
+		t.Fatalf("Lost() = %d, %v; want %d, true", n, complete, len(b[2]))
+	}
+	if msg := ge.Error(); msg != "gap in ./log: 1 file pruned before it was read: "+names[2]+
+		" ("+strconv.Itoa(len(b[2]))+" bytes); reading goes on in "+wantGap.Next {
+		t.Fatalf("message %q", msg)
+	}
+}
+
+// firstArchive returns the name of the oldest archive in dir.
+func firstArchive(t *testing.T, dir string) string {
+	t.Helper()
+	names, _ := archives(t, dir)
+	if len(names) == 0 {
+		t.Fatal("no archive")
+	}
+	return names[0]
+}
+
+func checkGap(t *testing.T, got, want *GapError) {
+	t.Helper()
+	eq := got.Dir == want.Dir && got.Last == want.Last && got.LastStamp == want.LastStamp &&
+		slices.Equal(got.Files, want.Files) && got.Unknown == want.Unknown &&
+		got.Next == want.Next && got.NextStamp == want.NextStamp &&
+		(got.Cursor == nil) == (want.Cursor == nil) && (got.Cursor == nil || *got.Cursor == *want.Cursor)
+	if !eq {
+		t.Fatalf("gap\n got  %+v (cursor %+v)\n want %+v (cursor %+v)", *got, got.Cursor, *want, want.Cursor)
+	}
+}
+
+// TestGapLostTrack: a follower in the middle of current; the writer
+// rotates three times with retention n2 (one archive kept), so that the
+// file the Reader was in, its archive and the next one are all gone when
+// it reads on. It reads its file to the end (it holds it open), then
+// cannot tell what came between it and the archive left: an unknown gap,
+// named before the first line of that archive.
+func TestGapLostTrack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	var w warnings
+	o := testOptions(&w)
+	o.MaxSize, o.Keep = 1<<20, 2
+	d := mustOpen(t, dir, o)
+	defer d.Close()
+	b := make([][]byte, 4)
+	for k := range b {
+		b[k] = gapBlock(k)
+	}
+	write(t, d, b[0])
+	g := openGapReader(t, dir, ReadOptions{Follow: true})
+	g.next(t)
+	for k := 1; k <= 3; k++ {
+		rotateWith(t, d, b[k])
+	}
+	want := cat(b[0], b[2], b[3])
+	g.upTo(t, len(want))
+	if !bytes.Equal(g.out, want) {
+		t.Fatal(firstDiff(g.out, want))
+	}
+	ge := g.oneGap(t, len(b[0]))
+	checkGap(t, ge, &GapError{Dir: "./log", Last: fileCurrent, LastStamp: lastStampOf(b[0]), Unknown: true,
+		Next: firstArchive(t, dir), NextStamp: firstStampOf(b[2])})
+	if n, complete := ge.Lost(); n != 0 || complete {
+		t.Fatalf("Lost() = %d, %v; want 0, false", n, complete)
+	}
+	if msg := ge.Error(); msg != "gap in ./log: files after current may have been pruned before they were read "+
+		"(how many is unknown); reading goes on in "+ge.Next {
+		t.Fatalf("message %q", msg)
+	}
+}
+
+// cursorThrough returns the cursor after reading n bytes of dir from its
+// start (not following), through its text form.
+func cursorThrough(t *testing.T, dir string, n int) Cursor {
+	t.Helper()
+	g := openGapReader(t, dir, ReadOptions{})
+	g.upTo(t, n)
+	text, _ := g.r.Cursor().MarshalText()
+	g.r.Close()
+	var c Cursor
+	if err := c.UnmarshalText(text); err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	return c
+}
+
+// lineEnd returns the length of the first n lines of b.
+func lineEnd(b []byte, n int) int {
+	end := 0
+	for range n {
+		end += bytes.IndexByte(b[end:], '\n') + 1
+	}
+	return end
+}
+
+// TestGapCursorArchivePruned: a cursor saved in the middle of an archive,
+// which retention prunes before the Reader resumes. The GapError names
+// the cursor's archive by its label and how much of it had been read, and
+// says that more may be gone; the stream goes on with the oldest archive
+// left.
+func TestGapCursorArchivePruned(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	var w warnings
+	o := testOptions(&w)
+	o.MaxSize, o.Keep = 1<<20, 3
+	d := mustOpen(t, dir, o)
+	defer d.Close()
+	b := make([][]byte, 5)
+	for k := range b {
+		b[k] = gapBlock(k)
+	}
+	write(t, d, b[0])
+	rotateWith(t, d, b[1])
+	rotateWith(t, d, b[2])
+	names, _ := archives(t, dir)
+	into := lineEnd(b[1], 5)
+	c := cursorThrough(t, dir, len(b[0])+into)
+	rotateWith(t, d, b[3])
+	rotateWith(t, d, b[4])
+	if _, err := os.Stat(filepath.Join(dir, names[1])); err == nil {
+		t.Fatalf("%s not pruned", names[1])
+	}
+	g := openGapReader(t, dir, ReadOptions{Cursor: &c})
+	want := cat(b[2], b[3], b[4])
+	g.upTo(t, len(want))
+	if !bytes.Equal(g.out, want) {
+		t.Fatal(firstDiff(g.out, want))
+	}
+	ge := g.oneGap(t, 0)
+	checkGap(t, ge, &GapError{Dir: "./log", Cursor: &GapFile{Name: names[1][:stampLen], Size: -1, Read: int64(into)},
+		Unknown: true, Next: firstArchive(t, dir), NextStamp: firstStampOf(b[2])})
+	want2 := "gap in ./log: the cursor's file (" + names[1][:stampLen] + ", " + strconv.Itoa(into) +
+		" bytes into it) was pruned before the rest of it was read; files after it may have been pruned " +
+		"before they were read (how many is unknown); reading goes on in " + ge.Next
+	if ge.Error() != want2 {
+		t.Fatalf("message %q\nwant    %q", ge.Error(), want2)
+	}
+}
+
+// TestGapCursorCurrentPruned: the cursor stood in current, which the
+// writer then archived and retention pruned: the GapError says so (not
+// that "current" cannot be found: a new one is there), with the offset
+// the cursor had, and the stream goes on with the archive left.
+func TestGapCursorCurrentPruned(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	var w warnings
+	o := testOptions(&w)
+	o.MaxSize, o.Keep = 1<<20, 2
+	d := mustOpen(t, dir, o)
+	defer d.Close()
+	b := make([][]byte, 3)
+	for k := range b {
+		b[k] = gapBlock(k)
+	}
+	write(t, d, b[0])
+	into := lineEnd(b[0], 10)
+	c := cursorThrough(t, dir, into)
+	rotateWith(t, d, b[1])
+	rotateWith(t, d, b[2])
+	g := openGapReader(t, dir, ReadOptions{Cursor: &c})
+	want := cat(b[1], b[2])
+	g.upTo(t, len(want))
+	if !bytes.Equal(g.out, want) {
+		t.Fatal(firstDiff(g.out, want))
+	}
+	ge := g.oneGap(t, 0)
+	checkGap(t, ge, &GapError{Dir: "./log", Cursor: &GapFile{Name: fileCurrent, Size: -1, Read: int64(into)},
+		Unknown: true, Next: firstArchive(t, dir), NextStamp: firstStampOf(b[1])})
+	if strings.Contains(ge.Error(), "unable to find") || !strings.Contains(ge.Error(), "the cursor's file (current, "+strconv.Itoa(into)+" bytes into it) was pruned") {
+		t.Fatalf("message %q", ge.Error())
+	}
+}
+
+// TestGapNoneWhenKeepingUp: with the tightest retention (n2: one archive
+// kept), compressed or not, through a processor or not, a Reader that
+// looks at the directory between two rotations reports no gap, whether it
+// reads each file while it is current or one rotation behind, from its
+// archive.
+func TestGapNoneWhenKeepingUp(t *testing.T) {
+	modes := []struct {
+		name string
+		set  func(o *Options)
+	}{
+		{"plain", func(o *Options) {}},
+		{"gzip", func(o *Options) { o.Compression = Compression{Method: Gzip} }},
+		{"zstd", func(o *Options) { o.Compression = Compression{Method: Zstd} }},
+		{"processor cat", func(o *Options) { o.Processor, o.HasProcessor = "cat", true }},
+	}
+	for _, m := range modes {
+		for _, behind := range []bool{false, true} {
+			name := m.name + "/current"
+			if behind {
+				name = m.name + "/behind"
+			}
+			t.Run(name, func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "log")
+				var w warnings
+				o := testOptions(&w)
+				o.MaxSize, o.Keep = 1<<20, 2
+				m.set(&o)
+				d := mustOpen(t, dir, o)
+				defer d.Close()
+				var g *gapReader
+				var want []byte
+				for k := range 20 {
+					b := gapBlock(k)
+					write(t, d, b)
+					want = append(want, b...)
+					if g == nil {
+						g = openGapReader(t, dir, ReadOptions{Follow: true})
+					}
+					if !behind {
+						g.upTo(t, len(want)) // from current
+					}
+					if err := d.Rotate(); err != nil {
+						t.Fatal(err)
+					}
+					settle(t, d)
+					if behind {
+						g.upTo(t, len(want)) // from its archive
+					}
+				}
+				if len(g.errs) > 0 {
+					t.Fatal(g.errs)
+				}
+				if !bytes.Equal(g.out, want) {
+					t.Fatal(firstDiff(g.out, want))
+				}
+			})
+		}
+	}
+}
