@@ -210,7 +210,7 @@ func (w *crashProc) await(t *testing.T, want string) bool {
 
 // kill kills the writer's process group with SIGKILL and reaps it. It
 // fails the test if the writer had ended by itself.
-func (w *crashProc) kill(t *testing.T) {
+func (w *crashProc) kill(t *testing.T, dir string) {
 	t.Helper()
 	syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
 	for range w.lines {
@@ -219,12 +219,39 @@ func (w *crashProc) kill(t *testing.T) {
 	stderr, _ := os.ReadFile(w.stderr.Name())
 	w.stderr.Close()
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+	if !errors.As(err, &ee) {
+		t.Fatalf("writer ended by itself (%v): %s", err, stderr)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("writer ended by itself (%v): %s", err, stderr)
+	}
+	// The writer is reaped, but a processor it had just forked may still
+	// be dying with the lock's descriptor not yet closed by exec: the
+	// next writer could find the directory locked. Wait until the lock is
+	// free, as the next writer needs it.
+	waitLockFree(t, filepath.Join(dir, "lock"))
+}
+
+// waitLockFree waits until nobody holds an flock on path (or there is no
+// such file).
+func waitLockFree(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
 			return
 		}
+		err = syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		syscall.Close(fd)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still locked 30 s after the writer was killed", path)
+		}
+		time.Sleep(time.Millisecond)
 	}
-	t.Fatalf("writer ended by itself (%v): %s", err, stderr)
 }
 
 // crashDecode returns an archive's data, decompressing it by its magic
@@ -443,7 +470,7 @@ func crashCampaign(t *testing.T, mode string) {
 		} else if w.await(t, "open") {
 			time.Sleep(time.Duration(5+r.IntN(76)) * time.Millisecond)
 		}
-		w.kill(t)
+		w.kill(t, dir)
 		if _, err := os.Stat(dir); err != nil {
 			early++ // killed before Open made the directory
 			continue

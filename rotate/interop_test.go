@@ -527,9 +527,9 @@ func TestInteropRotateCrashRecoveredByMultilog(t *testing.T) {
 	dir := filepath.Join(tmp, "d")
 	w := startCrashWriter(t, dir, crashEnvStart+"=0", crashEnvMode+"=plain", crashEnvCount+"=150", crashEnvSettle+"=1")
 	if !w.await(t, "done") {
-		w.kill(t)
+		w.kill(t, dir)
 	}
-	w.kill(t)
+	w.kill(t, dir)
 	cur := interopRead(t, filepath.Join(dir, fileCurrent))
 	if m := interopPerm(t, filepath.Join(dir, fileCurrent)); m != 0o644 || len(cur) == 0 {
 		t.Fatalf("the killed writer left current with mode %04o and %d bytes", m, len(cur))
@@ -583,13 +583,13 @@ func TestInteropRotateHalfProcessedRecoveredByMultilog(t *testing.T) {
 	// 2096 bytes close the first file; the 60 lines are 2430 bytes.
 	w := startCrashWriter(t, dir, crashEnvStart+"=0", crashEnvMode+"="+proc, crashEnvCount+"=60")
 	if !w.await(t, "done") {
-		w.kill(t)
+		w.kill(t, dir)
 	}
 	interopWait(t, "the processor to start", func() bool {
 		_, err := os.Stat(started)
 		return err == nil
 	})
-	w.kill(t)
+	w.kill(t, dir)
 	prev := interopRead(t, filepath.Join(dir, filePrevious))
 	cur := interopRead(t, filepath.Join(dir, fileCurrent))
 	if m := interopPerm(t, filepath.Join(dir, filePrevious)); m != 0o744 || len(prev) == 0 || len(cur) == 0 {
