@@ -63,8 +63,3 @@ func advance(pattern, window []byte, pos int) int {
 	}
 	return pos
 }
-
-// matchFrom is Match of pattern against window[pos:].
-func matchFrom(pattern, window []byte, pos int) bool {
-	return Match(pattern, window[pos:])
-}

@@ -91,13 +91,12 @@ type state struct {
 	autoStart   bool // ... and it is a restart after run exited
 	startTimer  *time.Timer
 
-	check          *os.Process
-	checkDeadline  time.Time
-	checkRetry     time.Duration
-	checkTimer     *time.Timer // next attempt, or the deadline of the current one
-	finish         *os.Process
-	finishTimer    *time.Timer
-	finishDeadline time.Time
+	check         *os.Process
+	checkDeadline time.Time
+	checkRetry    time.Duration
+	checkTimer    *time.Timer // next attempt, or the deadline of the current one
+	finish        *os.Process
+	finishTimer   *time.Timer
 }
 
 // Run supervises the service until it is told to exit ('x') and run is
@@ -373,7 +372,7 @@ func (st *state) tryStart(auto bool) {
 	if st.finish != nil {
 		return // childExited starts run when finish is done
 	}
-	if wait := st.lastStart.Add(st.restartDelay()).Sub(time.Now()); wait > 0 {
+	if wait := time.Until(st.lastStart.Add(st.restartDelay())); wait > 0 {
 		if st.startTimer == nil {
 			st.startTimer = time.NewTimer(wait)
 		}

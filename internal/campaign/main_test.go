@@ -83,21 +83,6 @@ func figure(t testing.TB, format string, args ...any) {
 	t.Logf("FIGURE %s: %s", t.Name(), fmt.Sprintf(format, args...))
 }
 
-// knownIssue reports a failure the campaign found whose fix belongs to
-// another package and has not landed: an error under
-// TAIKIT_CAMPAIGN_KNOWN=1, otherwise a "KNOWN ISSUE" log line that
-// .ci/campaign shows, so that go test ./... stays usable meanwhile. Each is
-// listed in RESULTS.md; once fixed, the call becomes t.Errorf.
-func knownIssue(t testing.TB, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("TAIKIT_CAMPAIGN_KNOWN") == "1" {
-		t.Error(msg)
-		return
-	}
-	t.Logf("KNOWN ISSUE %s: %s", t.Name(), msg)
-}
-
 // campaignSeed returns the seed of a test's random choices, logged so that
 // a failure can be replayed with TAIKIT_CAMPAIGN_SEED=<seed>.
 func campaignSeed(t testing.TB) int64 {

@@ -209,10 +209,6 @@ func contains(s []int, x int) bool {
 }
 
 func TestSearchFollowsPathexec(t *testing.T) {
-	type step struct {
-		path string
-		err  error
-	}
 	try := func(file, path string, set bool, results map[string]error) ([]string, error) {
 		var tried []string
 		err := search(file, path, set, func(p string) error {
