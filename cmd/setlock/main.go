@@ -28,8 +28,8 @@ func run(argv, env []string, stderr io.Writer) int {
 	if len(argv) == 0 {
 		argv = []string{"setlock"}
 	}
-	opts, operands, err := chain.Getopt(argv[1:], "nNxX")
-	var oe *chain.OptionError
+	opts, operands, err := cli.Getopt(argv[1:], cli.Letters("nNxX", nil))
+	var oe *cli.OptionError
 	if errors.As(err, &oe) {
 		fmt.Fprint(stderr, oe.Message(argv[0]))
 	}

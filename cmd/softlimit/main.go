@@ -14,6 +14,10 @@ import (
 
 const usage = "softlimit: usage: softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child\n"
 
+// spec is softlimit's options, in daemontools' getopt notation: each
+// takes a value.
+const spec = "a:c:d:f:l:m:o:p:r:s:t:"
+
 func main() { os.Exit(run(os.Args, chain.Environ(), os.Stderr)) }
 
 // run returns only when the child could not be started.
@@ -21,8 +25,16 @@ func run(argv, env []string, stderr io.Writer) int {
 	if len(argv) == 0 {
 		argv = []string{"softlimit"}
 	}
-	limits, child, err := chain.ParseSoftlimit(argv[1:])
-	var oe *chain.OptionError
+	// Each value is checked as getopt meets it, as daemontools' softlimit
+	// checks it: a bad value is a usage error even before an unknown
+	// option that follows it.
+	var limits []chain.Limit
+	_, child, err := cli.Getopt(argv[1:], cli.Letters(spec, func(letter byte, value string) error {
+		l, err := chain.SoftLimits(letter, value)
+		limits = append(limits, l...)
+		return err
+	}))
+	var oe *cli.OptionError
 	if errors.As(err, &oe) {
 		fmt.Fprint(stderr, oe.Message(argv[0]))
 	}

@@ -3,11 +3,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
@@ -27,7 +27,8 @@ func main() {
 func run(args []string, stderr io.Writer) int {
 	commands, dirs, bad := parse(args)
 	if bad != 0 {
-		fmt.Fprintf(stderr, "svc: illegal option -- %c\n%s\n", bad, help)
+		// As daemontools' svc: getopt's line, then the list of commands.
+		fmt.Fprintf(stderr, "%s%s\n", (&cli.OptionError{Letter: bad, Getopt: true}).Message("svc"), help)
 		return cli.ExitUsage
 	}
 	for _, dir := range dirs {
@@ -50,30 +51,20 @@ func run(args []string, stderr io.Writer) int {
 	return cli.ExitOK
 }
 
-// parse reads options as daemontools' getopt does: letters may be grouped,
-// options end at "--", "-" or the first operand. Each command letter is
-// sent once, in the order of its first appearance. bad is the first letter
-// that is not a command, or 0.
+// parse reads svc's command line with daemontools' getopt rules. Each
+// command letter is sent once, in the order of its first appearance. bad
+// is the first letter that is not a command, or 0.
 func parse(args []string) (commands string, dirs []string, bad byte) {
+	got, dirs, err := cli.Getopt(args, cli.Letters(letters, nil))
+	var oe *cli.OptionError
+	if errors.As(err, &oe) {
+		return "", nil, oe.Letter
+	}
 	var b []byte
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			i++
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			break
-		}
-		for j := 1; j < len(a); j++ {
-			if !strings.ContainsRune(letters, rune(a[j])) {
-				return "", nil, a[j]
-			}
-			if !strings.ContainsRune(string(b), rune(a[j])) {
-				b = append(b, a[j])
-			}
+	for _, g := range got {
+		if bytes.IndexByte(b, g.Letter) < 0 {
+			b = append(b, g.Letter)
 		}
 	}
-	return string(b), args[i:], 0
+	return string(b), dirs, 0
 }

@@ -14,7 +14,7 @@ import (
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"--help"}, {"start", "-h"}, {"-q", "--help", "x"}} {
 		code, out, errs := svctl(t, "svctl", args...)
-		if code != 0 || errs != "" || !strings.HasPrefix(out, "svctl: usage: svctl [ -akq ]") || !strings.Contains(out, "  -h ") {
+		if code != 0 || errs != "" || !strings.HasPrefix(out, "svctl: usage: svctl [ -akq ]") || !strings.Contains(out, "  -h, --help ") {
 			t.Errorf("svctl %q: exit %d, stdout %q, stderr %q", args, code, out, errs)
 		}
 	}

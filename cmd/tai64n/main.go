@@ -21,21 +21,21 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, clock func() time.Time) int {
-	var leap, help bool
-	flags := []cli.Flag{
-		{Short: 'l', Long: "leap", Value: &leap, Help: "leap-aware labels, as s6-tai64n (TAI = UTC + 37 s today)"},
-		{Short: 'h', Long: "help", Value: &help, Help: "print this help"},
+	var leap bool
+	options := []cli.Option{
+		cli.Bool('l', "leap", &leap, "leap-aware labels, as s6-tai64n (TAI = UTC + 37 s today)"),
+		cli.Help("print this help"),
 	}
-	operands, err := cli.Parse(flags, args)
+	_, operands, err := cli.Parse(args, options)
+	if errors.Is(err, cli.ErrHelp) {
+		cli.Usage(stdout, "tai64n", synopsis, options, nil)
+		return cli.ExitOK
+	}
 	if err == nil && len(operands) > 0 {
 		err = &cli.UsageError{Msg: "tai64n reads standard input only; unexpected " + operands[0]}
 	}
-	if err != nil || help {
-		if help {
-			cli.Usage(stdout, "tai64n", synopsis, flags, nil)
-			return cli.ExitOK
-		}
-		return cli.Usage(stderr, "tai64n", synopsis, flags, err)
+	if err != nil {
+		return cli.Usage(stderr, "tai64n", synopsis, options, err)
 	}
 	conv := tai64n.Daemontools
 	if leap {

@@ -23,20 +23,20 @@ func main() {
 // run converts the named files, or standard input, to stdout. localZone is
 // called only when local time is wanted, so that -u never reads zone files.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, localZone func() *tai64n.Zone) int {
-	var leap, utc, rfc, help bool
-	flags := []cli.Flag{
-		{Short: 'l', Long: "leap", Value: &leap, Help: "read leap-aware stamps, as s6-log and s6-tai64n write them"},
-		{Short: 'u', Long: "utc", Value: &utc, Help: "write UTC instead of local time"},
-		{Short: 'r', Long: "rfc3339", Value: &rfc, Help: "write RFC 3339: 2006-01-02T15:04:05.000000000+01:00"},
-		{Short: 'h', Long: "help", Value: &help, Help: "print this help"},
+	var leap, utc, rfc bool
+	options := []cli.Option{
+		cli.Bool('l', "leap", &leap, "read leap-aware stamps, as s6-log and s6-tai64n write them"),
+		cli.Bool('u', "utc", &utc, "write UTC instead of local time"),
+		cli.Bool('r', "rfc3339", &rfc, "write RFC 3339: 2006-01-02T15:04:05.000000000+01:00"),
+		cli.Help("print this help"),
 	}
-	files, err := cli.Parse(flags, args)
-	if help {
-		cli.Usage(stdout, "tai64nlocal", synopsis, flags, nil)
+	_, files, err := cli.Parse(args, options)
+	if errors.Is(err, cli.ErrHelp) {
+		cli.Usage(stdout, "tai64nlocal", synopsis, options, nil)
 		return cli.ExitOK
 	}
 	if err != nil {
-		return cli.Usage(stderr, "tai64nlocal", synopsis, flags, err)
+		return cli.Usage(stderr, "tai64nlocal", synopsis, options, err)
 	}
 	conv, layout := tai64n.Daemontools, tai64n.LayoutTAI64NLocal
 	if leap {

@@ -1,6 +1,9 @@
 // Package cli is what taikit's commands share: daemontools' exit codes and
-// message shapes, and option parsing in the style of its tools (short
-// letters that can be grouped, "--" to end options, "-" as an operand).
+// message shapes, and the one option parser: Getopt, daemontools' getopt
+// exactly, for the programs that replace daemontools' own, and Parse, the
+// same with GNU-style long options, for taikit's own tools. A command
+// declares its options once ([]Option); the parser reads them, Usage
+// prints their help.
 //
 // With cmd/ it is the command layer, the one place where messages are
 // printed and exit codes chosen: the libraries return errors (an
@@ -13,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -24,78 +26,10 @@ const (
 	ExitTemporary = 111 // a system error: retrying later may help
 )
 
-// Flag is one boolean option, named by a letter and a long name.
-type Flag struct {
-	Short byte   // -x
-	Long  string // --name
-	Value *bool
-	Help  string
-}
-
 // UsageError is a command-line mistake, to be reported with exit 100.
 type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
-
-// Parse sets the flags named in args and returns the operands. Options end
-// at "--" or at the first operand; "-" is an operand (standard input).
-func Parse(flags []Flag, args []string) ([]string, error) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return args[i+1:], nil
-		case strings.HasPrefix(a, "--"):
-			f := findLong(flags, a[2:])
-			if f == nil {
-				return nil, &UsageError{"unknown option " + a}
-			}
-			*f.Value = true
-		case len(a) > 1 && a[0] == '-':
-			for j := 1; j < len(a); j++ {
-				f := findShort(flags, a[j])
-				if f == nil {
-					return nil, &UsageError{fmt.Sprintf("unknown option -%c", a[j])}
-				}
-				*f.Value = true
-			}
-		default:
-			return args[i:], nil
-		}
-	}
-	return nil, nil
-}
-
-func findLong(flags []Flag, name string) *Flag {
-	for i := range flags {
-		if flags[i].Long == name {
-			return &flags[i]
-		}
-	}
-	return nil
-}
-
-func findShort(flags []Flag, c byte) *Flag {
-	for i := range flags {
-		if flags[i].Short == c {
-			return &flags[i]
-		}
-	}
-	return nil
-}
-
-// Usage writes "prog: usage: synopsis" (after the mistake, if any) and a
-// line per flag, and returns ExitUsage.
-func Usage(w io.Writer, prog, synopsis string, flags []Flag, mistake error) int {
-	if mistake != nil {
-		fmt.Fprintf(w, "%s: fatal: %v\n", prog, mistake)
-	}
-	fmt.Fprintf(w, "%s: usage: %s\n", prog, synopsis)
-	for _, f := range flags {
-		fmt.Fprintf(w, "  -%c, --%-10s %s\n", f.Short, f.Long, f.Help)
-	}
-	return ExitUsage
-}
 
 // Fatal writes "prog: fatal: what: why" and returns ExitTemporary.
 func Fatal(w io.Writer, prog, what, why string) int {

@@ -112,73 +112,19 @@ func count(v, name string, dst *int) error {
 	return nil
 }
 
-// Parse parses a command line (without the program name) in daemontools'
-// style: short options can be grouped ("-cv"), an option's value follows it
-// directly ("-n20") or as the next argument ("-n 20", which may start with
-// "-": "-S -1h"); long options take "--name value" or "--name=value"; "--"
-// ends the options, and so does the first operand. Mistakes are
-// *cli.UsageError.
+// Parse parses a command line (without the program name) with the command
+// layer's parser (cli.Parse): short options can be grouped ("-cv"), an
+// option's value follows it directly ("-n20") or as the next argument ("-n
+// 20", which may start with "-": "-S -1h"); long options take "--name
+// value" or "--name=value"; "--" ends the options, and so does the first
+// operand. Mistakes are *cli.OptionError or *cli.UsageError.
 func Parse(args []string) (*Options, error) {
 	o := &Options{Last: -1}
-	i := 0
-	for ; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			i++
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			break // an operand, "-" included
-		}
-		if strings.HasPrefix(a, "--") {
-			name, val, hasVal := strings.Cut(a[2:], "=")
-			opt := findLong(name)
-			if opt == nil {
-				return nil, &cli.UsageError{Msg: "unknown option --" + name}
-			}
-			if opt.set != nil {
-				if hasVal {
-					return nil, &cli.UsageError{Msg: "option --" + name + " takes no value"}
-				}
-				opt.set(o)
-				continue
-			}
-			if !hasVal {
-				if i+1 == len(args) {
-					return nil, &cli.UsageError{Msg: "option --" + name + " needs a value"}
-				}
-				i++
-				val = args[i]
-			}
-			if err := opt.value(o, val); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		for j := 1; j < len(a); j++ {
-			opt := findShort(a[j])
-			if opt == nil {
-				return nil, &cli.UsageError{Msg: fmt.Sprintf("unknown option -%c", a[j])}
-			}
-			if opt.set != nil {
-				opt.set(o)
-				continue
-			}
-			val := a[j+1:]
-			if val == "" {
-				if i+1 == len(args) {
-					return nil, &cli.UsageError{Msg: fmt.Sprintf("option -%c needs a value", a[j])}
-				}
-				i++
-				val = args[i]
-			}
-			if err := opt.value(o, val); err != nil {
-				return nil, err
-			}
-			break
-		}
+	_, inputs, err := cli.Parse(args, declare(o))
+	if err != nil {
+		return nil, err
 	}
-	o.Inputs = args[i:]
+	o.Inputs = inputs
 	if o.Count && (o.Follow || o.FollowRotate) {
 		return nil, &cli.UsageError{Msg: "-c counts to the end of the log and cannot follow it"}
 	}
@@ -188,41 +134,23 @@ func Parse(args []string) (*Options, error) {
 	return o, nil
 }
 
-func findLong(name string) *option {
-	for i := range optionTable {
-		if optionTable[i].long == name {
-			return &optionTable[i]
+// declare gives optionTable to the command layer's parser, each option
+// setting its field of o as it is met.
+func declare(o *Options) []cli.Option {
+	opts := make([]cli.Option, len(optionTable))
+	for i, t := range optionTable {
+		opts[i] = cli.Option{Letter: t.short, Long: t.long, Arg: t.arg, Help: t.help}
+		if t.set != nil {
+			opts[i].Set = func(string) error { t.set(o); return nil }
+		} else {
+			opts[i].Set = func(v string) error { return t.value(o, v) }
 		}
 	}
-	return nil
-}
-
-func findShort(c byte) *option {
-	for i := range optionTable {
-		if optionTable[i].short == c && c != 0 {
-			return &optionTable[i]
-		}
-	}
-	return nil
+	return opts
 }
 
 // Usage writes the usage message (after the mistake, if any) and returns
 // cli.ExitUsage.
 func Usage(w io.Writer, mistake error) int {
-	if mistake != nil {
-		fmt.Fprintf(w, "logcat: fatal: %v\n", mistake)
-	}
-	fmt.Fprintf(w, "logcat: usage: %s\n", Synopsis)
-	for _, o := range optionTable {
-		long := o.long
-		if o.arg != "" {
-			long += " " + o.arg
-		}
-		if o.short == 0 {
-			fmt.Fprintf(w, "      --%-20s %s\n", long, o.help)
-			continue
-		}
-		fmt.Fprintf(w, "  -%c, --%-20s %s\n", o.short, long, o.help)
-	}
-	return cli.ExitUsage
+	return cli.Usage(w, "logcat", Synopsis, declare(&Options{}), mistake)
 }

@@ -42,10 +42,14 @@ func TestParseLimitValue(t *testing.T) {
 	}
 }
 
-func TestParseSoftlimit(t *testing.T) {
-	limits, child, err := ParseSoftlimit([]string{"-m", "1000", "-o=", "-t5", "prog", "-a", "1"})
-	if err != nil {
-		t.Fatal(err)
+func TestSoftLimits(t *testing.T) {
+	var limits []Limit
+	for _, o := range []struct{ letter, value string }{{"m", "1000"}, {"o", "="}, {"t", "5"}} {
+		l, err := SoftLimits(o.letter[0], o.value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limits = append(limits, l...)
 	}
 	want := []Limit{
 		{Resource: syscall.RLIMIT_DATA, Value: 1000},
@@ -55,29 +59,25 @@ func TestParseSoftlimit(t *testing.T) {
 		{Resource: syscall.RLIMIT_NOFILE, ToHard: true},
 		{Resource: syscall.RLIMIT_CPU, Value: 5},
 	}
-	if !reflect.DeepEqual(limits, want) || !reflect.DeepEqual(child, []string{"prog", "-a", "1"}) {
-		t.Fatalf("%+v %q", limits, child)
+	if !reflect.DeepEqual(limits, want) {
+		t.Fatalf("%+v", limits)
 	}
 	for letter, resources := range map[byte][]int{
 		'a': {syscall.RLIMIT_AS}, 'c': {syscall.RLIMIT_CORE}, 'd': {syscall.RLIMIT_DATA},
 		'f': {syscall.RLIMIT_FSIZE}, 'l': {rlimitMEMLOCK}, 'o': {syscall.RLIMIT_NOFILE},
 		'p': {rlimitNPROC}, 'r': {rlimitRSS}, 's': {syscall.RLIMIT_STACK}, 't': {syscall.RLIMIT_CPU},
 	} {
-		limits, _, err := ParseSoftlimit([]string{"-" + string(letter), "7", "c"})
+		limits, err := SoftLimits(letter, "7")
 		if err != nil || len(limits) != len(resources) || limits[0].Resource != resources[0] || limits[0].Value != 7 {
 			t.Errorf("-%c: %+v %v", letter, limits, err)
 		}
 	}
 	var bad *BadValueError
-	if _, _, err := ParseSoftlimit([]string{"-o", "5", "-d", "5k", "c"}); !errors.As(err, &bad) || bad.Letter != 'd' {
+	if _, err := SoftLimits('d', "5k"); !errors.As(err, &bad) || bad.Letter != 'd' || bad.Value != "5k" {
 		t.Errorf("5k: %v", err)
 	}
-	var oe *OptionError
-	if _, _, err := ParseSoftlimit([]string{"-x", "c"}); !errors.As(err, &oe) || oe.Letter != 'x' || oe.Missing {
-		t.Errorf("-x: %v", err)
-	}
-	if _, _, err := ParseSoftlimit([]string{"-c"}); !errors.As(err, &oe) || !oe.Missing {
-		t.Errorf("-c: %v", err)
+	if limits, err := SoftLimits('x', "5"); limits != nil || err != nil {
+		t.Errorf("-x: %v %v", limits, err)
 	}
 }
 

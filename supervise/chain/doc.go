@@ -9,8 +9,9 @@
 //
 // Everything here follows daemontools 0.76 byte for byte where a user could
 // see it: the search of $PATH (pathexec), the order in which environment
-// changes are merged, the rules turning a directory into variables, the
-// option syntax, and the wording of failures. Deliberate differences are
+// changes are merged, the rules turning a directory into variables, what
+// softlimit's options set, and the wording of failures. The programs'
+// command lines are read by the command layer (internal/cli's Getopt). Deliberate differences are
 // listed in each command's man page in doc/.
 //
 // The package is for Linux: it reads /proc and uses Linux resource limits.

@@ -33,20 +33,23 @@ func ExampleReadEnvDir() {
 	// PORT=8080
 }
 
-// softlimit's command line, parsed as daemontools parses it.
-func ExampleParseSoftlimit() {
-	limits, child, err := chain.ParseSoftlimit([]string{"-m", "50000000", "-o=", "./server", "-v"})
-	if err != nil {
-		fmt.Println(err)
-		return
+// What softlimit's -m and -o options ask for; Set would apply each limit.
+func ExampleSoftLimits() {
+	for _, o := range []struct {
+		letter byte
+		value  string
+	}{{'m', "50000000"}, {'o', "="}, {'o', "5k"}} {
+		limits, err := chain.SoftLimits(o.letter, o.value)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("-%c %s: %d limits\n", o.letter, o.value, len(limits))
 	}
-	fmt.Println(len(limits), "limits, then", child)
-	// -m sets four limits; Set would apply each.
-	_, _, err = chain.ParseSoftlimit([]string{"-q", "./server"})
-	fmt.Println(err)
 	// Output:
-	// 5 limits, then [./server -v]
-	// illegal option -- q
+	// -m 50000000: 4 limits
+	// -o =: 1 limits
+	// option -o wants a number or =, not "5k"
 }
 
 // readproctitle's display, fed like any io.Writer.

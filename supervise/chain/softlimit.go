@@ -8,9 +8,6 @@ import (
 	"github.com/taikit/taikit/errtext"
 )
 
-// SoftlimitSpec is softlimit's getopt spec: every option takes a value.
-const SoftlimitSpec = "a:c:d:f:l:m:o:p:r:s:t:"
-
 // softlimitResources says which limits each softlimit option sets, in the
 // order daemontools sets them. -m is "all memory": data, stack, locked
 // memory and address space.
@@ -46,26 +43,20 @@ func (e *BadValueError) Error() string {
 	return fmt.Sprintf("option -%c wants a number or =, not %q", e.Letter, e.Value)
 }
 
-// ParseSoftlimit parses softlimit's command line (without the program
-// name) into the limits to set, in order, and the child's command line.
-// Errors are *OptionError or *BadValueError; no limits and no child mean
-// the command line is incomplete.
-func ParseSoftlimit(args []string) ([]Limit, []string, error) {
-	opts, child, err := Getopt(args, SoftlimitSpec)
-	if err != nil {
-		return nil, nil, err
+// SoftLimits returns the limits softlimit's option -letter sets with
+// value, in the order daemontools sets them (-m sets four), and none for a
+// letter softlimit does not have. A value that is neither "=" nor digits
+// is a *BadValueError.
+func SoftLimits(letter byte, value string) ([]Limit, error) {
+	v, toHard, ok := ParseLimitValue(value)
+	if !ok {
+		return nil, &BadValueError{Letter: letter, Value: value}
 	}
 	var limits []Limit
-	for _, o := range opts {
-		value, toHard, ok := ParseLimitValue(o.Arg)
-		if !ok {
-			return nil, nil, &BadValueError{Letter: o.Letter, Value: o.Arg}
-		}
-		for _, r := range softlimitResources[o.Letter] {
-			limits = append(limits, Limit{Resource: r, ToHard: toHard, Value: value})
-		}
+	for _, r := range softlimitResources[letter] {
+		limits = append(limits, Limit{Resource: r, ToHard: toHard, Value: v})
 	}
-	return limits, child, nil
+	return limits, nil
 }
 
 // ParseLimitValue parses a softlimit value: "=" for the hard limit, or

@@ -24,14 +24,6 @@ import (
 
 const synopsis = "svctl [ -akq ] [ -w secs ] [ -j jobs ] start|stop|reset|restart dir ..."
 
-const optionHelp = `  -w secs  wait at most secs for each step (default 30)
-  -k       KILL a run still there after the wait for its exit
-  -a       each dir is a scan directory: act on all its services
-  -j jobs  act on at most jobs services at once (default 16)
-  -q       print only failures
-  -h       print this help and exit
-`
-
 // Main runs the command named prog (svctl, or an alias's name: the verb
 // then comes from it) with the process's arguments, and exits.
 func Main(prog string) {
@@ -63,49 +55,35 @@ func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Wri
 	if aliased {
 		prog = filepath.Base(argv0)
 	}
-	writeUsage := func(w io.Writer) {
-		if aliased {
-			fmt.Fprintf(w, "%s: usage: %s [ -akq ] [ -w secs ] [ -j jobs ] dir ...\n", prog, prog)
-		} else {
-			fmt.Fprintf(w, "%s: usage: %s\n", prog, synopsis)
-		}
-		io.WriteString(w, optionHelp)
-	}
-	usage := func(mistake string) int {
-		if mistake != "" {
-			fmt.Fprintf(stderr, "%s: fatal: %s\n", prog, mistake)
-		}
-		writeUsage(stderr)
-		return cli.ExitUsage
-	}
-
 	c := config{timeout: control.DefaultTimeout, jobs: control.DefaultJobs}
-	rest, err := c.parse(args)
-	if errors.Is(err, errHelp) {
-		writeUsage(stdout)
-		return cli.ExitOK
+	options := c.options()
+	syn := synopsis
+	if aliased {
+		syn = prog + " [ -akq ] [ -w secs ] [ -j jobs ] dir ..."
 	}
-	if err != nil {
-		return usage(err.Error())
-	}
-	if !aliased {
+	usage := func(mistake error) int { return cli.Usage(stderr, prog, syn, options, mistake) }
+
+	_, rest, err := cli.Parse(args, options)
+	if !aliased && err == nil {
 		if len(rest) == 0 {
-			return usage("")
+			return usage(nil)
 		}
 		var ok bool
 		if verb, ok = control.ParseVerb(rest[0]); !ok {
-			return usage("unknown verb " + strconv.Quote(rest[0]) + ": want start, stop, reset or restart")
+			return usage(errors.New("unknown verb " + strconv.Quote(rest[0]) + ": want start, stop, reset or restart"))
 		}
 		// Options may also follow the verb: svctl start -w 60 dir.
-		if rest, err = c.parse(rest[1:]); errors.Is(err, errHelp) {
-			writeUsage(stdout)
-			return cli.ExitOK
-		} else if err != nil {
-			return usage(err.Error())
-		}
+		_, rest, err = cli.Parse(rest[1:], options)
+	}
+	if errors.Is(err, cli.ErrHelp) {
+		cli.Usage(stdout, prog, syn, options, nil)
+		return cli.ExitOK
+	}
+	if err != nil {
+		return usage(err)
 	}
 	if len(rest) == 0 {
-		return usage("")
+		return usage(nil)
 	}
 
 	dirs := rest
@@ -142,71 +120,30 @@ func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Wri
 	return exitCode(results)
 }
 
-// errHelp is what parse returns for -h or --help: the usage is then the
-// answer, on standard output, with exit 0.
-var errHelp = errors.New("help asked for")
-
-// parse reads options until the first operand, daemontools style: letters
-// may be grouped, a value may be joined (-w5) or the next argument (-w 5),
-// "--" ends the options.
-func (c *config) parse(args []string) ([]string, error) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			return args[i+1:], nil
-		}
-		if a == "--help" {
-			return nil, errHelp
-		}
-		if len(a) < 2 || a[0] != '-' {
-			return args[i:], nil
-		}
-		for j := 1; j < len(a); j++ {
-			switch a[j] {
-			case 'a':
-				c.all = true
-			case 'k':
-				c.kill = true
-			case 'q':
-				c.quiet = true
-			case 'h':
-				return nil, errHelp
-			case 'w', 'j':
-				value := a[j+1:]
-				if value == "" {
-					if i+1 == len(args) {
-						return nil, fmt.Errorf("option -%c needs a value", a[j])
-					}
-					i++
-					value = args[i]
-				}
-				if err := c.set(a[j], value); err != nil {
-					return nil, err
-				}
-				j = len(a)
-			default:
-				return nil, fmt.Errorf("unknown option -%c", a[j])
+// options are svctl's; values are checked as they are met.
+func (c *config) options() []cli.Option {
+	return []cli.Option{
+		{Letter: 'w', Long: "wait", Arg: "secs", Help: "wait at most secs for each step (default 30)", Set: func(v string) error {
+			secs, err := strconv.ParseFloat(v, 64)
+			if err != nil || secs <= 0 || secs > 1e6 {
+				return fmt.Errorf("-w %s: want a number of seconds above 0", v)
 			}
-		}
+			c.timeout = time.Duration(secs * float64(time.Second))
+			return nil
+		}},
+		cli.Bool('k', "kill", &c.kill, "KILL a run still there after the wait for its exit"),
+		cli.Bool('a', "all", &c.all, "each dir is a scan directory: act on all its services"),
+		{Letter: 'j', Long: "jobs", Arg: "jobs", Help: "act on at most jobs services at once (default 16)", Set: func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("-j %s: want a whole number of services, at least 1", v)
+			}
+			c.jobs = n
+			return nil
+		}},
+		cli.Bool('q', "quiet", &c.quiet, "print only failures"),
+		cli.Help("print this help and exit"),
 	}
-	return nil, nil
-}
-
-func (c *config) set(option byte, value string) error {
-	if option == 'j' {
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 1 {
-			return fmt.Errorf("-j %s: want a whole number of services, at least 1", value)
-		}
-		c.jobs = n
-		return nil
-	}
-	secs, err := strconv.ParseFloat(value, 64)
-	if err != nil || secs <= 0 || secs > 1e6 {
-		return fmt.Errorf("-w %s: want a number of seconds above 0", value)
-	}
-	c.timeout = time.Duration(secs * float64(time.Second))
-	return nil
 }
 
 // success words a result that succeeded: "/service/web: started (pid
