@@ -12,6 +12,7 @@ import (
 	"github.com/taikit/taikit/internal/errtext"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // Exit codes, as daemontools' multilog has them.
@@ -33,7 +34,7 @@ type Config struct {
 	// Signals delivers SIGTERM and SIGALRM (the caller calls signal.Notify).
 	Signals <-chan os.Signal
 	Clock   func() time.Time // time.Now by default
-	Zone    *tai64n.Zone     // for T stamps: tai64n.LocalZone() by default
+	Zone    tai64n.Zone      // for T stamps: tzlocal.Local() by default
 	Pause   time.Duration    // before retrying a failed write; 5 s by default
 }
 
@@ -141,7 +142,7 @@ func (r *runner) run() int {
 	}
 	zone := r.c.Zone
 	if zone == nil && r.plan.Stamp == StampLocal {
-		zone = tai64n.LocalZone()
+		zone = tzlocal.Local()
 	}
 	r.engine = NewEngine(r.plan, Sinks{Dirs: outs, Status: status, Stdout: r.c.Stdout, Stderr: r.c.Stderr,
 		Clock: r.c.Clock, Zone: zone})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 func ExampleFromTime() {
@@ -32,7 +33,7 @@ func ExampleParse() {
 }
 
 func ExampleFormatter() {
-	berlin := tai64n.LoadZone("Europe/Berlin", true, tai64n.SystemZoneSource())
+	berlin := tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource())
 	l, _ := tai64n.ParsePrefix([]byte("@4000000037c219bf2ef02e94 hello"))
 	for _, layout := range []tai64n.Layout{tai64n.LayoutTAI64NLocal, tai64n.LayoutRFC3339} {
 		out, ok := tai64n.NewFormatter(berlin, tai64n.Daemontools, layout).Append(nil, l)

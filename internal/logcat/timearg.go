@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // TimeForms lists the forms ParseTime accepts, for messages and help.
@@ -18,7 +19,7 @@ const TimeForms = "@4000… (a TAI64N stamp), 2026-11-21, 2026-11-21 10:00[:05[.
 // without Z or an offset.
 type TimeContext struct {
 	Now        time.Time
-	Zone       *tai64n.Zone // nil means UTC
+	Zone       *tzlocal.Zone // nil means UTC
 	Convention tai64n.Convention
 }
 
@@ -123,7 +124,7 @@ func parseTime(s string, c TimeContext) (tai64n.Label, error) {
 	}
 	zone := c.Zone
 	if zone == nil || hasOffset {
-		zone = tai64n.UTCZone()
+		zone = tzlocal.UTC()
 	}
 	if !hasDate {
 		// Today, in the zone the time is given in.
@@ -155,7 +156,7 @@ func parseTime(s string, c TimeContext) (tai64n.Label, error) {
 // fromWall returns the Unix time at which zone's wall clock reads wall
 // (seconds of a calendar day count as if in UTC): the earliest if it reads
 // it twice, and, if never (a gap), wall read with the offset before the gap.
-func fromWall(zone *tai64n.Zone, wall int64) (int64, bool) {
+func fromWall(zone *tzlocal.Zone, wall int64) (int64, bool) {
 	shift := func(t int64) (int64, bool) {
 		info, ok := zone.Lookup(t)
 		return info.Offset - info.LeapCorrection, ok
