@@ -48,6 +48,13 @@ func BenchmarkConverter(b *testing.B) {
 		{"UTC", func() Zone { return nil }, LayoutTAI64NLocal},
 		{"Berlin", func() Zone { return tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource()) }, LayoutTAI64NLocal},
 		{"Berlin-RFC3339", func() Zone { return tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource()) }, LayoutRFC3339},
+		{"Berlin-time.Location", func() Zone {
+			loc, err := time.LoadLocation("Europe/Berlin")
+			if err != nil {
+				b.Skip(err)
+			}
+			return Location(loc)
+		}, LayoutTAI64NLocal},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := bytes.NewReader(in)

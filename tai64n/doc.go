@@ -16,10 +16,10 @@
 // in any Zone: a small interface giving the offset at an instant and how
 // long it holds. daemontools' tai64nlocal converts with the C library's
 // localtime, and package tzlocal's Zone reproduces that exactly (zone files,
-// POSIX rule strings, right/ zones with leap seconds). A Formatter
-// remembers the last second it wrote and the zone's answer around it, so a
-// burst of lines costs one calendar computation and the zone is asked once
-// per offset change.
+// POSIX rule strings, right/ zones with leap seconds); Location adapts the
+// standard library's *time.Location. A Formatter remembers the last second
+// it wrote and the zone's answer around it, so a burst of lines costs one
+// calendar computation and the zone is asked once per offset change.
 //
 // # Hot paths
 //

@@ -44,6 +44,18 @@ func ExampleFormatter() {
 	// 1999-08-24T06:04:05.787492500+02:00 true
 }
 
+func ExampleLocation() {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		panic(err)
+	}
+	l, _ := tai64n.ParsePrefix([]byte("@4000000037c219bf2ef02e94"))
+	out, _ := tai64n.NewFormatter(tai64n.Location(tokyo), tai64n.Daemontools, tai64n.LayoutRFC3339).Append(nil, l)
+	fmt.Println(string(out))
+	// Output:
+	// 1999-08-24T13:04:05.787492500+09:00
+}
+
 func ExampleConverter() {
 	in := strings.NewReader("@4000000037c219bf2ef02e94 started\nplain line\n")
 	c := tai64n.NewConverter(tai64n.NewFormatter(nil, tai64n.Daemontools, tai64n.LayoutRFC3339))

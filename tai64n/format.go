@@ -26,7 +26,7 @@ const (
 
 // Zone is what a Formatter needs of a time zone: the offset at an instant
 // and how long it holds. The C library's zones (package tzlocal's Zone)
-// implement it.
+// implement it, and Location adapts the standard library's.
 type Zone interface {
 	// Offsets describes local time at Unix time t (seconds, any value):
 	// the wall clock reads t + offset − leap, where offset is seconds
