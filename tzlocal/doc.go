@@ -9,9 +9,11 @@
 // and the year range of struct tm. Load resolves a TZ value that way and
 // never fails; Local does it for the process's own environment.
 //
-// Lookup takes an instant to local time: offset, daylight saving,
-// abbreviation, leap-second correction, and a window of instants with the
-// same answer, so that callers can cache.
+// A Zone converts both ways. Lookup takes an instant to local time: offset,
+// daylight saving, abbreviation, leap-second correction, and a window of
+// instants with the same answer, so that callers can cache. FromWall takes
+// a wall-clock reading back to an instant, choosing for the readings that
+// happen twice or never when clocks change.
 //
 // Lookup and Offsets do not allocate; a Zone is immutable and safe for
 // concurrent use. The package imports only the standard library.

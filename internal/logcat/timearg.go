@@ -146,48 +146,11 @@ func parseTime(s string, c TimeContext) (tai64n.Label, error) {
 		unix = wall - int64(offset)
 	} else {
 		var ok bool
-		if unix, ok = fromWall(zone, wall); !ok {
+		if unix, ok = zone.FromWall(wall); !ok {
 			return tai64n.Label{}, errors.New("out of the time zone's range")
 		}
 	}
 	return tai64n.FromUnix(unix, uint32(nano), c.Convention), nil
-}
-
-// fromWall returns the Unix time at which zone's wall clock reads wall
-// (seconds of a calendar day count as if in UTC): the earliest if it reads
-// it twice, and, if never (a gap), wall read with the offset before the gap.
-func fromWall(zone *tzlocal.Zone, wall int64) (int64, bool) {
-	shift := func(t int64) (int64, bool) {
-		info, ok := zone.Lookup(t)
-		return info.Offset - info.LeapCorrection, ok
-	}
-	guess, ok := shift(wall)
-	if !ok {
-		return 0, false
-	}
-	t := wall - guess
-	best, found := int64(0), false
-	// The offsets around t: the one there, and a day either side, which
-	// covers every transition a zone has (they are rarely more than an
-	// hour, never more than a day).
-	var before int64
-	for i, probe := range []int64{t - 86400, t, t + 86400} {
-		off, ok := shift(probe)
-		if !ok {
-			continue
-		}
-		if i == 0 {
-			before = off
-		}
-		cand := wall - off
-		if got, ok := shift(cand); ok && got == off && (!found || cand < best) {
-			best, found = cand, true
-		}
-	}
-	if found {
-		return best, true
-	}
-	return wall - before, true
 }
 
 // parseAgo reads a duration like "90s", "30m", "1h30m", "2d" or "1.5h".
