@@ -11,7 +11,8 @@
 //
 // A Zone converts both ways. Lookup takes an instant to local time: offset,
 // daylight saving, abbreviation, leap-second correction, and a window of
-// instants with the same answer, so that callers can cache. FromWall takes
+// instants with the same answer, so that callers can cache; Civil adds the
+// date and time on the wall clock, 23:59:60 in a leap second. FromWall takes
 // a wall-clock reading back to an instant, choosing for the readings that
 // happen twice or never when clocks change.
 //
