@@ -33,7 +33,7 @@ type Sinks struct {
 	Stdout io.Writer      // for 1 actions
 	Stderr io.Writer      // for e actions
 	Clock  func() time.Time
-	Zone   *tai64n.Zone // for T stamps; nil means UTC
+	Zone   tai64n.Zone // for T stamps; nil means UTC
 }
 
 // StatusWriter replaces a status file's content with a record.

@@ -12,6 +12,7 @@ import (
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // readSize is how much is read from the input at a time: large, so that a
@@ -27,7 +28,7 @@ type Config struct {
 	// Signals delivers SIGTERM and SIGALRM (the caller calls signal.Notify).
 	Signals <-chan os.Signal
 	Clock   func() time.Time // time.Now by default
-	Zone    *tai64n.Zone     // for T stamps: tai64n.LocalZone() by default
+	Zone    tai64n.Zone      // for T stamps: tzlocal.Local() by default
 	Pause   time.Duration    // before retrying a failed write; 5 s by default
 }
 
@@ -138,7 +139,7 @@ func (r *runner) run() error {
 	}
 	zone := r.c.Zone
 	if zone == nil && r.plan.Stamp == StampLocal {
-		zone = tai64n.LocalZone()
+		zone = tzlocal.Local()
 	}
 	r.engine = NewEngine(r.plan, Sinks{Dirs: outs, Status: status, Stdout: r.c.Stdout, Stderr: r.c.Stderr,
 		Clock: r.c.Clock, Zone: zone})

@@ -6,6 +6,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // benchCorpus returns n log lines of about 92 bytes, each stamped, about
@@ -40,12 +42,19 @@ func BenchmarkConverter(b *testing.B) {
 	in := benchCorpus(100000)
 	for _, c := range []struct {
 		name   string
-		zone   func() *Zone
+		zone   func() Zone
 		layout Layout
 	}{
-		{"UTC", func() *Zone { return nil }, LayoutTAI64NLocal},
-		{"Berlin", func() *Zone { return LoadZone("Europe/Berlin", true, SystemZoneSource()) }, LayoutTAI64NLocal},
-		{"Berlin-RFC3339", func() *Zone { return LoadZone("Europe/Berlin", true, SystemZoneSource()) }, LayoutRFC3339},
+		{"UTC", func() Zone { return nil }, LayoutTAI64NLocal},
+		{"Berlin", func() Zone { return tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource()) }, LayoutTAI64NLocal},
+		{"Berlin-RFC3339", func() Zone { return tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource()) }, LayoutRFC3339},
+		{"Berlin-time.Location", func() Zone {
+			loc, err := time.LoadLocation("Europe/Berlin")
+			if err != nil {
+				b.Skip(err)
+			}
+			return Location(loc)
+		}, LayoutTAI64NLocal},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := bytes.NewReader(in)

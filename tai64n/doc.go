@@ -10,17 +10,19 @@
 // take it for UTC and add the leap seconds inserted since 1972 (LeapAware).
 // A label must be read in the convention it was written in.
 //
-// # Local time as the C library sees it
+// # Local time
 //
-// daemontools' tai64nlocal converts with the C library's localtime, so its
-// output depends on how glibc reads $TZ: zone files with their historical
-// offsets, POSIX rule strings, right/ zones with leap seconds, and the way it
-// falls back to UTC. Zone reproduces that exactly, and Formatter writes the
-// result in tai64nlocal's format or as RFC 3339, remembering the last second
-// it wrote so that a burst of lines costs one calendar computation.
+// Formatter writes labels in tai64nlocal's format or as RFC 3339, in UTC or
+// in any Zone: a small interface giving the offset at an instant and how
+// long it holds. daemontools' tai64nlocal converts with the C library's
+// localtime, and package tzlocal's Zone reproduces that exactly (zone files,
+// POSIX rule strings, right/ zones with leap seconds); Location adapts the
+// standard library's *time.Location. A Formatter remembers the last second
+// it wrote and the zone's answer around it, so a burst of lines costs one
+// calendar computation and the zone is asked once per offset change.
 //
 // # Hot paths
 //
-// Append, ParsePrefix, Formatter.Append, Zone.Lookup and the Copy methods
-// of Stamper and Converter do not allocate: the caller owns the buffers.
+// Append, ParsePrefix, Formatter.Append and the Copy methods of Stamper and
+// Converter do not allocate: the caller owns the buffers.
 package tai64n

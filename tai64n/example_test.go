@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 func ExampleFromTime() {
@@ -32,7 +33,7 @@ func ExampleParse() {
 }
 
 func ExampleFormatter() {
-	berlin := tai64n.LoadZone("Europe/Berlin", true, tai64n.SystemZoneSource())
+	berlin := tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource())
 	l, _ := tai64n.ParsePrefix([]byte("@4000000037c219bf2ef02e94 hello"))
 	for _, layout := range []tai64n.Layout{tai64n.LayoutTAI64NLocal, tai64n.LayoutRFC3339} {
 		out, ok := tai64n.NewFormatter(berlin, tai64n.Daemontools, layout).Append(nil, l)
@@ -41,6 +42,18 @@ func ExampleFormatter() {
 	// Output:
 	// 1999-08-24 06:04:05.787492500 true
 	// 1999-08-24T06:04:05.787492500+02:00 true
+}
+
+func ExampleLocation() {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		panic(err)
+	}
+	l, _ := tai64n.ParsePrefix([]byte("@4000000037c219bf2ef02e94"))
+	out, _ := tai64n.NewFormatter(tai64n.Location(tokyo), tai64n.Daemontools, tai64n.LayoutRFC3339).Append(nil, l)
+	fmt.Println(string(out))
+	// Output:
+	// 1999-08-24T13:04:05.787492500+09:00
 }
 
 func ExampleConverter() {

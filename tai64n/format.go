@@ -24,18 +24,36 @@ const (
 	LayoutRFC3339
 )
 
+// Zone is what a Formatter needs of a time zone: the offset at an instant
+// and how long it holds. The C library's zones (package tzlocal's Zone)
+// implement it, and Location adapts the standard library's.
+type Zone interface {
+	// Offsets describes local time at Unix time t (seconds, any value):
+	// the wall clock reads t + offset − leap, where offset is seconds
+	// east of UTC (what RFC 3339 writes) and leap the leap seconds a
+	// right/ zone counts; hit > 0 means t is a leap second, shown as
+	// second 59 + hit. offset and leap hold, with hit 0, on [start, end),
+	// which contains t; when hit > 0 that window is [t, t+1). ok is false
+	// where local time cannot be computed (the C library's localtime
+	// fails): the Formatter then reports the label as not formattable.
+	// A Formatter calls it once per window, so it should not allocate.
+	Offsets(t int64) (offset, leap, hit, start, end int64, ok bool)
+}
+
 // Formatter writes labels as calendar time in one zone, convention and
 // layout. It remembers the calendar fields of the last second it wrote and
 // the zone rules around it, so consecutive lines stamped within the same
 // second cost one copy and nine digits. A Formatter is not safe for
 // concurrent use; make one per goroutine.
 type Formatter struct {
-	zone   *Zone // nil: UTC without any zone data
+	zone   Zone // nil: UTC without any zone data
 	conv   Convention
 	layout Layout
 
-	rules     ZoneInfo // the zone rules last looked up, valid on [Start, End)
-	haveRules bool
+	// The zone's answer last looked up, valid on [start, end).
+	offset, leap, hit int64
+	start, end        int64
+	haveRules         bool
 
 	lastSec   uint64 // label seconds that prefix/suffix were computed for
 	lastOK    bool
@@ -46,9 +64,11 @@ type Formatter struct {
 	suffixLen int
 }
 
-// NewFormatter returns a Formatter for zone (nil for UTC), reading labels in
-// convention c and writing layout.
-func NewFormatter(zone *Zone, c Convention, layout Layout) *Formatter {
+// NewFormatter returns a Formatter for zone, reading labels in convention c
+// and writing layout. A nil zone is UTC, which RFC 3339 writes as "Z"; a
+// zone whose offset is 0 writes "+00:00". Pass nil itself for UTC, not a
+// nil *tzlocal.Zone.
+func NewFormatter(zone Zone, c Convention, layout Layout) *Formatter {
 	return &Formatter{zone: zone, conv: c, layout: layout}
 }
 
@@ -89,15 +109,16 @@ func (f *Formatter) prepare(sec uint64) {
 	t, leap := Label{Sec: sec}.Unix(f.conv)
 	var offset, correction, hit int64
 	if f.zone != nil {
-		if !f.haveRules || t < f.rules.Start || t >= f.rules.End {
-			rules, ok := f.zone.Lookup(t)
+		if !f.haveRules || t < f.start || t >= f.end {
+			var ok bool
+			f.offset, f.leap, f.hit, f.start, f.end, ok = f.zone.Offsets(t)
 			if !ok {
 				f.haveRules = false
 				return
 			}
-			f.rules, f.haveRules = rules, true
+			f.haveRules = true
 		}
-		offset, correction, hit = f.rules.Offset, f.rules.LeapCorrection, f.rules.LeapHit
+		offset, correction, hit = f.offset, f.leap, f.hit
 	}
 	c, ok := civilFromUnix(t, offset-correction)
 	if !ok {

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"github.com/taikit/taikit/tzlocal"
 )
 
 func mustParse(t testing.TB, s string) Label {
@@ -90,15 +93,29 @@ func TestFormatterCacheAcrossSeconds(t *testing.T) {
 }
 
 func TestFormatterNoAllocs(t *testing.T) {
-	for _, layout := range []Layout{LayoutTAI64NLocal, LayoutRFC3339} {
-		f := NewFormatter(nil, Daemontools, layout)
-		buf := make([]byte, 0, 64)
-		l := FromUnix(1700000000, 123, Daemontools)
-		if n := testing.AllocsPerRun(1000, func() {
-			l.Sec++ // a new second each time: the uncached path
-			buf, _ = f.Append(buf[:0], l)
-		}); n != 0 {
-			t.Fatalf("layout %d: Append allocates %v times", layout, n)
+	zones := map[string]Zone{
+		"UTC":                 nil,
+		"Europe/Berlin":       tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource()),
+		"right/Europe/Berlin": tzlocal.Load("right/Europe/Berlin", true, tzlocal.SystemSource()),
+	}
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		zones["time.Location Europe/Berlin"] = Location(loc)
+	}
+	for name, zone := range zones {
+		for _, layout := range []Layout{LayoutTAI64NLocal, LayoutRFC3339} {
+			// A new second each time (the uncached path), and 50 days
+			// (a new zone window now and then).
+			for _, step := range []uint64{1, 50 * 86400} {
+				f := NewFormatter(zone, Daemontools, layout)
+				buf := make([]byte, 0, 64)
+				l := FromUnix(1700000000, 123, Daemontools)
+				if n := testing.AllocsPerRun(1000, func() {
+					l.Sec += step
+					buf, _ = f.Append(buf[:0], l)
+				}); n != 0 {
+					t.Fatalf("%s layout %d step %d: Append allocates %v times", name, layout, step, n)
+				}
+			}
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/internal/logcat"
-	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 func main() {
@@ -30,7 +30,7 @@ func main() {
 		Stdout:    os.Stdout,
 		Stderr:    os.Stderr,
 		Now:       time.Now,
-		LocalZone: tai64n.LocalZone,
+		LocalZone: tzlocal.Local,
 		Interrupt: interrupt,
 	}))
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 func TestMain(m *testing.M) { testref.TestMainOr(m, main) }
@@ -39,7 +40,7 @@ func logcatTZ(t *testing.T, tz, stdin string, args ...string) result {
 	code := logcat.Run(args, logcat.Env{
 		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errs,
 		Now:       func() time.Time { return now },
-		LocalZone: func() *tai64n.Zone { return tai64n.LoadZone(tz, true, tai64n.SystemZoneSource()) },
+		LocalZone: func() *tzlocal.Zone { return tzlocal.Load(tz, true, tzlocal.SystemSource()) },
 	})
 	return result{out.String(), errs.String(), code}
 }

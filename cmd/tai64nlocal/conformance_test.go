@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/taikit/taikit/internal/conformance"
-	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // The tai64nlocal and s6-tai64nlocal cases of
@@ -18,7 +18,7 @@ import (
 func confRun(t *testing.T, c conformance.Case, args []string) (code int, stdout, stderr []byte) {
 	t.Helper()
 	tz, set := c.Getenv("TZ")
-	zone := func() *tai64n.Zone { return tai64n.LoadZone(tz, set, tai64n.SystemZoneSource()) }
+	zone := func() *tzlocal.Zone { return tzlocal.Load(tz, set, tzlocal.SystemSource()) }
 	var out, errs bytes.Buffer
 	code = run(args, bytes.NewReader(c.Stdin()), &out, &errs, zone)
 	return code, out.Bytes(), errs.Bytes()

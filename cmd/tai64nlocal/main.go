@@ -11,18 +11,19 @@ import (
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 const synopsis = "tai64nlocal [-l] [-u] [-r] [file ...]"
 
 func main() {
 	cli.IgnoreBrokenPipe()
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, tai64n.LocalZone))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, tzlocal.Local))
 }
 
 // run converts the named files, or standard input, to stdout. localZone is
 // called only when local time is wanted, so that -u never reads zone files.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, localZone func() *tai64n.Zone) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, localZone func() *tzlocal.Zone) int {
 	var leap, utc, rfc bool
 	options := []cli.Option{
 		cli.Bool('l', "leap", &leap, "read leap-aware stamps, as s6-log and s6-tai64n write them"),
@@ -45,7 +46,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, localZone fun
 	if rfc {
 		layout = tai64n.LayoutRFC3339
 	}
-	var zone *tai64n.Zone // nil is UTC
+	var zone tai64n.Zone // nil is UTC
 	if !utc {
 		zone = localZone()
 	}

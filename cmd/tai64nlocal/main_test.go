@@ -12,12 +12,13 @@ import (
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 func TestMain(m *testing.M) { testref.TestMainOr(m, main) }
 
-func zoneFor(tz string, set bool) func() *tai64n.Zone {
-	return func() *tai64n.Zone { return tai64n.LoadZone(tz, set, tai64n.SystemZoneSource()) }
+func zoneFor(tz string, set bool) func() *tzlocal.Zone {
+	return func() *tzlocal.Zone { return tzlocal.Load(tz, set, tzlocal.SystemSource()) }
 }
 
 func ours(t *testing.T, tz string, args []string, input string) string {

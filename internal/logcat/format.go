@@ -21,7 +21,7 @@ type writer struct {
 	times  *tai64n.Formatter // nil for FormatRaw
 }
 
-func newWriter(format Format, zone *tai64n.Zone, c tai64n.Convention) *writer {
+func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
 	w := &writer{format: format}
 	switch format {
 	case FormatTAI64N:

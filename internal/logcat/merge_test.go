@@ -13,6 +13,7 @@ import (
 
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // entry is a stamped line and the unstamped lines after it, which belong
@@ -121,7 +122,7 @@ func runLogcat(args ...string) (string, string, int) {
 	code := Run(args, Env{
 		Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errs,
 		Now:       time.Now,
-		LocalZone: func() *tai64n.Zone { return nil },
+		LocalZone: func() *tzlocal.Zone { return nil },
 	})
 	return out.String(), errs.String(), code
 }

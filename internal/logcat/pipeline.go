@@ -30,7 +30,7 @@ type Query struct {
 	Count bool
 
 	Format     Format
-	Zone       *tai64n.Zone // for FormatTAI64N, FormatRFC3339, FormatJSON; nil is UTC
+	Zone       tai64n.Zone // for FormatTAI64N, FormatRFC3339, FormatJSON; nil is UTC
 	Convention tai64n.Convention
 
 	// Live writes the output after every read, for following a log as it

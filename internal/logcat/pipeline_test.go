@@ -9,6 +9,7 @@ import (
 	"testing/iotest"
 
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // stamped returns "@<label of unix sec> text".
@@ -168,10 +169,10 @@ func TestPipelineLongLines(t *testing.T) {
 
 func TestPipelineFormats(t *testing.T) {
 	input := stamped(1700000000, "hello \"world\"") + "\n" + "no stamp\n"
-	zone := tai64n.LoadZone("Europe/Berlin", true, tai64n.SystemZoneSource())
+	zone := tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource())
 	cases := []struct {
 		format Format
-		zone   *tai64n.Zone
+		zone   tai64n.Zone
 		want   string
 	}{
 		{FormatRaw, nil, input},
@@ -245,7 +246,7 @@ func TestPipelineAllocations(t *testing.T) {
 		fmt.Fprintf(&in, "%s worker-%d: job=%d state=done\n", label(int64(i)), i%13, i)
 	}
 	input := []byte(in.String())
-	zone := tai64n.LoadZone("Europe/Berlin", true, tai64n.SystemZoneSource())
+	zone := tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource())
 	for _, q := range []Query{
 		{Last: -1},
 		{Last: -1, Format: FormatJSON, Zone: zone, Selector: mustSelector(t, []string{"-* worker-3:*"}, []string{"job"}, false)},

@@ -18,6 +18,7 @@ import (
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // ExitNoMatch is logcat's exit code when a selection (patterns, regular
@@ -31,7 +32,7 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Now            func() time.Time
 	// LocalZone is called only when local time is needed.
-	LocalZone func() *tai64n.Zone
+	LocalZone func() *tzlocal.Zone
 	// Interrupt, closed, stops following (SIGINT, SIGTERM); nil never does.
 	Interrupt <-chan struct{}
 	// PollInterval, when positive, is passed to rotate's followers (tests
@@ -86,11 +87,13 @@ func newCommand(o *Options, env Env) (*command, error) {
 	if o.Leap {
 		q.Convention = tai64n.LeapAware
 	}
-	var zone *tai64n.Zone // nil: UTC
+	var zone *tzlocal.Zone // nil: UTC
 	if !o.UTC && (o.Format != FormatRaw || o.Since != "" || o.Until != "") {
 		zone = env.LocalZone()
 	}
-	q.Zone = zone
+	if zone != nil { // not a nil *tzlocal.Zone in the interface
+		q.Zone = zone
+	}
 	tc := TimeContext{Now: env.Now(), Zone: zone, Convention: q.Convention}
 	var err error
 	if o.Since != "" {

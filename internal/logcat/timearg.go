@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 // TimeForms lists the forms ParseTime accepts, for messages and help.
@@ -18,7 +19,7 @@ const TimeForms = "@4000… (a TAI64N stamp), 2026-11-21, 2026-11-21 10:00[:05[.
 // without Z or an offset.
 type TimeContext struct {
 	Now        time.Time
-	Zone       *tai64n.Zone // nil means UTC
+	Zone       *tzlocal.Zone // nil means UTC
 	Convention tai64n.Convention
 }
 
@@ -123,7 +124,7 @@ func parseTime(s string, c TimeContext) (tai64n.Label, error) {
 	}
 	zone := c.Zone
 	if zone == nil || hasOffset {
-		zone = tai64n.UTCZone()
+		zone = tzlocal.UTC()
 	}
 	if !hasDate {
 		// Today, in the zone the time is given in.
@@ -145,48 +146,11 @@ func parseTime(s string, c TimeContext) (tai64n.Label, error) {
 		unix = wall - int64(offset)
 	} else {
 		var ok bool
-		if unix, ok = fromWall(zone, wall); !ok {
+		if unix, ok = zone.FromWall(wall); !ok {
 			return tai64n.Label{}, errors.New("out of the time zone's range")
 		}
 	}
 	return tai64n.FromUnix(unix, uint32(nano), c.Convention), nil
-}
-
-// fromWall returns the Unix time at which zone's wall clock reads wall
-// (seconds of a calendar day count as if in UTC): the earliest if it reads
-// it twice, and, if never (a gap), wall read with the offset before the gap.
-func fromWall(zone *tai64n.Zone, wall int64) (int64, bool) {
-	shift := func(t int64) (int64, bool) {
-		info, ok := zone.Lookup(t)
-		return info.Offset - info.LeapCorrection, ok
-	}
-	guess, ok := shift(wall)
-	if !ok {
-		return 0, false
-	}
-	t := wall - guess
-	best, found := int64(0), false
-	// The offsets around t: the one there, and a day either side, which
-	// covers every transition a zone has (they are rarely more than an
-	// hour, never more than a day).
-	var before int64
-	for i, probe := range []int64{t - 86400, t, t + 86400} {
-		off, ok := shift(probe)
-		if !ok {
-			continue
-		}
-		if i == 0 {
-			before = off
-		}
-		cand := wall - off
-		if got, ok := shift(cand); ok && got == off && (!found || cand < best) {
-			best, found = cand, true
-		}
-	}
-	if found {
-		return best, true
-	}
-	return wall - before, true
 }
 
 // parseAgo reads a duration like "90s", "30m", "1h30m", "2d" or "1.5h".

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/tai64n"
+	"github.com/taikit/taikit/tzlocal"
 )
 
-func zone(t testing.TB, tz string) *tai64n.Zone {
+func zone(t testing.TB, tz string) *tzlocal.Zone {
 	t.Helper()
-	return tai64n.LoadZone(tz, true, tai64n.SystemZoneSource())
+	return tzlocal.Load(tz, true, tzlocal.SystemSource())
 }
 
 func TestParseTime(t *testing.T) {

@@ -1,4 +1,4 @@
-package tai64n
+package tzlocal
 
 import (
 	"bytes"
@@ -161,7 +161,7 @@ func zoneTestCivil(t int64) (y, mo, d, h, mi, s int64) {
 
 // zoneTestFormat renders info the way the oracle renders struct tm, for the
 // instant t (which must lie in info's window).
-func zoneTestFormat(t int64, info ZoneInfo, ok bool) string {
+func zoneTestFormat(t int64, info Info, ok bool) string {
 	if !ok {
 		return "fail"
 	}
@@ -314,7 +314,7 @@ func zoneWindowClaims(z *Zone, times []int64) (ts []int64, want []string) {
 func TestZoneOracle(t *testing.T) {
 	zoneNeedOracle(t)
 	rng := rand.New(rand.NewSource(1))
-	src := SystemZoneSource()
+	src := SystemSource()
 	type job struct {
 		label  string
 		z      *Zone
@@ -325,7 +325,7 @@ func TestZoneOracle(t *testing.T) {
 	var jobs []job
 	var cases []zoneOracleCase
 	for _, zc := range zoneOracleZones {
-		z := LoadZone(zc.tz, zc.set, src)
+		z := Load(zc.tz, zc.set, src)
 		times := zoneTestTimes(z, rng)
 		cts, cwant := zoneWindowClaims(z, times)
 		label := fmt.Sprintf("TZ=%q", zc.tz)
@@ -388,13 +388,13 @@ func TestZoneOracle(t *testing.T) {
 func TestZoneOracleEmptyTZDIR(t *testing.T) {
 	zoneNeedOracle(t)
 	dir := t.TempDir()
-	src := SystemZoneSource()
+	src := SystemSource()
 	src.Dir = dir
 	rng := rand.New(rand.NewSource(8))
 	var zones []*Zone
 	var cases []zoneOracleCase
 	for _, tz := range []string{"", ":", "XST3XDT", "XST3XDT,", "EST5EDT", "Europe/Berlin", "UTC", "<+01>-1<+02>"} {
-		z := LoadZone(tz, true, src)
+		z := Load(tz, true, src)
 		zones = append(zones, z)
 		cases = append(cases, zoneOracleCase{tz: tz, set: true, times: zoneTestTimes(z, rng)})
 	}
@@ -485,7 +485,7 @@ func zoneUnknowable(z *Zone) bool {
 func TestZonePOSIXRandomOracle(t *testing.T) {
 	zoneNeedOracle(t)
 	rng := rand.New(rand.NewSource(2))
-	src := SystemZoneSource()
+	src := SystemSource()
 	var zones []*Zone
 	var cases []zoneOracleCase
 	seen := map[string]bool{}
@@ -497,7 +497,7 @@ func TestZonePOSIXRandomOracle(t *testing.T) {
 			continue
 		}
 		seen[tz] = true
-		z := LoadZone(tz, true, src)
+		z := Load(tz, true, src)
 		if zoneUnknowable(z) {
 			continue
 		}
@@ -607,8 +607,8 @@ type zoneMemSource struct {
 	read  []string
 }
 
-func (m *zoneMemSource) source(dir, def string) ZoneSource {
-	return ZoneSource{
+func (m *zoneMemSource) source(dir, def string) Source {
+	return Source{
 		ReadFile: func(name string) ([]byte, error) {
 			m.read = append(m.read, name)
 			if b, ok := m.files[name]; ok {
@@ -627,7 +627,7 @@ func zoneFixed(offset int32, abbr string) []byte {
 	return z.bytes()
 }
 
-func zoneMust(t *testing.T, z *Zone, at int64) ZoneInfo {
+func zoneMust(t *testing.T, z *Zone, at int64) Info {
 	t.Helper()
 	info, ok := z.Lookup(at)
 	if !ok {
@@ -676,7 +676,7 @@ func TestZoneFileResolution(t *testing.T) {
 	}
 	for _, c := range cases {
 		m.read = nil
-		z := LoadZone(c.tz, c.set, m.source(c.dir, c.def))
+		z := Load(c.tz, c.set, m.source(c.dir, c.def))
 		info := zoneMust(t, z, 1700000000)
 		abbrev := c.abbrev
 		if info.Offset != c.offset || info.Abbrev != abbrev || info.IsDST {
@@ -689,12 +689,12 @@ func TestZoneFileResolution(t *testing.T) {
 			t.Errorf("Name() = %q, want %q", z.Name(), c.tz)
 		}
 	}
-	// A nil ReadFile reads nothing, and LoadZone still works.
-	if info := zoneMust(t, LoadZone("Europe/Berlin", true, ZoneSource{}), 0); info.Abbrev != "Europe" {
+	// A nil ReadFile reads nothing, and Load still works.
+	if info := zoneMust(t, Load("Europe/Berlin", true, Source{}), 0); info.Abbrev != "Europe" {
 		t.Errorf("nil ReadFile: got %+v", info)
 	}
-	if info := zoneMust(t, UTCZone(), 0); info.Abbrev != "UTC" || info.Offset != 0 || UTCZone().Name() != "UTC" {
-		t.Errorf("UTCZone: got %+v", info)
+	if info := zoneMust(t, UTC(), 0); info.Abbrev != "UTC" || info.Offset != 0 || UTC().Name() != "UTC" {
+		t.Errorf("UTC: got %+v", info)
 	}
 }
 
@@ -714,7 +714,7 @@ func zoneNewYork() *zoneTZif {
 
 func TestZonePosixrulesDefault(t *testing.T) {
 	m := &zoneMemSource{files: map[string][]byte{"/zi/posixrules": zoneNewYork().bytes()}}
-	z := LoadZone("XST3XDT", true, m.source("/zi", ""))
+	z := Load("XST3XDT", true, m.source("/zi", ""))
 	if strings.Join(m.read, ",") != "/zi/XST3XDT,/zi/posixrules" {
 		t.Errorf("read %q", m.read)
 	}
@@ -743,7 +743,7 @@ func TestZonePosixrulesDefault(t *testing.T) {
 	}
 	// Without posixrules glibc uses the US rules of 2007 on.
 	m.files = nil
-	z = LoadZone("XST3XDT", true, m.source("/zi", ""))
+	z = Load("XST3XDT", true, m.source("/zi", ""))
 	for _, c := range []struct {
 		t      int64
 		offset int64
@@ -765,7 +765,7 @@ func TestZoneTZifRules(t *testing.T) {
 	ny.v1 = &zoneTZif{types: []tzifType{{offset: 999}}, chars: "V1\x00"}
 	m := &zoneMemSource{files: map[string][]byte{"/z/ny": ny.bytes()}}
 	src := m.source("/zi", "")
-	z := LoadZone("/z/ny", true, src)
+	z := Load("/z/ny", true, src)
 	check := func(z *Zone, at, offset int64, abbrev string) {
 		t.Helper()
 		info := zoneMust(t, z, at)
@@ -789,7 +789,7 @@ func TestZoneTZifRules(t *testing.T) {
 	v1 := zoneNewYork()
 	v1.version = 0
 	m.files["/z/v1"] = v1.bytes()
-	z = LoadZone("/z/v1", true, src)
+	z = Load("/z/v1", true, src)
 	check(z, 1636264800+200*86400, -18000, "EST")
 
 	// All types DST: type 0 before the first transition.
@@ -797,7 +797,7 @@ func TestZoneTZifRules(t *testing.T) {
 		types: []tzifType{{offset: 3600, isDST: true}, {offset: 7200, isDST: true, abbrIdx: 2}},
 		chars: "A\x00B\x00"}
 	m.files["/z/alldst"] = alldst.bytes()
-	z = LoadZone("/z/alldst", true, src)
+	z = Load("/z/alldst", true, src)
 	if info := zoneMust(t, z, 99); info.Offset != 3600 || info.Abbrev != "A" || !info.IsDST {
 		t.Errorf("all DST: got %+v", info)
 	}
@@ -805,29 +805,29 @@ func TestZoneTZifRules(t *testing.T) {
 	nofooter := zoneNewYork()
 	nofooter.footer = ""
 	m.files["/z/nofooter"] = nofooter.bytes()
-	check(LoadZone("/z/nofooter", true, src), 1636264800+200*86400, -18000, "EST")
+	check(Load("/z/nofooter", true, src), 1636264800+200*86400, -18000, "EST")
 	// glibc drops the footer's last byte, whatever it is, and needs a
 	// leading newline.
 	raw := zoneNewYork()
 	raw.raw = []byte("\nEST5EDT,M3.2.0,M11.1.0/5X")
 	m.files["/z/raw"] = raw.bytes()
-	zr := LoadZone("/z/raw", true, src)
+	zr := Load("/z/raw", true, src)
 	// 2022-11-06 08:00Z is 04:00 EDT, still DST when the change is at 05:00.
 	if info := zoneMust(t, zr, tzDaysFromCivil(2022, 11, 6)*86400+8*3600); info.Offset != -14400 {
 		t.Errorf("footer /5: got %+v", info)
 	}
 	raw.raw = []byte("EST5EDT,M3.2.0,M11.1.0\n")
 	m.files["/z/raw2"] = raw.bytes()
-	check(LoadZone("/z/raw2", true, src), 1636264800+200*86400, -18000, "EST")
+	check(Load("/z/raw2", true, src), 1636264800+200*86400, -18000, "EST")
 	// Truncated files are rejected, and TZ is then parsed as a POSIX string.
 	b := zoneNewYork().bytes()
 	m.files["/z/trunc"] = b[:len(b)-30]
-	check(LoadZone("/z/trunc", true, src), 0, 0, "")
+	check(Load("/z/trunc", true, src), 0, 0, "")
 	// Abbreviation index == charcnt is allowed and reads into the footer.
 	odd := zoneNewYork()
 	odd.types[0].abbrIdx = uint8(len(odd.chars))
 	m.files["/z/odd"] = odd.bytes()
-	check(LoadZone("/z/odd", true, src), 0, -17762, "EST5EDT,M3.2.0,M11.1.0")
+	check(Load("/z/odd", true, src), 0, -17762, "EST5EDT,M3.2.0,M11.1.0")
 }
 
 func TestZoneLeapSeconds(t *testing.T) {
@@ -837,7 +837,7 @@ func TestZoneLeapSeconds(t *testing.T) {
 		leaps:  [][2]int64{{78796800, 1}, {94694401, 2}, {200000000, 1}, {300000000, 2}, {300000001, 3}},
 		footer: "UTC0"}
 	m := &zoneMemSource{files: map[string][]byte{"/z/right": lz.bytes()}}
-	z := LoadZone("/z/right", true, m.source("/zi", ""))
+	z := Load("/z/right", true, m.source("/zi", ""))
 	for _, c := range []struct {
 		t, corr, hit, start, end int64
 	}{
@@ -903,13 +903,13 @@ func TestZoneWindows(t *testing.T) {
 		t.Skip("no zoneinfo installed")
 	}
 	rng := rand.New(rand.NewSource(4))
-	src := SystemZoneSource()
+	src := SystemSource()
 	checked := 0
 	for _, name := range names {
 		if rng.Intn(4) != 0 && !strings.HasPrefix(name, "right/Europe") {
 			continue
 		}
-		z := LoadZone(name, true, src)
+		z := Load(name, true, src)
 		for k := 0; k < 200; k++ {
 			at := rng.Int63n(1<<36) - 1<<35
 			if k%10 == 0 {
@@ -933,9 +933,9 @@ func TestZoneWindows(t *testing.T) {
 }
 
 func TestZoneLookupAllocs(t *testing.T) {
-	zones := []*Zone{UTCZone(), LoadZone("CET-1CEST,M3.5.0,M10.5.0/3", true, SystemZoneSource())}
+	zones := []*Zone{UTC(), Load("CET-1CEST,M3.5.0,M10.5.0/3", true, SystemSource())}
 	for _, name := range []string{"Europe/Berlin", "right/Europe/Berlin"} {
-		zones = append(zones, LoadZone(name, true, SystemZoneSource()))
+		zones = append(zones, Load(name, true, SystemSource()))
 	}
 	ts := []int64{0, 1700000000, 4102444800 + 100*86400, 1e12, -1e10, math.MaxInt64}
 	for _, z := range zones {
@@ -962,7 +962,7 @@ func TestZoneTai64nlocal(t *testing.T) {
 	}
 	for _, tz := range []string{"Europe/Berlin", "right/Europe/Berlin", "America/St_Johns", "XST3XDT",
 		"<-03>3<-02>,M3.5.0/-2,M10.5.0/-1", "Australia/Lord_Howe"} {
-		z := LoadZone(tz, true, SystemZoneSource())
+		z := Load(tz, true, SystemSource())
 		var in, want strings.Builder
 		// The first line primes glibc's state (see tzifData.applyDefault).
 		in.WriteString(stamp(0) + "\n")
@@ -997,7 +997,7 @@ func TestZoneTai64nlocal(t *testing.T) {
 	}
 	// Where Lookup fails, tai64nlocal dereferences localtime's NULL.
 	at := tzFitHi + 86400
-	if _, ok := UTCZone().Lookup(at); ok {
+	if _, ok := UTC().Lookup(at); ok {
 		t.Fatal("Lookup beyond the year range succeeded")
 	}
 	cmd := exec.Command(bin)
@@ -1010,7 +1010,7 @@ func TestZoneTai64nlocal(t *testing.T) {
 
 func BenchmarkZoneLookup(b *testing.B) {
 	for _, name := range []string{"UTC", "Europe/Berlin", "right/Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3"} {
-		z := LoadZone(name, true, SystemZoneSource())
+		z := Load(name, true, SystemSource())
 		ts := make([]int64, 1024)
 		rng := rand.New(rand.NewSource(6))
 		for i := range ts {
@@ -1118,7 +1118,7 @@ func TestZoneTZifMutationOracle(t *testing.T) {
 	bases = append(bases, zoneNewYork().bytes())
 	rng := rand.New(rand.NewSource(7))
 	dir := t.TempDir()
-	src := SystemZoneSource()
+	src := SystemSource()
 	lo := tzDaysFromCivil(1900, 1, 1) * 86400
 	hi := tzDaysFromCivil(2110, 1, 1) * 86400
 	var zones []*Zone
@@ -1133,7 +1133,7 @@ func TestZoneTZifMutationOracle(t *testing.T) {
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		z := LoadZone(path, true, src)
+		z := Load(path, true, src)
 		if zoneTZifUnknowable(d) || zoneUnknowable(z) {
 			skipped++
 			continue

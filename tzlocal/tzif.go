@@ -1,4 +1,4 @@
-package tai64n
+package tzlocal
 
 // TZif files (RFC 8536) as glibc 2.36's time/tzfile.c reads them. glibc
 // accepts or rejects a file by its own checks, not by the RFC's, and falls

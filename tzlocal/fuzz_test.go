@@ -1,4 +1,4 @@
-package tai64n
+package tzlocal
 
 import (
 	"io/fs"
@@ -15,7 +15,7 @@ func zoneFuzzCheck(t *testing.T, z *Zone, at int64) {
 	for _, x := range []int64{at, at / 2, -at, at >> 20, at ^ 1<<35, 0, 1700000000, 4102444800, math.MinInt64, math.MaxInt64} {
 		info, ok := z.Lookup(x)
 		if !ok {
-			if info != (ZoneInfo{}) {
+			if info != (Info{}) {
 				t.Fatalf("t=%d: failed lookup returned %+v", x, info)
 			}
 			continue
@@ -39,7 +39,7 @@ func zoneFuzzCheck(t *testing.T, z *Zone, at int64) {
 // zoneFuzzSource has a posixrules file (data, or New York when data is nil)
 // so that TZ strings without rules and footers without rules reach
 // __tzfile_default's code path.
-func zoneFuzzSource(data []byte) ZoneSource {
+func zoneFuzzSource(data []byte) Source {
 	rules := data
 	if rules == nil {
 		rules = zoneNewYork().bytes()
@@ -49,7 +49,7 @@ func zoneFuzzSource(data []byte) ZoneSource {
 		"/zi/Universal":  zoneFixed(0, "UTC"),
 		"/z":             data,
 	}
-	return ZoneSource{
+	return Source{
 		ReadFile: func(name string) ([]byte, error) {
 			if b, ok := files[name]; ok {
 				return b, nil
@@ -70,7 +70,7 @@ func FuzzZonePOSIX(f *testing.F) {
 	}
 	src := zoneFuzzSource(nil)
 	f.Fuzz(func(t *testing.T, tz string, at int64) {
-		zoneFuzzCheck(t, LoadZone(tz, true, src), at)
+		zoneFuzzCheck(t, Load(tz, true, src), at)
 	})
 }
 
@@ -92,8 +92,8 @@ func FuzzZoneTZif(f *testing.F) {
 		src := zoneFuzzSource(data)
 		// As a zone file, as posixrules for a TZ string, and as the
 		// default zone.
-		zoneFuzzCheck(t, LoadZone("/z", true, src), at)
-		zoneFuzzCheck(t, LoadZone("XST3XDT", true, src), at)
-		zoneFuzzCheck(t, LoadZone("", false, src), at)
+		zoneFuzzCheck(t, Load("/z", true, src), at)
+		zoneFuzzCheck(t, Load("XST3XDT", true, src), at)
+		zoneFuzzCheck(t, Load("", false, src), at)
 	})
 }

@@ -1,4 +1,4 @@
-package tai64n
+package tzlocal
 
 // A time-zone engine that answers exactly what glibc 2.36's localtime()
 // answers. daemontools' tai64nlocal formats with localtime(), so $TZ must
@@ -17,8 +17,8 @@ import (
 	"strings"
 )
 
-// ZoneInfo describes the local-time rules in force at one instant.
-type ZoneInfo struct {
+// Info describes the local-time rules in force at one instant.
+type Info struct {
 	// Offset is seconds east of UTC (glibc's tm_gmtoff). The local wall
 	// clock is t + Offset - LeapCorrection.
 	Offset int64
@@ -50,9 +50,9 @@ type Zone struct {
 	file  *tzFile
 }
 
-// ZoneSource says where zone data comes from; the zero value is not usable,
-// see SystemZoneSource.
-type ZoneSource struct {
+// Source says where zone data comes from. The zero value reads no files (TZ
+// is then a POSIX string or UTC); see SystemSource.
+type Source struct {
 	// ReadFile reads a file (absolute path). A nil ReadFile reads nothing.
 	ReadFile func(name string) ([]byte, error)
 	// Dir is TZDIR, the directory of zone files; "" means
@@ -77,14 +77,14 @@ var (
 	tzFitHi = tzDaysFromCivil(1900+math.MaxInt32+1, 1, 1) * 86400
 )
 
-// SystemZoneSource reads the real file system, honouring $TZDIR as glibc
+// SystemSource reads the real file system, honouring $TZDIR as glibc
 // does (an empty TZDIR counts as unset).
-func SystemZoneSource() ZoneSource {
+func SystemSource() Source {
 	dir := os.Getenv("TZDIR")
 	if dir == "" {
 		dir = tzDefaultDir
 	}
-	return ZoneSource{ReadFile: tzReadFile, Dir: dir, Default: tzDefaultLocal}
+	return Source{ReadFile: tzReadFile, Dir: dir, Default: tzDefaultLocal}
 }
 
 // tzReadFile bounds what it reads, because TZ may name any file (even
@@ -109,15 +109,15 @@ func tzReadFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, errors.New("tai64n: zone file too large: " + name)
+		return nil, errors.New("tzlocal: zone file too large: " + name)
 	}
 	return b, nil
 }
 
-// LoadZone resolves tz as glibc's tzset does; set reports whether TZ is set
+// Load resolves tz as glibc's tzset does; set reports whether TZ is set
 // at all (unset means the Default file). It never fails: like glibc it falls
 // back to UTC.
-func LoadZone(tz string, set bool, src ZoneSource) *Zone {
+func Load(tz string, set bool, src Source) *Zone {
 	z := &Zone{name: tz}
 	// The environment holds C strings.
 	if i := strings.IndexByte(tz, 0); i >= 0 {
@@ -168,17 +168,16 @@ func LoadZone(tz string, set bool, src ZoneSource) *Zone {
 	return z
 }
 
-// LocalZone is LoadZone with $TZ from the environment and
-// SystemZoneSource().
-func LocalZone() *Zone {
+// Local is Load with $TZ from the environment and SystemSource().
+func Local() *Zone {
 	tz, set := os.LookupEnv("TZ")
-	return LoadZone(tz, set, SystemZoneSource())
+	return Load(tz, set, SystemSource())
 }
 
 var tzUTCZone = &Zone{name: "UTC", posix: tzUTC()}
 
-// UTCZone is the zone for plain UTC (no file access).
-func UTCZone() *Zone { return tzUTCZone }
+// UTC returns the zone for plain UTC (no file access).
+func UTC() *Zone { return tzUTCZone }
 
 // tzUTC is glibc's fallback when no file can be read and TZ is empty or
 // unset: both rules named "UTC" with offset 0.
@@ -377,13 +376,13 @@ func tzGlibcSearch(trans []int64, timer int64) int {
 // Lookup returns the rules in force at Unix time t (seconds, any value).
 // ok is false where glibc's localtime fails (the UTC or local year does not
 // fit a C int tm_year); info is then the zero value.
-func (z *Zone) Lookup(t int64) (info ZoneInfo, ok bool) {
+func (z *Zone) Lookup(t int64) (info Info, ok bool) {
 	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
 	if z.posix != nil {
 		// glibc converts to UTC first to learn the year, and fails
 		// when even that does not fit.
 		if t < tzFitLo || t >= tzFitHi {
-			return ZoneInfo{}, false
+			return Info{}, false
 		}
 		r, dst, wlo, whi := z.posix.eval(t)
 		info.Offset, info.IsDST, info.Abbrev = int64(r.offset), dst, r.name
@@ -393,15 +392,22 @@ func (z *Zone) Lookup(t int64) (info ZoneInfo, ok bool) {
 	}
 	o := info.Offset - info.LeapCorrection
 	if t < tzFitLo-o || t >= tzFitHi-o {
-		return ZoneInfo{}, false
+		return Info{}, false
 	}
 	info.Start, info.End = max(lo, tzFitLo-o), min(hi, tzFitHi-o)
 	return info, true
 }
 
+// Offsets is Lookup in plain numbers, the form tai64n.Formatter takes
+// (tai64n.Zone): Offset, LeapCorrection, LeapHit, Start and End.
+func (z *Zone) Offsets(t int64) (offset, leap, hit, start, end int64, ok bool) {
+	info, ok := z.Lookup(t)
+	return info.Offset, info.LeapCorrection, info.LeapHit, info.Start, info.End, ok
+}
+
 // lookup is __tzfile_compute: it fills info and narrows [lo, hi) to where
 // info holds.
-func (f *tzFile) lookup(t int64, info *ZoneInfo, lo, hi *int64) {
+func (f *tzFile) lookup(t int64, info *Info, lo, hi *int64) {
 	leaps := &f.leaps
 	var typ *tzType
 	n := len(f.trans)
@@ -457,7 +463,7 @@ func (f *tzFile) lookup(t int64, info *ZoneInfo, lo, hi *int64) {
 }
 
 // apply is the "leap:" part of __tzfile_compute.
-func (l *tzLeaps) apply(t int64, info *ZoneInfo, lo, hi *int64) {
+func (l *tzLeaps) apply(t int64, info *Info, lo, hi *int64) {
 	at := l.at
 	if len(at) == 0 {
 		return

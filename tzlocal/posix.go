@@ -1,4 +1,4 @@
-package tai64n
+package tzlocal
 
 // POSIX TZ strings ("CET-1CEST,M3.5.0,M10.5.0/3") as glibc 2.36's
 // time/tzset.c reads them. glibc's parser is forgiving in odd ways: it keeps
