@@ -13,8 +13,15 @@ import (
 // multilog's guarantees: one writer, files cut at line ends, fsync before
 // archiving, recovery after a crash.
 func Example() {
-	dir := filepath.Join(os.TempDir(), "rotate-example")
-	defer os.RemoveAll(dir)
+	// A directory of its own for the example, as a test's t.TempDir:
+	// two runs at once never share it.
+	parent, err := os.MkdirTemp("", "rotate-example-*")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(parent)
+	dir := filepath.Join(parent, "main") // Open makes the last component
+
 
 	w, err := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 20})
 	if err != nil {
@@ -34,8 +41,12 @@ func Example() {
 // Built-in compression: archives are zstd streams under daemontools' names,
 // compressed beside the writer rather than in its way.
 func ExampleOptions_compression() {
-	dir := filepath.Join(os.TempDir(), "rotate-example-zstd")
-	defer os.RemoveAll(dir)
+	parent, err := os.MkdirTemp("", "rotate-example-*")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(parent)
+	dir := filepath.Join(parent, "main")
 	w, err := rotate.Open(dir, rotate.Options{
 		MaxSize:     16 << 20,
 		Keep:        100,
