@@ -22,7 +22,6 @@ func Example() {
 	defer os.RemoveAll(parent)
 	dir := filepath.Join(parent, "main") // Open makes the last component
 
-
 	w, err := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 20})
 	if err != nil {
 		log.Fatal(err)

@@ -68,19 +68,8 @@ func started(t *testing.T, s *Supervisor) *testref.Buffer {
 			t.Errorf("Run did not return after its context was cancelled")
 		}
 	})
-	waitFor(t, "supervisor to be running", func() bool { ok, _ := Running(s.Dir); return ok })
+	testref.WaitFor(t, "supervisor to be running", func() bool { ok, _ := Running(s.Dir); return ok })
 	return warnings
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func status(t *testing.T, dir string) Status {
@@ -115,7 +104,7 @@ func procState(pid int) byte {
 func TestCommands(t *testing.T) {
 	dir := service(t, "exec sleep 1000")
 	started(t, &Supervisor{Dir: dir})
-	waitFor(t, "run up", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "run up", func() bool { return status(t, dir).Up() })
 	st := status(t, dir)
 	if st.Want != WantUp || st.Paused {
 		t.Fatalf("after start: %+v", st)
@@ -123,23 +112,23 @@ func TestCommands(t *testing.T) {
 	pid := st.PID
 
 	control(t, dir, "p")
-	waitFor(t, "paused", func() bool { return status(t, dir).Paused && procState(pid) == 'T' })
+	testref.WaitFor(t, "paused", func() bool { return status(t, dir).Paused && procState(pid) == 'T' })
 	control(t, dir, "c")
-	waitFor(t, "continued", func() bool { return !status(t, dir).Paused && procState(pid) != 'T' })
+	testref.WaitFor(t, "continued", func() bool { return !status(t, dir).Paused && procState(pid) != 'T' })
 
 	control(t, dir, "k")
-	waitFor(t, "restart after kill", func() bool { s := status(t, dir); return s.Up() && s.PID != pid })
+	testref.WaitFor(t, "restart after kill", func() bool { s := status(t, dir); return s.Up() && s.PID != pid })
 	pid = status(t, dir).PID
 	control(t, dir, "t")
-	waitFor(t, "restart after term", func() bool { s := status(t, dir); return s.Up() && s.PID != pid })
+	testref.WaitFor(t, "restart after term", func() bool { s := status(t, dir); return s.Up() && s.PID != pid })
 
 	control(t, dir, "pd") // down must also wake a paused process
-	waitFor(t, "down", func() bool { s := status(t, dir); return !s.Up() && s.Want == WantDown && !s.Paused })
+	testref.WaitFor(t, "down", func() bool { s := status(t, dir); return !s.Up() && s.Want == WantDown && !s.Paused })
 
 	control(t, dir, "o")
-	waitFor(t, "once up", func() bool { s := status(t, dir); return s.Up() && s.Want == WantNone })
+	testref.WaitFor(t, "once up", func() bool { s := status(t, dir); return s.Up() && s.Want == WantNone })
 	control(t, dir, "k")
-	waitFor(t, "once not restarted", func() bool { return !status(t, dir).Up() })
+	testref.WaitFor(t, "once not restarted", func() bool { return !status(t, dir).Up() })
 	time.Sleep(1500 * time.Millisecond) // past the throttle: a restart would show now
 	if s := status(t, dir); s.Up() {
 		t.Fatalf("run started again after once: %+v", s)
@@ -159,14 +148,14 @@ trap "echo TERM >> got; exit 0" TERM
 echo ready > started
 while :; do sleep 0.05; done`)
 	started(t, &Supervisor{Dir: dir})
-	waitFor(t, "run up", func() bool { _, err := os.Stat(filepath.Join(dir, "started")); return err == nil })
+	testref.WaitFor(t, "run up", func() bool { _, err := os.Stat(filepath.Join(dir, "started")); return err == nil })
 	got := func() string { b, _ := os.ReadFile(filepath.Join(dir, "got")); return string(b) }
 	for _, c := range []struct{ cmd, want string }{{"h", "HUP\n"}, {"a", "HUP\nALRM\n"}, {"i", "HUP\nALRM\nINT\n"}} {
 		control(t, dir, c.cmd)
-		waitFor(t, "signal from -"+c.cmd, func() bool { return got() == c.want })
+		testref.WaitFor(t, "signal from -"+c.cmd, func() bool { return got() == c.want })
 	}
 	control(t, dir, "d")
-	waitFor(t, "down by TERM", func() bool { return !status(t, dir).Up() && strings.HasSuffix(got(), "TERM\n") })
+	testref.WaitFor(t, "down by TERM", func() bool { return !status(t, dir).Up() && strings.HasSuffix(got(), "TERM\n") })
 }
 
 func TestExit(t *testing.T) {
@@ -174,7 +163,7 @@ func TestExit(t *testing.T) {
 	s := &Supervisor{Dir: dir, Name: dir, Warnings: &testref.Buffer{}}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(context.Background()) }()
-	waitFor(t, "run up", func() bool { st, err := ReadStatus(dir); return err == nil && st.Up() })
+	testref.WaitFor(t, "run up", func() bool { st, err := ReadStatus(dir); return err == nil && st.Up() })
 	control(t, dir, "x")
 	select {
 	case <-done:
@@ -207,7 +196,7 @@ func TestDownFile(t *testing.T) {
 		t.Fatalf("with down: %+v, want down and want d", st)
 	}
 	control(t, dir, "u")
-	waitFor(t, "up", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "up", func() bool { return status(t, dir).Up() })
 	if d := Describe(dir, time.Now()); !strings.Contains(d, ", normally down") {
 		t.Errorf("Describe: %q", d)
 	}
@@ -230,7 +219,7 @@ func TestRunMissingThenAdded(t *testing.T) {
 	dir := service(t, "")
 	begin := time.Now()
 	warnings := started(t, &Supervisor{Dir: dir, Name: "svc"})
-	waitFor(t, "a warning", func() bool { return warnings.String() != "" })
+	testref.WaitFor(t, "a warning", func() bool { return warnings.String() != "" })
 	time.Sleep(1500 * time.Millisecond)
 	n, elapsed := strings.Count(warnings.String(), "\n"), time.Since(begin)
 	if n > int(elapsed/time.Second)+1 {
@@ -243,19 +232,19 @@ func TestRunMissingThenAdded(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	script(t, dir, "run", "exec sleep 1000")
-	waitFor(t, "run up once it exists", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "run up once it exists", func() bool { return status(t, dir).Up() })
 }
 
 func TestRunNotExecutable(t *testing.T) {
 	dir := service(t, "")
 	os.WriteFile(filepath.Join(dir, "run"), []byte("#!/bin/sh\nexec sleep 1000\n"), 0o644)
 	warnings := started(t, &Supervisor{Dir: dir, Name: "svc"})
-	waitFor(t, "a warning", func() bool { return warnings.String() != "" })
+	testref.WaitFor(t, "a warning", func() bool { return warnings.String() != "" })
 	if line, _, _ := strings.Cut(warnings.String(), "\n"); line != "supervise: warning: unable to start svc/run: access denied" {
 		t.Fatalf("warning %q", line)
 	}
 	os.Chmod(filepath.Join(dir, "run"), 0o755)
-	waitFor(t, "run up once executable", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "run up once executable", func() bool { return status(t, dir).Up() })
 }
 
 func TestSecondSupervisorRefused(t *testing.T) {
@@ -307,7 +296,7 @@ func TestDirectoryRemoved(t *testing.T) {
 	s := &Supervisor{Dir: dir, Name: "svc", Warnings: &testref.Buffer{}}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(context.Background()) }()
-	waitFor(t, "run up", func() bool { st, err := ReadStatus(dir); return err == nil && st.Up() })
+	testref.WaitFor(t, "run up", func() bool { st, err := ReadStatus(dir); return err == nil && st.Up() })
 	pid := status(t, dir).PID
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -331,12 +320,12 @@ func TestReadinessCheck(t *testing.T) {
 	dir := service(t, "sleep 0.3; touch listening; exec sleep 1000")
 	script(t, dir, "check", "test -e listening")
 	started(t, &Supervisor{Dir: dir})
-	waitFor(t, "up", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "up", func() bool { return status(t, dir).Up() })
 	extra := func() Extra { e, _ := ReadExtra(dir); return e }
 	if e := extra(); e.Readiness != Checking && e.Readiness != Ready {
 		t.Fatalf("just started: %+v", e)
 	}
-	waitFor(t, "ready", func() bool { return extra().Readiness == Ready })
+	testref.WaitFor(t, "ready", func() bool { return extra().Readiness == Ready })
 	st := status(t, dir)
 	if e := extra(); !e.Matches(st) || e.ReadyWhen.Before(st.When) {
 		t.Fatalf("ready %+v for %+v", e, st)
@@ -347,8 +336,8 @@ func TestReadinessCheck(t *testing.T) {
 	// An automatic restart is checked again.
 	os.Remove(filepath.Join(dir, "listening"))
 	control(t, dir, "k")
-	waitFor(t, "restarted", func() bool { s := status(t, dir); return s.Up() && s.PID != st.PID })
-	waitFor(t, "ready again", func() bool {
+	testref.WaitFor(t, "restarted", func() bool { s := status(t, dir); return s.Up() && s.PID != st.PID })
+	testref.WaitFor(t, "ready again", func() bool {
 		e := extra()
 		return e.Readiness == Ready && e.Matches(status(t, dir)) && e.Restarts == 1
 	})
@@ -361,7 +350,7 @@ func TestReadinessTimeout(t *testing.T) {
 	dir := service(t, "exec sleep 1000")
 	script(t, dir, "check", "exit 1")
 	warnings := started(t, &Supervisor{Dir: dir, Name: "svc", CheckTimeout: 400 * time.Millisecond})
-	waitFor(t, "check failed", func() bool { e, _ := ReadExtra(dir); return e.Readiness == CheckFailed })
+	testref.WaitFor(t, "check failed", func() bool { e, _ := ReadExtra(dir); return e.Readiness == CheckFailed })
 	if !strings.Contains(warnings.String(), "supervise: warning: svc/check did not succeed within 400ms\n") {
 		t.Errorf("warnings %q", warnings.String())
 	}
@@ -374,11 +363,11 @@ func TestReadinessHangingCheck(t *testing.T) {
 	dir := service(t, "exec sleep 1000")
 	script(t, dir, "check", "echo $$ > checkpid; exec sleep 1000")
 	started(t, &Supervisor{Dir: dir, CheckTimeout: 300 * time.Millisecond})
-	waitFor(t, "check failed", func() bool { e, _ := ReadExtra(dir); return e.Readiness == CheckFailed })
+	testref.WaitFor(t, "check failed", func() bool { e, _ := ReadExtra(dir); return e.Readiness == CheckFailed })
 	b, _ := os.ReadFile(filepath.Join(dir, "checkpid"))
 	var pid int
 	fmt.Sscan(string(b), &pid)
-	waitFor(t, "hanging check killed", func() bool { return pid > 0 && syscall.Kill(pid, 0) != nil })
+	testref.WaitFor(t, "hanging check killed", func() bool { return pid > 0 && syscall.Kill(pid, 0) != nil })
 }
 
 func TestFinish(t *testing.T) {
@@ -386,11 +375,11 @@ func TestFinish(t *testing.T) {
 	script(t, dir, "finish", `echo "$1 $2" >> finished`)
 	started(t, &Supervisor{Dir: dir})
 	finished := func() string { b, _ := os.ReadFile(filepath.Join(dir, "finished")); return string(b) }
-	waitFor(t, "finish after exit 3", func() bool { return finished() == "3 0\n" })
-	waitFor(t, "restarted", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "finish after exit 3", func() bool { return finished() == "3 0\n" })
+	testref.WaitFor(t, "restarted", func() bool { return status(t, dir).Up() })
 	control(t, dir, "k")
-	waitFor(t, "finish after kill", func() bool { return finished() == "3 0\n-1 9\n" })
-	waitFor(t, "restarted", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "finish after kill", func() bool { return finished() == "3 0\n-1 9\n" })
+	testref.WaitFor(t, "restarted", func() bool { return status(t, dir).Up() })
 	if e, _ := ReadExtra(dir); e.Restarts != 2 {
 		t.Errorf("restarts %d, want 2", e.Restarts)
 	}
@@ -407,7 +396,7 @@ func TestFinishDelaysRestart(t *testing.T) {
 	if n := starts(); n != 1 {
 		t.Fatalf("%d starts while finish ran, want 1", n)
 	}
-	waitFor(t, "second start after finish was killed", func() bool { return starts() >= 2 })
+	testref.WaitFor(t, "second start after finish was killed", func() bool { return starts() >= 2 })
 	if !strings.Contains(warnings.String(), "supervise: warning: svc/finish did not exit within 1.5s; killing it\n") {
 		t.Errorf("warnings %q", warnings.String())
 	}
@@ -422,9 +411,9 @@ func TestExitWaitsForFinish(t *testing.T) {
 	s := &Supervisor{Dir: dir, Name: dir, Warnings: &testref.Buffer{}}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(context.Background()) }()
-	waitFor(t, "supervisor", func() bool { ok, _ := Running(dir); return ok })
+	testref.WaitFor(t, "supervisor", func() bool { ok, _ := Running(dir); return ok })
 	control(t, dir, "u")
-	waitFor(t, "finish running", func() bool { _, err := os.Stat(filepath.Join(dir, "finishing")); return err == nil })
+	testref.WaitFor(t, "finish running", func() bool { _, err := os.Stat(filepath.Join(dir, "finishing")); return err == nil })
 	control(t, dir, "x")
 	select {
 	case err := <-done:
@@ -448,7 +437,7 @@ func TestExitWaitsForFinish(t *testing.T) {
 func TestExtraRewrittenOnlyWhenChanged(t *testing.T) {
 	dir := service(t, "exec sleep 1000")
 	started(t, &Supervisor{Dir: dir})
-	waitFor(t, "run up", func() bool { return status(t, dir).Up() })
+	testref.WaitFor(t, "run up", func() bool { return status(t, dir).Up() })
 	inode := func(name string) uint64 {
 		fi, err := os.Stat(filepath.Join(dir, "supervise", name))
 		if err != nil {
@@ -458,7 +447,7 @@ func TestExtraRewrittenOnlyWhenChanged(t *testing.T) {
 	}
 	extra, stat := inode("extra"), inode("status")
 	control(t, dir, "p")
-	waitFor(t, "paused", func() bool { return status(t, dir).Paused })
+	testref.WaitFor(t, "paused", func() bool { return status(t, dir).Paused })
 	if inode("status") == stat {
 		t.Fatalf("the status record was not replaced for a pause")
 	}
@@ -467,7 +456,7 @@ func TestExtraRewrittenOnlyWhenChanged(t *testing.T) {
 	}
 	pid := status(t, dir).PID
 	control(t, dir, "ck")
-	waitFor(t, "restart", func() bool { s := status(t, dir); return s.Up() && s.PID != pid })
+	testref.WaitFor(t, "restart", func() bool { s := status(t, dir); return s.Up() && s.PID != pid })
 	if inode("extra") == extra {
 		t.Errorf("supervise/extra was not rewritten for a new run")
 	}

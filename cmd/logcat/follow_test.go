@@ -64,7 +64,7 @@ func startWriter(t *testing.T, script ...string) *writer {
 	}
 	w := &writer{cmd: cmd, in: in, dir: dir}
 	t.Cleanup(func() { w.in.Close(); w.cmd.Process.Kill(); w.cmd.Wait() })
-	waitFor(t, "the log directory", func() bool {
+	testref.WaitFor(t, "the log directory", func() bool {
 		_, err := os.Stat(filepath.Join(dir, "current"))
 		return err == nil
 	})
@@ -123,17 +123,6 @@ func (f *follower) output(t *testing.T) string {
 	return string(b)
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // finalContent is the directory's archives in order then current,
 // decompressed.
 func finalContent(t *testing.T, dir string) string {
@@ -166,7 +155,7 @@ func TestFollowAcrossRotations(t *testing.T) {
 	for i := range 4 {
 		w.lines(t, i*batch, (i+1)*batch)
 		want := fmt.Sprintf("line %d %s\n", (i+1)*batch-1, strings.Repeat("y", ((i+1)*batch-1)%50))
-		waitFor(t, "the follower to catch up", func() bool { return strings.HasSuffix(f.output(t), want) })
+		testref.WaitFor(t, "the follower to catch up", func() bool { return strings.HasSuffix(f.output(t), want) })
 		if i == 1 {
 			// Idle: the output is written, and the cursor saved just after.
 			time.Sleep(500 * time.Millisecond)
@@ -177,7 +166,7 @@ func TestFollowAcrossRotations(t *testing.T) {
 	}
 	w.finish(t)
 	content := finalContent(t, w.dir)
-	waitFor(t, "the follower to print everything", func() bool { return len(f.output(t)) >= len(content) })
+	testref.WaitFor(t, "the follower to print everything", func() bool { return len(f.output(t)) >= len(content) })
 	f.cmd.Process.Signal(syscall.SIGTERM)
 	if err := f.cmd.Wait(); err != nil {
 		t.Errorf("logcat -F after SIGTERM: %v", err)
@@ -222,7 +211,7 @@ func TestFollowKilledAnyTime(t *testing.T) {
 	content := finalContent(t, w.dir)
 	want := slices.Collect(strings.Lines(content))
 	var got []string
-	waitFor(t, "the follower to print everything", func() bool {
+	testref.WaitFor(t, "the follower to print everything", func() bool {
 		got = slices.Collect(strings.Lines(f.output(t)))
 		return len(got) > 0 && got[len(got)-1] == want[len(want)-1]
 	})
@@ -351,7 +340,7 @@ func TestFollowCleanStopsExact(t *testing.T) {
 				f := startQuietFollower(t, out, "-F", "--cursor", cursor, w.dir)
 				// A signal that comes before logcat catches it kills it, as
 				// it would any program: wait until it reads the directory.
-				waitFor(t, "logcat to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
+				testref.WaitFor(t, "logcat to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
 				// From a few milliseconds (still reading what is there)
 				// to a while (following).
 				time.Sleep(time.Duration(5+(i*37)%120) * time.Millisecond)
@@ -361,8 +350,8 @@ func TestFollowCleanStopsExact(t *testing.T) {
 			w.finish(t)
 			content := finalContent(t, w.dir)
 			f := startQuietFollower(t, out, "-F", "--cursor", cursor, w.dir)
-			waitFor(t, "logcat to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
-			waitFor(t, "the follower to print everything", func() bool { return len(f.output(t)) >= len(content) })
+			testref.WaitFor(t, "logcat to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
+			testref.WaitFor(t, "the follower to print everything", func() bool { return len(f.output(t)) >= len(content) })
 			stop(f, syscall.SIGTERM)
 			if got := f.output(t); got != content {
 				t.Fatalf("output of %d runs vs final content: %s", cycles+1, testref.Diff(content, got))

@@ -92,10 +92,10 @@ func TestFollowGapWhileStopped(t *testing.T) {
 			f := startQuietFollower(t, out, args...)
 			pid := f.cmd.Process.Pid
 			w.lines(t, 0, 20)
-			waitFor(t, "the follower to catch up", func() bool { return strings.HasSuffix(f.output(t), lineText(19)) })
+			testref.WaitFor(t, "the follower to catch up", func() bool { return strings.HasSuffix(f.output(t), lineText(19)) })
 
 			f.cmd.Process.Signal(syscall.SIGSTOP)
-			waitFor(t, "the follower to stop", func() bool { return procState(t, pid) == 'T' })
+			testref.WaitFor(t, "the follower to stop", func() bool { return procState(t, pid) == 'T' })
 			held := heldFile(t, pid, w.dir)
 			w.lines(t, 20, 5000) // some 80 files: every one of them but the last pruned
 			w.finish(t)
@@ -117,7 +117,7 @@ func TestFollowGapWhileStopped(t *testing.T) {
 			}
 
 			f.cmd.Process.Signal(syscall.SIGCONT)
-			waitFor(t, "the follower to write the directory's last line", func() bool {
+			testref.WaitFor(t, "the follower to write the directory's last line", func() bool {
 				return strings.HasSuffix(f.output(t), lineText(4999))
 			})
 			f.cmd.Process.Signal(syscall.SIGTERM)
@@ -182,8 +182,8 @@ func TestCursorGap(t *testing.T) {
 	cursor := filepath.Join(tmp, "cursor")
 	f := startQuietFollower(t, out, "-F", "-C", cursor, w.dir)
 	w.lines(t, 0, 20) // well within current's first file
-	waitFor(t, "the follower to catch up", func() bool { return strings.HasSuffix(f.output(t), lineText(19)) })
-	waitFor(t, "the follower to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
+	testref.WaitFor(t, "the follower to catch up", func() bool { return strings.HasSuffix(f.output(t), lineText(19)) })
+	testref.WaitFor(t, "the follower to read the directory", func() bool { return reading(f.cmd.Process.Pid, w.dir) })
 	f.cmd.Process.Signal(syscall.SIGTERM)
 	if code := exitCode(t, f.cmd.Wait()); code != 0 {
 		t.Fatalf("logcat -F -C exited %d", code)
@@ -208,7 +208,7 @@ func TestCursorGap(t *testing.T) {
 	// Following from the cursor.
 	out2 := filepath.Join(tmp, "out2")
 	f = startQuietFollower(t, out2, "-F", "-C", cursor, w.dir)
-	waitFor(t, "the follower to write the directory", func() bool { return len(f.output(t)) >= len(content) })
+	testref.WaitFor(t, "the follower to write the directory", func() bool { return len(f.output(t)) >= len(content) })
 	f.cmd.Process.Signal(syscall.SIGTERM)
 	if code := exitCode(t, f.cmd.Wait()); code != 3 {
 		t.Errorf("logcat -F -C after the gap: exit %d, want 3", code)

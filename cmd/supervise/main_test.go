@@ -90,17 +90,6 @@ func ref(t *testing.T, root, prog string, args ...string) testref.Result {
 	return testref.Exec(t, nil, nil, "/bin/sh", append([]string{"-c", `cd "$1" && shift && exec "$@"`, "sh", root, prog}, args...)...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // waitSvstat waits until daemontools' svstat's line matches re and
 // returns the submatches.
 func waitSvstat(t *testing.T, root, re string) []string {
@@ -145,7 +134,7 @@ func TestDrivenByDaemontools(t *testing.T) {
 	for _, c := range []string{"-k", "-t"} {
 		svc(t, root, c)
 		old := pid
-		waitFor(t, "a restart after svc "+c, func() bool {
+		testref.WaitFor(t, "a restart after svc "+c, func() bool {
 			pid = waitSvstat(t, root, `up \(pid (\d+)\) \d+ seconds`)[1]
 			return pid != old
 		})
@@ -164,7 +153,7 @@ func TestDrivenByDaemontools(t *testing.T) {
 		t.Fatal("supervise exited on x with run up")
 	}
 	svc(t, root, "-d")
-	waitFor(t, "supervise to exit after x and d", p.exited)
+	testref.WaitFor(t, "supervise to exit after x and d", p.exited)
 	if code := p.cmd.ProcessState.ExitCode(); code != 0 || p.stderr.String() != "" {
 		t.Fatalf("exit %d, stderr %q", code, p.stderr.String())
 	}
@@ -181,17 +170,17 @@ func TestStatusBytes(t *testing.T) {
 	ours(t, root)
 	dir := filepath.Join(root, "svc")
 	var pid int
-	waitFor(t, "run's pid", func() bool {
+	testref.WaitFor(t, "run's pid", func() bool {
 		b, _ := os.ReadFile(filepath.Join(dir, "pid"))
 		_, err := fmt.Sscan(string(b), &pid)
 		return err == nil
 	})
-	waitFor(t, "status with that pid", func() bool { st, _ := supervise.ReadStatus(dir); return st.PID == pid })
+	testref.WaitFor(t, "status with that pid", func() bool { st, _ := supervise.ReadStatus(dir); return st.PID == pid })
 	if err := supervise.Control(dir, "p"); err != nil {
 		t.Fatal(err)
 	}
 	var raw []byte
-	waitFor(t, "paused", func() bool { raw, _ = os.ReadFile(supervise.StatusPath(dir)); return len(raw) == 18 && raw[16] == 1 })
+	testref.WaitFor(t, "paused", func() bool { raw, _ = os.ReadFile(supervise.StatusPath(dir)); return len(raw) == 18 && raw[16] == 1 })
 	now := tai64n.FromTime(time.Now(), tai64n.Daemontools).Sec
 	want := []byte{byte(pid), byte(pid >> 8), byte(pid >> 16), byte(pid >> 24), 1, 'u'}
 	if !bytes.Equal(raw[12:], want) {
@@ -214,26 +203,26 @@ func TestHandover(t *testing.T) {
 	waitSvstat(t, root, `up \(pid \d+\) \d+ seconds`)
 	// Each refuses to run beside the other, with the same message.
 	mine := ours(t, root)
-	waitFor(t, "ours to refuse", mine.exited)
+	testref.WaitFor(t, "ours to refuse", mine.exited)
 	if got, want := mine.stderr.String(), "supervise: fatal: unable to acquire svc/supervise/lock: temporary failure\n"; got != want || mine.cmd.ProcessState.ExitCode() != 111 {
 		t.Fatalf("ours beside theirs: exit %d, %q; want 111, %q", mine.cmd.ProcessState.ExitCode(), got, want)
 	}
 	svc(t, root, "-dx")
-	waitFor(t, "theirs to exit", theirs.exited)
+	testref.WaitFor(t, "theirs to exit", theirs.exited)
 
 	mine = ours(t, root)
 	waitSvstat(t, root, `up \(pid \d+\) \d+ seconds`)
 	theirs = startSupervise(t, root, "/usr/bin/supervise")
-	waitFor(t, "theirs to refuse", theirs.exited)
+	testref.WaitFor(t, "theirs to refuse", theirs.exited)
 	if got := theirs.stderr.String(); got != "supervise: fatal: unable to acquire svc/supervise/lock: temporary failure\n" {
 		t.Fatalf("theirs beside ours: %q", got)
 	}
 	svc(t, root, "-dx")
-	waitFor(t, "ours to exit", mine.exited)
+	testref.WaitFor(t, "ours to exit", mine.exited)
 	theirs = startSupervise(t, root, "/usr/bin/supervise")
 	waitSvstat(t, root, `up \(pid \d+\) \d+ seconds`)
 	svc(t, root, "-dx")
-	waitFor(t, "theirs to exit", theirs.exited)
+	testref.WaitFor(t, "theirs to exit", theirs.exited)
 }
 
 // TestMessages compares usage and failures with daemontools' supervise.
@@ -264,7 +253,7 @@ func TestRenamedAndRemoved(t *testing.T) {
 	root := newService(t)
 	p := ours(t, root)
 	dir := filepath.Join(root, "svc")
-	waitFor(t, "up", func() bool { st, _ := supervise.ReadStatus(dir); return st.Up() })
+	testref.WaitFor(t, "up", func() bool { st, _ := supervise.ReadStatus(dir); return st.Up() })
 	moved := filepath.Join(root, "moved")
 	if err := os.Rename(dir, moved); err != nil {
 		t.Fatal(err)
@@ -275,13 +264,13 @@ func TestRenamedAndRemoved(t *testing.T) {
 	pid := 0
 	b, _ := os.ReadFile(filepath.Join(moved, "pid"))
 	fmt.Sscan(string(b), &pid)
-	waitFor(t, "restart in the moved directory", func() bool { st, _ := supervise.ReadStatus(moved); return st.Up() && st.PID != pid })
+	testref.WaitFor(t, "restart in the moved directory", func() bool { st, _ := supervise.ReadStatus(moved); return st.Up() && st.PID != pid })
 	st, _ := supervise.ReadStatus(moved)
 	if err := os.RemoveAll(moved); err != nil {
 		t.Fatal(err)
 	}
 	syscall.Kill(st.PID, syscall.SIGTERM)
-	waitFor(t, "supervise to exit", p.exited)
+	testref.WaitFor(t, "supervise to exit", p.exited)
 	if got := p.stderr.String(); !strings.Contains(got, "supervise: warning: svc has been removed; exiting\n") || p.cmd.ProcessState.ExitCode() != 0 {
 		t.Fatalf("exit %d, stderr %q", p.cmd.ProcessState.ExitCode(), got)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -99,7 +98,7 @@ func newTree(t *testing.T) *tree {
 		}
 	}
 	// Registered after TempDir, so it runs before the removal.
-	t.Cleanup(func() { killUnder(root) })
+	t.Cleanup(func() { testref.KillUnder(root) })
 	return tr
 }
 
@@ -176,45 +175,6 @@ func (tr *tree) start(prog string, env ...string) *svscan {
 func (s *svscan) stop() {
 	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	<-s.done
-}
-
-// killUnder kills every process whose working directory or command line
-// is under root: services started by a supervise that made a session of
-// its own escape a process-group kill.
-func killUnder(root string) {
-	for range 3 {
-		ents, _ := os.ReadDir("/proc")
-		found := false
-		for _, e := range ents {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil || pid == os.Getpid() {
-				continue
-			}
-			cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if strings.HasPrefix(cwd, root) || bytes.Contains(cmdline, []byte(root)) {
-				syscall.Kill(pid, syscall.SIGKILL)
-				found = true
-			}
-		}
-		if !found {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline: machines running these tests are noisy.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // statusPid reads the pid of a service's status file, as supervise

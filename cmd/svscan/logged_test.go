@@ -40,7 +40,7 @@ func loggedService(t *testing.T, prog string) {
 
 	restarted := func(dir string, old int) int {
 		var pid int
-		waitFor(t, dir+" to run again", func() bool {
+		testref.WaitFor(t, dir+" to run again", func() bool {
 			pid = statusPid(dir)
 			return pid != 0 && pid != old && syscall.Kill(pid, 0) == nil
 		})
@@ -62,7 +62,7 @@ func loggedService(t *testing.T, prog string) {
 		// writer goes on writing while it is down, into the pipe svscan
 		// holds.
 		syscall.Kill(w, syscall.SIGSTOP)
-		waitFor(t, "the logger to catch up", func() bool { return logHas(tr, state) })
+		testref.WaitFor(t, "the logger to catch up", func() bool { return logHas(tr, state) })
 		l := statusPid(logger)
 		syscall.Kill(l, syscall.SIGKILL)
 		syscall.Kill(w, syscall.SIGCONT)
@@ -70,12 +70,12 @@ func loggedService(t *testing.T, prog string) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	os.WriteFile(filepath.Join(state, "stop"), nil, 0o644)
-	waitFor(t, "the writer to stop", func() bool {
+	testref.WaitFor(t, "the writer to stop", func() bool {
 		gen, _ := os.ReadFile(filepath.Join(state, "generation"))
 		_, err := os.Stat(filepath.Join(state, "stopped."+strings.TrimSpace(string(gen))))
 		return err == nil
 	})
-	waitFor(t, "the logger to catch up", func() bool { return logHas(tr, state) })
+	testref.WaitFor(t, "the logger to catch up", func() bool { return logHas(tr, state) })
 	checkLog(t, tr, state, rounds+1)
 	if got := s.stderr(); got != "" {
 		t.Errorf("stderr: %q", got)

@@ -82,10 +82,10 @@ func TestStartsLikeDaemontools(t *testing.T) {
 	for i, prog := range []string{refSvscan, ""} {
 		log := filepath.Join(tr.root, fmt.Sprintf("starts.%d", i))
 		s := tr.start(prog, "SCANLOG="+log, "SCANDIR="+tr.dir)
-		waitFor(t, "the first pass", func() bool { return len(starts(t, log)) >= want })
+		testref.WaitFor(t, "the first pass", func() bool { return len(starts(t, log)) >= want })
 		time.Sleep(200 * time.Millisecond) // anything more would show now
 		s.stop()
-		killUnder(tr.root)
+		testref.KillUnder(tr.root)
 		results[i] = starts(t, log)
 		if got := s.stderr(); got != "" {
 			t.Errorf("%s: stderr %q", prog, got)
@@ -127,7 +127,7 @@ func TestMessagesLikeDaemontools(t *testing.T) {
 		var out [2]string
 		for i, prog := range []string{refSvscan, ""} {
 			s := tr.start(prog, "PATH="+tr.bin)
-			waitFor(t, "warnings", func() bool { return strings.Count(s.stderr(), "\n") >= 5 })
+			testref.WaitFor(t, "warnings", func() bool { return strings.Count(s.stderr(), "\n") >= 5 })
 			time.Sleep(100 * time.Millisecond)
 			s.stop()
 			lines := strings.Split(strings.TrimSpace(s.stderr()), "\n")
@@ -166,7 +166,7 @@ func TestMessagesLikeDaemontools(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "a warning", func() bool { return strings.Contains(stderr.String(), "\n") })
+			testref.WaitFor(t, "a warning", func() bool { return strings.Contains(stderr.String(), "\n") })
 			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			cmd.Wait()
 			out[i] = stderr.String()
@@ -190,7 +190,7 @@ func TestRescanSignals(t *testing.T) {
 		// found by it.
 		time.Sleep(300 * time.Millisecond)
 		s.cmd.Process.Signal(sig)
-		waitFor(t, "a pass after "+sig.String(), func() bool { return len(starts(t, log)) == i+1 })
+		testref.WaitFor(t, "a pass after "+sig.String(), func() bool { return len(starts(t, log)) == i+1 })
 	}
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -215,7 +215,7 @@ func TestRunReturnsOnCancel(t *testing.T) {
 	tr.mkdir("a")
 	t.Setenv("PATH", tr.bin) // no supervise: a warning shows the pass happened
 	go func() { done <- run(ctx, []string{"svscan", tr.dir}, &stderr, nil) }()
-	waitFor(t, "the first pass", func() bool { return stderr.String() != "" })
+	testref.WaitFor(t, "the first pass", func() bool { return stderr.String() != "" })
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("run returned %d", code)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // TestServiceExitingAtOnce: a run that exits at once is restarted by
@@ -22,7 +24,7 @@ func TestServiceExitingAtOnce(t *testing.T) {
 	tr.write("quick/run", "#!/bin/sh\necho x >> "+starts+"\nexit 1\n", 0o755)
 	s := tr.start("")
 	dir := filepath.Join(tr.dir, "quick")
-	waitFor(t, "the first start", func() bool { return statusPid(dir) != 0 || fileLines(starts) > 0 })
+	testref.WaitFor(t, "the first start", func() bool { return statusPid(dir) != 0 || fileLines(starts) > 0 })
 	sup := superviseOf(t, s.cmd.Process.Pid, "quick")
 	before := cpuTicks(s.cmd.Process.Pid)
 	const period = 4 * time.Second
@@ -53,7 +55,7 @@ func TestServiceDirectoryRemoved(t *testing.T) {
 	tr.write("stays/run", "#!/bin/sh\nexec sleep 1000\n", 0o755)
 	s := tr.start("")
 	pid := s.cmd.Process.Pid
-	waitFor(t, "three supervise processes", func() bool { return len(children(pid)) == 3 })
+	testref.WaitFor(t, "three supervise processes", func() bool { return len(children(pid)) == 3 })
 	pipes := pipesOf(pid)
 	if len(pipes) != 2 {
 		t.Fatalf("svscan holds %v, want both ends of one pipe", pipes)
@@ -72,7 +74,7 @@ func TestServiceDirectoryRemoved(t *testing.T) {
 	for _, p := range []int{sup, logSup} {
 		syscall.Kill(p, syscall.SIGKILL)
 	}
-	waitFor(t, "the pipe to be closed", func() bool {
+	testref.WaitFor(t, "the pipe to be closed", func() bool {
 		s.cmd.Process.Signal(syscall.SIGALRM)
 		time.Sleep(100 * time.Millisecond)
 		return len(pipesOf(pid)) == 0
@@ -107,7 +109,7 @@ func manyServices(t *testing.T, prog string) {
 	start := time.Now()
 	s := tr.start(prog, "SCANLOG="+log, "SCANDIR="+tr.dir)
 	pid := s.cmd.Process.Pid
-	waitFor(t, "every supervise", func() bool { return fileLines(log) >= n+n/2 })
+	testref.WaitFor(t, "every supervise", func() bool { return fileLines(log) >= n+n/2 })
 	startup := time.Since(start)
 	ticks0, cpu0 := cpuTicks(pid), cpuTime(pid)
 	// At least one pass of the five-second clock, with nothing to do.
@@ -178,7 +180,7 @@ func children(pid int) []int {
 func superviseOf(t *testing.T, svscan int, arg string) int {
 	t.Helper()
 	var found int
-	waitFor(t, "supervise "+arg, func() bool {
+	testref.WaitFor(t, "supervise "+arg, func() bool {
 		for _, c := range children(svscan) {
 			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c))
 			args := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -76,7 +75,7 @@ func newBoot(t *testing.T) *boot {
 	b := &boot{t, root, filepath.Join(root, "service"), filepath.Join(root, "bin")}
 	os.Mkdir(b.dir, 0o755)
 	os.Mkdir(b.bin, 0o755)
-	t.Cleanup(func() { killUnder(root) })
+	t.Cleanup(func() { testref.KillUnder(root) })
 	if err := testref.BuildCommands(b.bin, "svscan"); err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +124,9 @@ func TestPipeline(t *testing.T) {
 	os.MkdirAll(filepath.Join(b.dir, "b", "log"), 0o755)
 	done := b.start()
 	var svscan, rpt int
-	waitFor(t, "svscan and readproctitle", func() bool {
-		svscan = findProc("svscan\x00" + b.dir + "\x00")
-		rpt = findProc("readproctitle\x00service\x00errors:\x00")
+	testref.WaitFor(t, "svscan and readproctitle", func() bool {
+		svscan = testref.FindProc("svscan\x00" + b.dir + "\x00")
+		rpt = testref.FindProc("readproctitle\x00service\x00errors:\x00")
 		return svscan != 0 && rpt != 0
 	})
 	args, _ := os.ReadFile(filepath.Join(b.root, "svc.args"))
@@ -142,13 +141,13 @@ func TestPipeline(t *testing.T) {
 	}
 	os.Symlink("nowhere", filepath.Join(b.dir, "dangling"))
 	syscall.Kill(svscan, syscall.SIGALRM)
-	waitFor(t, "the warning in the title", func() bool {
+	testref.WaitFor(t, "the warning in the title", func() bool {
 		c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", rpt))
 		return bytes.Contains(c, []byte("svscan: warning: unable to stat dangling: file does not exist"))
 	})
 	// Everything ends: svscanboot returns readproctitle's status.
 	syscall.Kill(rpt, syscall.SIGKILL)
-	killUnder(b.root)
+	testref.KillUnder(b.root)
 	select {
 	case code := <-done:
 		if code != 128+int(syscall.SIGKILL) {
@@ -171,7 +170,7 @@ func TestBootTwice(t *testing.T) {
 	b.write("service/hello/run", "#!/bin/sh\necho hello\nexec sleep 1000\n", 0o755)
 	b.write("service/hello/log/run", "#!/bin/sh\nexec cat >> ../../../hello.log\n", 0o755)
 	first := b.start()
-	waitFor(t, "the service and its log", func() bool {
+	testref.WaitFor(t, "the service and its log", func() bool {
 		out, _ := os.ReadFile(filepath.Join(b.root, "hello.log"))
 		return string(out) == "hello\n"
 	})
@@ -180,19 +179,19 @@ func TestBootTwice(t *testing.T) {
 		t.Fatalf("supervise processes %v, want 2", old)
 	}
 	// svscan and readproctitle die; the supervise processes stay.
-	syscall.Kill(findProc("svscan\x00"+b.dir+"\x00"), syscall.SIGKILL)
-	syscall.Kill(findProc("readproctitle\x00service\x00errors:\x00"), syscall.SIGKILL)
+	syscall.Kill(testref.FindProc("svscan\x00"+b.dir+"\x00"), syscall.SIGKILL)
+	syscall.Kill(testref.FindProc("readproctitle\x00service\x00errors:\x00"), syscall.SIGKILL)
 	select {
 	case <-first:
 	case <-time.After(30 * time.Second):
 		t.Fatal("svscanboot did not return")
 	}
 	b.start()
-	waitFor(t, "new supervise processes instead of the old", func() bool {
+	testref.WaitFor(t, "new supervise processes instead of the old", func() bool {
 		now := superviseProcs(b.dir)
 		return len(now) == 2 && !slices.Contains(now, old[0]) && !slices.Contains(now, old[1])
 	})
-	waitFor(t, "the service to start again", func() bool {
+	testref.WaitFor(t, "the service to start again", func() bool {
 		out, _ := os.ReadFile(filepath.Join(b.root, "hello.log"))
 		return string(out) == "hello\nhello\n"
 	})
@@ -201,64 +200,12 @@ func TestBootTwice(t *testing.T) {
 // superviseProcs lists the supervise processes working in dir or below.
 func superviseProcs(dir string) []int {
 	var out []int
-	forProcs(func(pid int, cmdline []byte, cwd string) {
+	testref.ForProcs(func(pid int, cmdline []byte, cwd string) {
 		if bytes.HasPrefix(cmdline, []byte("supervise\x00")) && strings.HasPrefix(cwd, dir) {
 			out = append(out, pid)
 		}
 	})
 	return out
-}
-
-// findProc returns a process whose command line begins with prefix, or 0.
-func findProc(prefix string) int {
-	found := 0
-	forProcs(func(pid int, cmdline []byte, _ string) {
-		if bytes.HasPrefix(cmdline, []byte(prefix)) {
-			found = pid
-		}
-	})
-	return found
-}
-
-func forProcs(f func(pid int, cmdline []byte, cwd string)) {
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
-		f(pid, cmdline, cwd)
-	}
-}
-
-// killUnder kills every process working under root or naming it.
-func killUnder(root string) {
-	for range 3 {
-		n := 0
-		forProcs(func(pid int, cmdline []byte, cwd string) {
-			if strings.HasPrefix(cwd, root) || bytes.Contains(cmdline, []byte(root)) {
-				syscall.Kill(pid, syscall.SIGKILL)
-				n++
-			}
-		})
-		if n == 0 {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // TestSystemdUnit validates doc/boot/svscanboot.service with systemd's own

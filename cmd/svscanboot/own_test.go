@@ -63,7 +63,7 @@ func TestRunsItsOwnSvscan(t *testing.T) {
 	testref.Need(t, "/usr/bin/svscan")
 	testref.Need(t, "/usr/bin/readproctitle")
 	root := t.TempDir()
-	t.Cleanup(func() { killUnder(root) })
+	t.Cleanup(func() { testref.KillUnder(root) })
 	bin := filepath.Join(root, "bin")
 	if err := testref.BuildCommands(bin, "svscanboot", "svscan", "supervise", "readproctitle", "svc"); err != nil {
 		t.Fatal(err)
@@ -79,16 +79,16 @@ func TestRunsItsOwnSvscan(t *testing.T) {
 		t.Fatal(err)
 	}
 	var svscan int
-	waitFor(t, "svscan", func() bool { svscan = findProc("svscan\x00" + service + "\x00"); return svscan != 0 })
+	testref.WaitFor(t, "svscan", func() bool { svscan = testref.FindProc("svscan\x00" + service + "\x00"); return svscan != 0 })
 	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", svscan))
 	if exe != filepath.Join(bin, "svscan") {
 		t.Errorf("svscanboot ran %s, want the svscan beside it in %s", exe, bin)
 	}
-	rpt := findProc("readproctitle\x00")
+	rpt := testref.FindProc("readproctitle\x00")
 	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", rpt)); exe != filepath.Join(bin, "readproctitle") {
 		t.Errorf("svscanboot ran readproctitle %s, want the one in %s", exe, bin)
 	}
-	waitFor(t, "the service to run", func() bool {
+	testref.WaitFor(t, "the service to run", func() bool {
 		b, _ := os.ReadFile(filepath.Join(root, "path.txt"))
 		return len(b) > 0
 	})
@@ -98,7 +98,7 @@ func TestRunsItsOwnSvscan(t *testing.T) {
 	if stderr.String() != "" {
 		t.Errorf("svscanboot said %q with all its programs beside it", stderr.String())
 	}
-	killUnder(root)
+	testref.KillUnder(root)
 	boot.Wait()
 
 	// Alone in its directory: daemontools' programs, said plainly.
@@ -113,14 +113,14 @@ func TestRunsItsOwnSvscan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer boot.Wait()
-	defer killUnder(root)
-	waitFor(t, "svscan", func() bool { svscan = findProc("svscan\x00" + service + "\x00"); return svscan != 0 })
+	defer testref.KillUnder(root)
+	testref.WaitFor(t, "svscan", func() bool { svscan = testref.FindProc("svscan\x00" + service + "\x00"); return svscan != 0 })
 	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", svscan)); exe != "/usr/bin/svscan" {
 		t.Errorf("svscanboot alone ran %s, want daemontools' /usr/bin/svscan", exe)
 	}
 	warning := "svscanboot: warning: no svscan beside svscanboot in " + lone + ": running /usr/bin/svscan"
-	waitFor(t, "the warning on stderr and in the title", func() bool {
-		title, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", findProc("readproctitle\x00")))
+	testref.WaitFor(t, "the warning on stderr and in the title", func() bool {
+		title, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", testref.FindProc("readproctitle\x00")))
 		return strings.Contains(stderr.String(), warning+"\n") && bytes.Contains(title, []byte(warning))
 	})
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/errtext"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // fakeSupervise is a "supervise" that records how it was started — working
@@ -181,7 +183,7 @@ func TestRestartsExitedSupervise(t *testing.T) {
 	f.s.Scan()
 	f.starts(1)
 	// Each pass reaps the supervise that exited and starts another.
-	waitFor(t, "a restart", func() bool { f.s.Scan(); return f.count() >= 3 })
+	testref.WaitFor(t, "a restart", func() bool { f.s.Scan(); return f.count() >= 3 })
 	if n := len(f.s.Services()); n != 1 {
 		t.Errorf("%d services tracked, want 1", n)
 	}
@@ -328,16 +330,5 @@ func TestRunScansOnWake(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run returned %v", err)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,0 +1,84 @@
+package testref
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Patience bounds every wait of the tests: long, because a wait ends as
+// soon as what it waits for happens, and the machines running the tests
+// are shared and noisy. It is only a bound on failure, never a way to let
+// time pass.
+const Patience = 60 * time.Second
+
+// WaitFor polls cond until it holds, and fails the test, naming what it
+// waited for, if Patience passes first. Tests wait for something the code
+// does (a file, a status, a line, a process), never for time to pass.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(Patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v waiting for %s", Patience, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ForProcs calls f for every process of the machine but this one, with
+// its command line (NUL-separated, as /proc gives it) and working
+// directory. Processes that end meanwhile are passed over.
+func ForProcs(f func(pid int, cmdline []byte, cwd string)) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+		f(pid, cmdline, cwd)
+	}
+}
+
+// FindProc returns a process whose command line begins with prefix
+// (arguments separated by NUL bytes), or 0.
+func FindProc(prefix string) int {
+	found := 0
+	ForProcs(func(pid int, cmdline []byte, _ string) {
+		if bytes.HasPrefix(cmdline, []byte(prefix)) {
+			found = pid
+		}
+	})
+	return found
+}
+
+// KillUnder kills every process working under root or naming it on its
+// command line, until none is left: services started by a supervise that
+// made a session of their own escape a process-group kill, and a test's
+// temporary root names everything it started.
+func KillUnder(root string) {
+	for range 100 {
+		n := 0
+		ForProcs(func(pid int, cmdline []byte, cwd string) {
+			if strings.HasPrefix(cwd, root) || bytes.Contains(cmdline, []byte(root)) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				n++
+			}
+		})
+		if n == 0 {
+			return
+		}
+		// Killed processes leave /proc once reaped; look again.
+		time.Sleep(10 * time.Millisecond)
+	}
+}
