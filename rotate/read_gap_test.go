@@ -31,10 +31,7 @@ func gapBlock(k int) []byte { return stampedLines(gapBase, k*100, 100) }
 // pruning) to be done.
 func settle(t *testing.T, d *Dir) {
 	t.Helper()
-	d.mu.Lock()
-	err := d.finishJob()
-	d.mu.Unlock()
-	if err != nil {
+	if err := d.Wait(); err != nil {
 		t.Fatal(err)
 	}
 }
