@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -19,7 +19,7 @@ const ExitGap = 3
 // it is, what was pruned and how much, and where reading resumed.
 //
 //	gap in ./main after the line stamped @4000… (in @4000….s): @4000….s (4079 bytes) was pruned before logcat read it: 4079 bytes lost; reading resumed in @4000….s at the line stamped @4000…
-func gapText(g *rotate.GapError) string {
+func gapText(g *logread.GapError) string {
 	var b strings.Builder
 	b.WriteString("gap in " + g.Dir)
 	if g.Last != "" {

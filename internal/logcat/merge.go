@@ -3,7 +3,7 @@ package logcat
 import (
 	"io"
 
-	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/logread"
 )
 
 // stream gives the lines of one or more log directories in order: one
@@ -11,22 +11,22 @@ import (
 // sorted files (a line without a stamp goes with the stamp before it, and
 // lines with equal stamps come in the order the directories were named).
 type stream struct {
-	readers []*rotate.Reader
-	heads   []rotate.Line
+	readers []*logread.Reader
+	heads   []logread.Line
 	live    []bool // the reader has a line in heads
 	started bool
 	pending int // the reader whose head was given last, to read again; -1 none
 	inLine  int // the reader in the middle of a line given in pieces, or -1
 }
 
-func newStream(readers []*rotate.Reader) *stream {
-	return &stream{readers: readers, heads: make([]rotate.Line, len(readers)),
+func newStream(readers []*logread.Reader) *stream {
+	return &stream{readers: readers, heads: make([]logread.Line, len(readers)),
 		live: make([]bool, len(readers)), pending: -1, inLine: -1}
 }
 
 // next returns the next line, or io.EOF after the last. A reader's error
 // ends the stream. The line is valid until the next call.
-func (s *stream) next() (rotate.Line, error) {
+func (s *stream) next() (logread.Line, error) {
 	if len(s.readers) == 1 {
 		return s.readers[0].Next()
 	}
@@ -34,14 +34,14 @@ func (s *stream) next() (rotate.Line, error) {
 		s.started = true
 		for i := range s.readers {
 			if err := s.fill(i); err != nil {
-				return rotate.Line{}, err
+				return logread.Line{}, err
 			}
 		}
 	}
 	if s.pending >= 0 {
 		// Only now is the line given last no longer needed.
 		if err := s.fill(s.pending); err != nil {
-			return rotate.Line{}, err
+			return logread.Line{}, err
 		}
 		s.pending = -1
 	}
@@ -55,7 +55,7 @@ func (s *stream) next() (rotate.Line, error) {
 			}
 		}
 		if pick < 0 {
-			return rotate.Line{}, io.EOF
+			return logread.Line{}, io.EOF
 		}
 	}
 	l := s.heads[pick]

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
 )
@@ -181,9 +182,9 @@ func TestMergeWithAMissingDirectory(t *testing.T) {
 // to, which never goes back.
 func TestMergeStreamStamps(t *testing.T) {
 	dirs, _ := mergeFixture(t, t.TempDir(), -1)
-	var readers []*rotate.Reader
+	var readers []*logread.Reader
 	for _, d := range dirs {
-		r, err := rotate.OpenReader(d, rotate.ReadOptions{})
+		r, err := logread.OpenDir(d, logread.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func runQuery(t *testing.T, q Query, input string) string {
 }
 
 // addQuery runs q over input with Add, line by line, the stamps computed
-// as a rotate.Reader computes them.
+// as a logread.Reader computes them.
 func addQuery(t *testing.T, q Query, input string) string {
 	t.Helper()
 	var out bytes.Buffer

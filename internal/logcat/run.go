@@ -16,7 +16,7 @@ import (
 
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -74,7 +74,7 @@ type command struct {
 
 	// cursorToSave is the cursor of a reading run (--cursor without -f),
 	// saved once the output has been written.
-	cursorToSave *rotate.Cursor
+	cursorToSave *logread.Cursor
 	// stopped: a signal ended the run, which is then a success whatever
 	// was selected.
 	stopped bool
@@ -123,7 +123,7 @@ func newCommand(o *Options, env Env) (*command, error) {
 func (c *command) warn(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var g *rotate.GapError
+	var g *logread.GapError
 	if errors.As(err, &g) {
 		// Not a failure to read: the directory no longer had the data.
 		c.gapped = true
@@ -184,7 +184,7 @@ func (c *command) finish() int {
 		return cli.ExitTemporary
 	}
 	if c.cursorToSave != nil {
-		if err := rotate.SaveCursor(c.o.Cursor, *c.cursorToSave); err != nil {
+		if err := logread.SaveCursor(c.o.Cursor, *c.cursorToSave); err != nil {
 			c.warn(fmt.Errorf("unable to save cursor %s: %s", c.o.Cursor, errText(err)))
 		}
 	}
@@ -336,9 +336,9 @@ func (c *command) readFile(name string) {
 
 // readDirs reads log directories to their ends; several are merged.
 func (c *command) readDirs(dirs []string) {
-	var cursor *rotate.Cursor
+	var cursor *logread.Cursor
 	if c.o.Cursor != "" {
-		cur, err := rotate.LoadCursor(c.o.Cursor)
+		cur, err := logread.LoadCursor(c.o.Cursor)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			c.warn(fmt.Errorf("unable to read cursor %s: %s", c.o.Cursor, errText(err)))
 			return
@@ -357,7 +357,7 @@ func (c *command) readDirs(dirs []string) {
 	// One directory: a block of lines at a time, searched and copied
 	// whole.
 	r := readers[0]
-	var good rotate.Cursor // after the last whole line handled
+	var good logread.Cursor // after the last whole line handled
 	if cursor != nil {
 		good = *cursor
 	}
@@ -385,7 +385,7 @@ func (c *command) readDirs(dirs []string) {
 
 // merge reads several directories merged by their stamps, a line at a
 // time: the order is decided line by line.
-func (c *command) merge(readers []*rotate.Reader) {
+func (c *command) merge(readers []*logread.Reader) {
 	src := newStream(readers)
 	for !c.p.Done() && !c.interrupted() {
 		l, err := src.next()
@@ -412,12 +412,12 @@ func (c *command) interrupted() bool {
 	}
 }
 
-// openReaders opens a rotate.Reader per directory, warning about those
+// openReaders opens a logread.Reader per directory, warning about those
 // that cannot be opened.
-func (c *command) openReaders(dirs []string, cursor *rotate.Cursor, follow bool) []*rotate.Reader {
-	var readers []*rotate.Reader
+func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool) []*logread.Reader {
+	var readers []*logread.Reader
 	for _, d := range dirs {
-		r, err := rotate.OpenReader(d, rotate.ReadOptions{
+		r, err := logread.OpenDir(d, logread.Options{
 			Since: c.q.Since, HasSince: c.q.HasSince,
 			Until: c.q.Until, HasUntil: c.q.HasUntil,
 			Follow: follow, Cursor: cursor,
@@ -433,7 +433,7 @@ func (c *command) openReaders(dirs []string, cursor *rotate.Cursor, follow bool)
 	return readers
 }
 
-func closeReaders(rs []*rotate.Reader) {
+func closeReaders(rs []*logread.Reader) {
 	for _, r := range rs {
 		r.Close()
 	}

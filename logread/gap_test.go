@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -29,7 +30,7 @@ func gapBlock(k int) []byte { return stampedLines(gapBase, k*100, 100) }
 
 // settle waits for the Dir's rotation job (archiving, compression,
 // pruning) to be done.
-func settle(t *testing.T, d *Dir) {
+func settle(t *testing.T, d *rotate.Dir) {
 	t.Helper()
 	if err := d.Wait(); err != nil {
 		t.Fatal(err)
@@ -38,7 +39,7 @@ func settle(t *testing.T, d *Dir) {
 
 // rotateWith archives current and begins the next file with p, the job
 // done.
-func rotateWith(t *testing.T, d *Dir, p []byte) {
+func rotateWith(t *testing.T, d *rotate.Dir, p []byte) {
 	t.Helper()
 	if err := d.Rotate(); err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ type gapReader struct {
 	at   []int // len(out) when errs[i] came
 }
 
-func openGapReader(t *testing.T, dir string, opts ReadOptions) *gapReader {
+func openGapReader(t *testing.T, dir string, opts Options) *gapReader {
 	t.Helper()
 	g := &gapReader{}
 	opts.Name = "./log"
@@ -74,7 +75,7 @@ func openGapReader(t *testing.T, dir string, opts ReadOptions) *gapReader {
 		g.errs = append(g.errs, err)
 		g.at = append(g.at, len(g.out))
 	}
-	r, err := OpenReader(dir, opts)
+	r, err := OpenDir(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestGapArchivePrunedAhead(t *testing.T) {
 		b[k] = gapBlock(k)
 	}
 	write(t, d, b[0])
-	g := openGapReader(t, dir, ReadOptions{Follow: true})
+	g := openGapReader(t, dir, Options{Follow: true})
 	g.next(t) // in current
 	var names []string
 	for k := 1; k <= 3; k++ {
@@ -249,7 +250,7 @@ func TestGapLostTrack(t *testing.T) {
 		b[k] = gapBlock(k)
 	}
 	write(t, d, b[0])
-	g := openGapReader(t, dir, ReadOptions{Follow: true})
+	g := openGapReader(t, dir, Options{Follow: true})
 	g.next(t)
 	for k := 1; k <= 3; k++ {
 		rotateWith(t, d, b[k])
@@ -275,7 +276,7 @@ func TestGapLostTrack(t *testing.T) {
 // start (not following), through its text form.
 func cursorThrough(t *testing.T, dir string, n int) Cursor {
 	t.Helper()
-	g := openGapReader(t, dir, ReadOptions{})
+	g := openGapReader(t, dir, Options{})
 	g.upTo(t, n)
 	text, _ := g.r.Cursor().MarshalText()
 	g.r.Close()
@@ -322,7 +323,7 @@ func TestGapCursorArchivePruned(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, names[1])); err == nil {
 		t.Fatalf("%s not pruned", names[1])
 	}
-	g := openGapReader(t, dir, ReadOptions{Cursor: &c})
+	g := openGapReader(t, dir, Options{Cursor: &c})
 	want := cat(b[2], b[3], b[4])
 	g.upTo(t, len(want))
 	if !bytes.Equal(g.out, want) {
@@ -359,7 +360,7 @@ func TestGapCursorCurrentPruned(t *testing.T) {
 	c := cursorThrough(t, dir, into)
 	rotateWith(t, d, b[1])
 	rotateWith(t, d, b[2])
-	g := openGapReader(t, dir, ReadOptions{Cursor: &c})
+	g := openGapReader(t, dir, Options{Cursor: &c})
 	want := cat(b[1], b[2])
 	g.upTo(t, len(want))
 	if !bytes.Equal(g.out, want) {
@@ -381,12 +382,12 @@ func TestGapCursorCurrentPruned(t *testing.T) {
 func TestGapNoneWhenKeepingUp(t *testing.T) {
 	modes := []struct {
 		name string
-		set  func(o *Options)
+		set  func(o *rotate.Options)
 	}{
-		{"plain", func(o *Options) {}},
-		{"gzip", func(o *Options) { o.Compression = Compression{Method: Gzip} }},
-		{"zstd", func(o *Options) { o.Compression = Compression{Method: Zstd} }},
-		{"processor cat", func(o *Options) { o.Processor, o.HasProcessor = "cat", true }},
+		{"plain", func(o *rotate.Options) {}},
+		{"gzip", func(o *rotate.Options) { o.Compression = rotate.Compression{Method: rotate.Gzip} }},
+		{"zstd", func(o *rotate.Options) { o.Compression = rotate.Compression{Method: rotate.Zstd} }},
+		{"processor cat", func(o *rotate.Options) { o.Processor, o.HasProcessor = "cat", true }},
 	}
 	for _, m := range modes {
 		for _, behind := range []bool{false, true} {
@@ -409,7 +410,7 @@ func TestGapNoneWhenKeepingUp(t *testing.T) {
 					write(t, d, b)
 					want = append(want, b...)
 					if g == nil {
-						g = openGapReader(t, dir, ReadOptions{Follow: true})
+						g = openGapReader(t, dir, Options{Follow: true})
 					}
 					if !behind {
 						g.upTo(t, len(want)) // from current

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 
 // Cursor is a position in a log directory's stream: where a Reader stood
 // after the last line Next gave. A follower that saves it (SaveCursor) and
-// starts again from it (ReadOptions.Cursor) continues exactly there,
+// starts again from it (Options.Cursor) continues exactly there,
 // without losing or repeating a line, across any rotations in between.
 //
 // # What identifies a position
@@ -100,6 +100,8 @@ func (c *Cursor) kindName() string {
 	return fileCurrent
 }
 
+// cursorMagic begins a cursor's text. It names the package the reader was
+// part of when the format was made; cursors saved then load unchanged.
 const cursorMagic = "taikit-rotate-cursor 1"
 
 // MarshalText writes the cursor as text:
@@ -137,7 +139,7 @@ func (c Cursor) MarshalText() ([]byte, error) {
 }
 
 // ErrCursorSyntax is returned for text that is not a cursor.
-var ErrCursorSyntax = errors.New("rotate: malformed cursor")
+var ErrCursorSyntax = errors.New("logread: malformed cursor")
 
 // UnmarshalText reads a cursor written by MarshalText.
 func (c *Cursor) UnmarshalText(text []byte) error {

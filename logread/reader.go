@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"io"
@@ -14,9 +14,9 @@ import (
 	"github.com/taikit/taikit/tai64n"
 )
 
-// ReadOptions configure a Reader. The zero value reads the whole directory
+// Options configure a Reader. The zero value reads the whole directory
 // once, from its oldest archive to the end of "current".
-type ReadOptions struct {
+type Options struct {
 	// Since, when HasSince is set, skips lines stamped before it. Archives
 	// whose name (the time they were closed) is before Since are skipped
 	// unopened, and the start inside an uncompressed file is found by
@@ -47,7 +47,7 @@ type ReadOptions struct {
 	OnError func(err error)
 
 	// Name is the directory as the user named it, for messages; by default
-	// the path given to OpenReader.
+	// the path given to OpenDir.
 	Name string
 
 	// PollInterval is how often a follower looks at the directory when
@@ -76,7 +76,7 @@ type Line struct {
 // archives ("@<stamp>.s" and "@<stamp>.u") in the order of their names,
 // then a rotation in progress ("previous", or "processed" once "previous"
 // is gone), then "current". Compressed archives (gzip or zstd, whether
-// written by a Dir with Compression or by a processor such as multilog's
+// written by package rotate with Compression or by a processor such as multilog's
 // "!gzip") are recognised by their magic number and decompressed.
 //
 // A Reader is not safe for concurrent use, except Interrupt.
@@ -84,7 +84,7 @@ type Line struct {
 // # Which file holds which data
 //
 // Every writer moves data forward through the same names: multilog, s6-log
-// and a Dir rename "current" to "previous" (same inode), then either link it
+// and package rotate rename "current" to "previous" (same inode), then either link it
 // to "@x.s" (same inode) or have it processed into "processed" (a new file:
 // compressed or otherwise transformed), remove "previous" and link
 // "processed" to "@x.s"; crash recovery keeps "previous" and "current" as
@@ -121,7 +121,7 @@ type Line struct {
 type Reader struct {
 	dir  string // path to the directory
 	name string // as the user named it
-	opts ReadOptions
+	opts Options
 
 	// What has been consumed: every archive whose stamp is <= after, and
 	// the files in queue (read to their end, not yet seen under an archive
@@ -169,12 +169,10 @@ type Reader struct {
 // per line small, and a line longer than this is given in pieces.
 const readBufSize = 1 << 20
 
-const stampLen = tai64n.StampLen
-
-// OpenReader opens the log directory at dir for reading. A missing
+// OpenDir opens the log directory at dir for reading. A missing
 // directory is an error; in a directory being set up, a missing "current"
 // is not.
-func OpenReader(dir string, opts ReadOptions) (*Reader, error) {
+func OpenDir(dir string, opts Options) (*Reader, error) {
 	if opts.Name == "" {
 		opts.Name = dir
 	}
@@ -204,7 +202,7 @@ func OpenReader(dir string, opts ReadOptions) (*Reader, error) {
 	return r, nil
 }
 
-// Errors returns the per-file errors met so far, when ReadOptions.OnError
+// Errors returns the per-file errors met so far, when Options.OnError
 // is not set.
 func (r *Reader) Errors() []error { return r.errs }
 

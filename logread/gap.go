@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // GapError reports data that the stream skips because the directory no
 // longer holds it: files pruned (by the writer's retention, or by hand)
 // before the Reader could read them. It does not end the stream. The
-// Reader gives it to ReadOptions.OnError (or keeps it for Errors) once it
+// Reader gives it to Options.OnError (or keeps it for Errors) once it
 // knows where the stream goes on: just before the first line after the
 // gap, or before it waits or ends when nothing comes after yet. Then
 // reading goes on with what exists.
@@ -37,7 +37,7 @@ import (
 // no way to tell; nor does a processor that changes the data (rather than
 // compressing it) and replaced a file the Reader did not see it work on.
 type GapError struct {
-	// Dir is the directory as named (ReadOptions.Name).
+	// Dir is the directory as named (Options.Name).
 	Dir string
 
 	// Last is the file the stream was in before the gap, by the name it
