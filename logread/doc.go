@@ -19,4 +19,8 @@
 //     after a restart.
 //   - Data pruned by retention before it was read is never skipped
 //     silently: it is named in a *GapError.
+//
+// Several directories are merged by their stamps as sort -m merges sorted
+// files (Merge, OpenMerged). Whatever the input, a program reads a Source
+// line by line (Next) or a block of whole lines at a time (NextLines).
 package logread

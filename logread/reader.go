@@ -72,6 +72,21 @@ type Line struct {
 	Stamped bool
 }
 
+// Source is a stream of lines: a log directory (a Reader), or several
+// merged (Merged). A program reads it a line at a time (Next) or
+// a block of whole lines at a time (NextLines), and may mix the two.
+type Source interface {
+	// Next returns the next line, or io.EOF at the end.
+	Next() (Line, error)
+	// NextLines returns the next lines, or io.EOF at the end.
+	NextLines() (Lines, error)
+	// Errors returns the per-file errors kept because Options.OnError
+	// was not set.
+	Errors() []error
+	// Close releases the files.
+	Close() error
+}
+
 // Reader reads a log directory as one ordered stream of lines: the
 // archives ("@<stamp>.s" and "@<stamp>.u") in the order of their names,
 // then a rotation in progress ("previous", or "processed" once "previous"

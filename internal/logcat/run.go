@@ -386,9 +386,13 @@ func (c *command) readDirs(dirs []string) {
 // merge reads several directories merged by their stamps, a line at a
 // time: the order is decided line by line.
 func (c *command) merge(readers []*logread.Reader) {
-	src := newStream(readers)
+	srcs := make([]logread.Source, len(readers))
+	for i, r := range readers {
+		srcs[i] = r
+	}
+	src := logread.Merge(srcs...)
 	for !c.p.Done() && !c.interrupted() {
-		l, err := src.next()
+		l, err := src.Next()
 		if err != nil {
 			if err != io.EOF {
 				c.warn(err)
