@@ -68,6 +68,9 @@ func (r *Reader) Cursor() Cursor {
 	if r.resume != nil {
 		return *r.resume // not started yet
 	}
+	if r.stream != nil {
+		return c // a stream has no place in a directory
+	}
 	c.after = r.after
 	for _, q := range r.queue {
 		// The descriptors stay the Reader's; without its own, a processor's

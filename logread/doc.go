@@ -20,7 +20,9 @@
 //   - Data pruned by retention before it was read is never skipped
 //     silently: it is named in a *GapError.
 //
-// Several directories are merged by their stamps as sort -m merges sorted
+// A single file (OpenFile) or any stream (NewStream: standard input) is
+// read with the same API, decompressed by content in the same way, and
+// several sources are merged by their stamps as sort -m merges sorted
 // files (Merge, OpenMerged). Whatever the input, a program reads a Source
 // line by line (Next) or a block of whole lines at a time (NextLines).
 package logread

@@ -46,8 +46,8 @@ type Options struct {
 	// with the next file. By default they are collected for Errors.
 	OnError func(err error)
 
-	// Name is the directory as the user named it, for messages; by default
-	// the path given to OpenDir.
+	// Name is the directory (or file, or stream) as the user named it, for
+	// messages; by default the path given to OpenDir or OpenFile.
 	Name string
 
 	// PollInterval is how often a follower looks at the directory when
@@ -72,8 +72,9 @@ type Line struct {
 	Stamped bool
 }
 
-// Source is a stream of lines: a log directory (a Reader), or several
-// merged (Merged). A program reads it a line at a time (Next) or
+// Source is a stream of lines: a log directory (a Reader from OpenDir), a
+// single file or stream (a Reader from OpenFile or NewStream), or several
+// of them merged (Merged). A program reads it a line at a time (Next) or
 // a block of whole lines at a time (NextLines), and may mix the two.
 type Source interface {
 	// Next returns the next line, or io.EOF at the end.
@@ -93,6 +94,9 @@ type Source interface {
 // is gone), then "current". Compressed archives (gzip or zstd, whether
 // written by package rotate with Compression or by a processor such as multilog's
 // "!gzip") are recognised by their magic number and decompressed.
+//
+// A Reader from OpenFile or NewStream reads one file or stream instead, in
+// the same way (see OpenFile).
 //
 // A Reader is not safe for concurrent use, except Interrupt.
 //
@@ -178,6 +182,13 @@ type Reader struct {
 	watch      *watcher
 	errs       []error
 	interruptC chan struct{}
+
+	// A Reader of a single file or stream (OpenFile, NewStream) reads
+	// stream instead of a directory; streamFile is the file OpenFile
+	// opened, and streamDone says the stream has been opened as a source.
+	stream     io.Reader
+	streamFile *os.File
+	streamDone bool
 }
 
 // readBufSize is the read buffer of a Reader: large reads make the cost
@@ -270,6 +281,9 @@ func (r *Reader) Close() error {
 	if r.zd != nil {
 		r.zd.Close()
 	}
+	if r.streamFile != nil {
+		r.streamFile.Close()
+	}
 	return nil
 }
 
@@ -277,7 +291,11 @@ func (r *Reader) Close() error {
 // Errors: an *errtext.Error "unable to <op> <dir>/<file>: <reason>", op
 // being "read", "open", "decompress" or "find".
 func (r *Reader) report(op, file string, err error) {
-	e := &errtext.Error{Op: "unable to " + op, Path: r.name + "/" + file, Err: unwrapPath(err)}
+	path := r.name + "/" + file
+	if r.stream != nil {
+		path = file // the stream's name
+	}
+	e := &errtext.Error{Op: "unable to " + op, Path: path, Err: unwrapPath(err)}
 	if r.opts.OnError != nil {
 		r.opts.OnError(e)
 		return
@@ -476,6 +494,9 @@ func (r *Reader) finishSource() {
 	s := r.src
 	r.src = nil
 	r.lastFile = s.name
+	if s.kind == kindStream {
+		return // its file, if any, is closed by Close
+	}
 	if s.kind == kindArchive {
 		copy(r.after[:], s.stamp)
 		r.rememberArchive(s.id, s.f)
@@ -529,7 +550,9 @@ type recentArchive struct {
 
 func (r *Reader) closeSource() {
 	if r.src != nil {
-		r.src.f.Close()
+		if r.src.f != nil {
+			r.src.f.Close()
+		}
 		r.src = nil
 	}
 }

@@ -334,6 +334,9 @@ func (r *Reader) openArchive(g archiveGroup, off int64) (opened, gone bool) {
 // nextFile opens the next file of the stream. It reports false when there
 // is none now (the end of the directory).
 func (r *Reader) nextFile() (bool, error) {
+	if r.stream != nil {
+		return r.nextStream(), nil
+	}
 	if !r.started {
 		r.started = true
 		if r.resume != nil {

@@ -20,7 +20,7 @@ func (c *command) follow(kinds []inputKind) {
 	}
 	dir := c.o.Inputs[0]
 	if kinds[0] == inputMissing {
-		// A directory being set up may appear later; rotate says what is
+		// A directory being set up may appear later; logread says what is
 		// wrong with it now.
 		kinds[0] = inputDir
 	}
