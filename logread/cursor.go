@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/google/renameio/v2"
 )
 
 // Cursor is a position in a log directory's stream: where a Reader stood
@@ -225,37 +226,14 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// SaveCursor writes c to the file at path atomically: to a temporary file
-// beside it, made durable, then renamed over path, so that a crash leaves
-// either the old cursor or the new one.
+// SaveCursor writes c to the file at path atomically, with
+// github.com/google/renameio: to a temporary file beside it, made durable
+// (fsync), then renamed over path, so that a crash leaves either the old
+// cursor or the new one. A new cursor file has mode 0600; an existing
+// one keeps its mode.
 func SaveCursor(path string, c Cursor) error {
 	text, _ := c.MarshalText()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(text); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return renameio.WriteFile(path, text, 0o600)
 }
 
 // LoadCursor reads a cursor saved by SaveCursor. A missing file gives the
