@@ -165,6 +165,7 @@ type Reader struct {
 	found    queueMatch
 	lastFile string
 	gap      *GapError
+	hist     histMark // where the watcher's history began, following
 
 	src     *source
 	buf     []byte

@@ -28,6 +28,12 @@ func TestGapText(t *testing.T) {
 			"gap in ./main after the line stamped @400000006b13500000000001 (in the file that was previous): " +
 				a + " (size unknown), current (at least 120 bytes) were pruned before logcat read them: " +
 				"at least 120 bytes lost; reading resumed in " + n},
+		{logread.GapError{Dir: "./main", Last: "current", LastStamp: x,
+			Files: []logread.GapFile{{Name: a, Size: -1}, {Name: b, Size: -1}, {Name: n, Size: -1}, {Name: "@400000006b13501100000000.s", Size: -1}},
+			Next:  "@400000006b13501200000000.s", NextStamp: y},
+			"gap in ./main after the line stamped @400000006b13500000000001 (in the file that was current): 4 files, from " +
+				a + " (size unknown) to @400000006b13501100000000.s (size unknown), were pruned before logcat read them: " +
+				"an unknown amount lost; reading resumed in @400000006b13501200000000.s at the line stamped @400000006b13501000000002"},
 		{logread.GapError{Dir: "./main", Last: a, Unknown: true},
 			"gap in ./main after the end of " + a + ": files written after it may have been pruned before logcat " +
 				"read them (how many is unknown): an unknown amount lost; nothing after it yet"},
