@@ -32,8 +32,10 @@ type Query struct {
 	Zone       *tai64n.Zone // for FormatTAI64N, FormatRFC3339, FormatJSON; nil is UTC
 	Convention tai64n.Convention
 
-	// Live writes the output after every read, for following a log as it
-	// grows; otherwise output is written in large blocks.
+	// Live, for following a log as it grows, writes the output without
+	// holding it back for large blocks: whoever feeds the pipeline flushes
+	// after each block it gives (logcat -f on standard input after each
+	// read, a follower of a directory from its writing goroutine).
 	Live bool
 }
 

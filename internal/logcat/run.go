@@ -336,6 +336,9 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 			break
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)
+		if c.p.q.Live {
+			c.p.flush() // following standard input: each block out as it comes
+		}
 		if cursor != nil && !c.p.Pending() {
 			good = r.CursorAfter(n)
 		}

@@ -1,0 +1,44 @@
+package logcat
+
+import (
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// writerFunc is an io.Writer made of a function.
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// logcat -f on standard input writes each line as it comes, while the
+// writer still holds the pipe open.
+func TestFollowStdinWritesAsItComes(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	got := make(chan string, 16)
+	out := writerFunc(func(b []byte) (int, error) { got <- string(b); return len(b), nil })
+	done := make(chan int, 1)
+	go func() { done <- Run([]string{"-f"}, Env{Stdin: pr, Stdout: out, Stderr: io.Discard, Now: time.Now}) }()
+	for _, line := range []string{"one\n", "two\n"} {
+		pw.Write([]byte(line))
+		select {
+		case s := <-got:
+			if s != line {
+				t.Fatalf("wrote %q, want %q", s, line)
+			}
+		case <-time.After(30 * time.Second):
+			pw.Close()
+			<-done
+			t.Fatalf("%q not written within 30 s of coming", line)
+		}
+	}
+	pw.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
