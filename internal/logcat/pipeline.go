@@ -386,11 +386,7 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 // given to AddLines, the last lines (Last) or the count (Count), and any
 // buffered output. Call it once the input has ended.
 func (p *Pipeline) Flush() error {
-	if len(p.part) > 0 && !p.Done() {
-		p.addPart(false)
-	}
-	p.part = p.part[:0]
-	p.inLong = false
+	p.EndInput()
 	if p.q.Count {
 		p.out = strconv.AppendInt(p.out, p.selected, 10)
 		p.out = append(p.out, '\n')
@@ -398,6 +394,16 @@ func (p *Pipeline) Flush() error {
 	p.writeHeld()
 	p.flush()
 	return p.err
+}
+
+// EndInput ends an input: a last line without a newline given to AddLines
+// is taken as a line now, so that the next input does not continue it.
+func (p *Pipeline) EndInput() {
+	if len(p.part) > 0 && !p.Done() {
+		p.addPart(false)
+	}
+	p.part = p.part[:0]
+	p.inLong = false
 }
 
 // writeHeld writes the last lines kept for Last.

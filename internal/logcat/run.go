@@ -333,6 +333,9 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 			if err != io.EOF {
 				c.warn(err)
 			}
+			if cursor == nil {
+				c.p.EndInput() // its last line, without a newline, is a line
+			}
 			break
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)

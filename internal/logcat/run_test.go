@@ -1,8 +1,11 @@
 package logcat
 
 import (
+	"bytes"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -40,5 +43,22 @@ func TestFollowStdinWritesAsItComes(t *testing.T) {
 	pw.Close()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// A file that ends without a newline ends its last line: the next input
+// does not continue it.
+func TestLastLineOfEachInput(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.WriteFile(a, []byte("abc"), 0o644)
+	os.WriteFile(b, []byte("def\n"), 0o644)
+	want := `{"time":null,"tai64n":null,"line":"abc"}` + "\n" + `{"time":null,"tai64n":null,"line":"def"}` + "\n"
+	for _, args := range [][]string{{"-u", "-j", a, b}, {"-u", "-j", "-", b}} {
+		var out bytes.Buffer
+		code := Run(args, Env{Stdin: strings.NewReader("abc"), Stdout: &out, Stderr: io.Discard, Now: time.Now})
+		if code != 0 || out.String() != want {
+			t.Errorf("%q: exit %d, output\n%s", args, code, out.String())
+		}
 	}
 }
