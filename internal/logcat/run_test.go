@@ -2,6 +2,7 @@ package logcat
 
 import (
 	"bytes"
+	"compress/gzip"
 	"io"
 	"os"
 	"path/filepath"
@@ -60,5 +61,17 @@ func TestLastLineOfEachInput(t *testing.T) {
 		if code != 0 || out.String() != want {
 			t.Errorf("%q: exit %d, output\n%s", args, code, out.String())
 		}
+	}
+}
+
+// Standard input is decompressed by its content, as a file is.
+func TestCompressedStdin(t *testing.T) {
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write([]byte("one\ntwo\n"))
+	w.Close()
+	var out bytes.Buffer
+	if code := Run(nil, Env{Stdin: &gz, Stdout: &out, Stderr: io.Discard, Now: time.Now}); code != 0 || out.String() != "one\ntwo\n" {
+		t.Fatalf("exit %d, output %q", code, out.String())
 	}
 }
