@@ -303,6 +303,18 @@ func (d *Dir) Rotate() error {
 	return d.rotateLocked()
 }
 
+// Wait waits until the work the last rotation started beside the writer
+// (fsync, processing or compression, archiving, pruning) is done, and
+// returns its error, which the next Write or Rotate would otherwise
+// return. After it, the directory holds the rotated file under its
+// archive name: a program (or a test) can act on what the directory then
+// shows, without watching it.
+func (d *Dir) Wait() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.finishJob()
+}
+
 // Stats returns the counters.
 func (d *Dir) Stats() Stats {
 	return Stats{

@@ -251,3 +251,34 @@ func TestArchiveNamesOnlyGrow(t *testing.T) {
 		t.Fatalf("archives %q: new ones must sort after %s", names, future)
 	}
 }
+
+// TestWait: after Rotate and Wait, the rotated file is an archive
+// (compressed here, so the job had work to do) and nothing of the rotation
+// is left in progress.
+func TestWait(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	var w warnings
+	o := testOptions(&w)
+	o.Compression = Compression{Method: Zstd}
+	d := mustOpen(t, dir, o)
+	defer d.Close()
+	if err := d.Wait(); err != nil { // no rotation yet: nothing to wait for
+		t.Fatal(err)
+	}
+	write(t, d, []byte("one\n"))
+	if err := d.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	names, data := archives(t, dir)
+	if len(names) != 1 || !strings.HasSuffix(names[0], ".s") || !bytes.HasPrefix(data[0], []byte{0x28, 0xb5, 0x2f, 0xfd}) {
+		t.Fatalf("archives %q", names)
+	}
+	for _, n := range []string{filePrevious, fileProcessed} {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			t.Fatalf("%s left after Wait", n)
+		}
+	}
+}

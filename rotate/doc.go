@@ -1,7 +1,8 @@
 // Package rotate writes a daemontools log directory: the directory that
 // multilog, s6-log and svlogd keep, with "current" being written, older
 // data in archives named by TAI64N stamps ("@4000…​.s"), and a "lock" that
-// keeps a second writer out.
+// keeps a second writer out. It is the writing side only: package logread
+// reads such directories, whoever wrote them.
 //
 // A Dir is what a program needs to log into such a directory with
 // daemontools' guarantees:

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/logread"
 )
 
 // readBuffer is how much multilog reads at a time (multilog/run.go): a
@@ -190,7 +190,7 @@ func killCampaign(t *testing.T, v killVariant) {
 		t.Errorf("%d lines duplicated, %d out of order", lc.duplicated, lc.outOfOrder)
 	}
 	if err := crossCheckReader(dir, files); err != nil {
-		t.Errorf("rotate.Reader: %v", err)
+		t.Errorf("logread.Reader: %v", err)
 	}
 	reportKills(t, v, runs, in, lc, len(files), fed)
 }
@@ -343,7 +343,7 @@ func countLines(files []dirFile, in *stream) lineCount {
 	return lc
 }
 
-// crossCheckReader reads the directory with rotate.Reader, which must give
+// crossCheckReader reads the directory with logread.Reader, which must give
 // exactly the bytes of the files in order.
 func crossCheckReader(dir string, files []dirFile) error {
 	want := sha256.New()
@@ -352,7 +352,7 @@ func crossCheckReader(dir string, files []dirFile) error {
 		want.Write(f.data)
 		wantN += int64(len(f.data))
 	}
-	rd, err := rotate.OpenReader(dir, rotate.ReadOptions{})
+	rd, err := logread.OpenDir(dir, logread.Options{})
 	if err != nil {
 		return err
 	}

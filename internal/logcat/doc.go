@@ -3,7 +3,10 @@
 // a space, the line), keeps those in a time range that a selection accepts,
 // and writes them raw, with readable stamps, as RFC 3339 or as JSON lines.
 //
-// The pipeline works on chunks of whole lines and reuses its buffers, so it
+// Every input (standard input, a file, a log directory, several merged) is
+// a logread.Source, whose blocks of lines go into the Pipeline through its
+// one entry, AddLines. The pipeline works on them whole and reuses its
+// buffers, so it
 // allocates nothing per line. When every selected line must contain some
 // literal bytes (a regular expression like "timeout", a script whose only
 // selecting pattern is "+* worker*: failed*"), whole chunks are searched for

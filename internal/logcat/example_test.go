@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/internal/logcat"
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -28,7 +29,15 @@ func Example() {
 	log := at(9) + " fatal: too early\n" +
 		at(10) + " fatal: disk full\n" +
 		at(11) + " info: all well\n"
-	p.ReadFrom(strings.NewReader(log))
+	src := logread.NewStream(strings.NewReader(log), logread.Options{})
+	defer src.Close()
+	for {
+		b, err := src.NextLines()
+		if err != nil {
+			break // io.EOF at the end
+		}
+		p.AddLines(b.Bytes, b.Stamp)
+	}
 	p.Flush()
 	fmt.Println(p.Selected(), "selected")
 	// Output:

@@ -7,7 +7,7 @@ import (
 	"io/fs"
 	"sync"
 
-	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/logread"
 )
 
 // follow reads a log directory to its end, writes the last lines held back
@@ -20,13 +20,13 @@ func (c *command) follow(kinds []inputKind) {
 	}
 	dir := c.o.Inputs[0]
 	if kinds[0] == inputMissing {
-		// A directory being set up may appear later; rotate says what is
+		// A directory being set up may appear later; logread says what is
 		// wrong with it now.
 		kinds[0] = inputDir
 	}
-	var start *rotate.Cursor
+	var start *logread.Cursor
 	if c.o.Cursor != "" {
-		cur, err := rotate.LoadCursor(c.o.Cursor)
+		cur, err := logread.LoadCursor(c.o.Cursor)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			c.warn(fmt.Errorf("unable to read cursor %s: %s", c.o.Cursor, errText(err)))
 			return
@@ -109,7 +109,7 @@ func (c *command) follow(kinds []inputKind) {
 	for {
 		b, err := r.NextLines()
 		if err != nil {
-			if errors.Is(err, rotate.ErrInterrupted) {
+			if errors.Is(err, logread.ErrInterrupted) {
 				c.stopped = true
 			} else if err != io.EOF {
 				c.warn(err)
@@ -141,7 +141,7 @@ func (c *command) follow(kinds []inputKind) {
 type liveOutput struct {
 	mu     sync.Mutex // guards p, cursor and fresh
 	p      *Pipeline
-	cursor rotate.Cursor
+	cursor logread.Cursor
 	fresh  bool // cursor changed since it was saved
 
 	path    string // the cursor file, "" for none
@@ -180,7 +180,7 @@ func (o *liveOutput) write() {
 	o.fresh = false
 	o.mu.Unlock()
 	if save && o.path != "" {
-		if err := rotate.SaveCursor(o.path, cur); err != nil {
+		if err := logread.SaveCursor(o.path, cur); err != nil {
 			o.warn(fmt.Errorf("unable to save cursor %s: %s", o.path, errText(err)))
 		}
 	}

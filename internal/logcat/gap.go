@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -19,7 +19,7 @@ const ExitGap = 3
 // it is, what was pruned and how much, and where reading resumed.
 //
 //	gap in ./main after the line stamped @4000… (in @4000….s): @4000….s (4079 bytes) was pruned before logcat read it: 4079 bytes lost; reading resumed in @4000….s at the line stamped @4000…
-func gapText(g *rotate.GapError) string {
+func gapText(g *logread.GapError) string {
 	var b strings.Builder
 	b.WriteString("gap in " + g.Dir)
 	if g.Last != "" {
@@ -43,11 +43,16 @@ func gapText(g *rotate.GapError) string {
 		for _, f := range g.Files {
 			list = append(list, f.Name+" ("+f.SizeText()+")")
 		}
+		files := strings.Join(list, ", ")
+		if n > maxNamed {
+			// A follower stopped for long may have missed hundreds.
+			files = strconv.Itoa(n) + " files, from " + list[0] + " to " + list[n-1] + ","
+		}
 		verb := " was pruned before logcat read it"
 		if n > 1 {
 			verb = " were pruned before logcat read them"
 		}
-		what = append(what, strings.Join(list, ", ")+verb)
+		what = append(what, files+verb)
 	}
 	if g.Unknown {
 		what = append(what, "files written after it may have been pruned before logcat read them (how many is unknown)")
@@ -71,6 +76,10 @@ func gapText(g *rotate.GapError) string {
 	}
 	return b.String()
 }
+
+// maxNamed is how many files a gap's warning names one by one; of more, it
+// names the first and the last.
+const maxNamed = 3
 
 // fileName words the name a file had when it was read: an archive's, or
 // "current" as "the file that was current" (it has another name now).

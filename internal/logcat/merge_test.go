@@ -178,41 +178,6 @@ func TestMergeWithAMissingDirectory(t *testing.T) {
 	}
 }
 
-// The merge as the stream gives it: every line with the stamp it belongs
-// to, which never goes back.
-func TestMergeStreamStamps(t *testing.T) {
-	dirs, _ := mergeFixture(t, t.TempDir(), -1)
-	var readers []*rotate.Reader
-	for _, d := range dirs {
-		r, err := rotate.OpenReader(d, rotate.ReadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		readers = append(readers, r)
-	}
-	s := newStream(readers)
-	var last tai64n.Label
-	n := 0
-	for {
-		l, err := s.next()
-		if err != nil {
-			break
-		}
-		if l.Stamp.Before(last) {
-			t.Fatalf("line %d %q: stamp %v after %v", n, l.Bytes, l.Stamp, last)
-		}
-		if st, ok := stampOf(l.Bytes); ok != l.Stamped || ok && st != l.Stamp {
-			t.Fatalf("line %d %q: stamp %v stamped %v", n, l.Bytes, l.Stamp, l.Stamped)
-		}
-		last = l.Stamp
-		n++
-	}
-	if n < 900 {
-		t.Fatalf("%d lines", n)
-	}
-}
-
 // firstDiff describes where two outputs first differ.
 func firstDiff(want, got string) string {
 	w, g := strings.SplitAfter(want, "\n"), strings.SplitAfter(got, "\n")

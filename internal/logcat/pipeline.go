@@ -2,7 +2,6 @@ package logcat
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"strconv"
 
@@ -33,8 +32,10 @@ type Query struct {
 	Zone       tai64n.Zone // for FormatTAI64N, FormatRFC3339, FormatJSON; nil is UTC
 	Convention tai64n.Convention
 
-	// Live writes the output after every read, for following a log as it
-	// grows; otherwise output is written in large blocks.
+	// Live, for following a log as it grows, writes the output without
+	// holding it back for large blocks: whoever feeds the pipeline flushes
+	// after each block it gives (logcat -f on standard input after each
+	// read, a follower of a directory from its writing goroutine).
 	Live bool
 }
 
@@ -46,10 +47,6 @@ const ChunkSize = 1 << 20
 // flushAt is how much output is gathered before it is written.
 const flushAt = 256 << 10
 
-// ErrDone is returned by ReadFrom when the query needs no more input:
-// First lines have been selected.
-var ErrDone = errors.New("logcat: query complete")
-
 // WriteError is a failure to write the output, as opposed to one to read
 // the input.
 type WriteError struct{ Err error }
@@ -58,7 +55,10 @@ func (e *WriteError) Error() string { return "write: " + e.Err.Error() }
 func (e *WriteError) Unwrap() error { return e.Err }
 
 // Pipeline runs a Query over one or more inputs, in order, and writes the
-// result. It keeps the stamp of the last stamped line across inputs.
+// result. Its one way in is AddLines, which takes the blocks of lines a
+// logread.Source gives (NextLines), whatever the input: a log directory,
+// several merged, a file or standard input. It keeps the stamp of the last
+// stamped line across inputs.
 //
 // Lines longer than ChunkSize are handled in pieces: the selection and the
 // time range are decided on the first piece (multilog's patterns see only
@@ -73,7 +73,6 @@ type Pipeline struct {
 	dst io.Writer
 	w   *writer
 
-	in  []byte // read buffer; in[:pending] is an incomplete line
 	out []byte
 
 	needStamp bool // the range or the format looks at stamps
@@ -85,7 +84,7 @@ type Pipeline struct {
 	hasCarry bool
 
 	// A line longer than the buffer, being handled in pieces.
-	part        []byte // Add: the pieces of a line so far
+	part        []byte // add: the pieces of a line so far
 	partStamp   tai64n.Label
 	partStamped bool
 	inLong      bool
@@ -123,96 +122,6 @@ func (p *Pipeline) Done() bool { return p.done || p.err != nil }
 // Cursor returns the stamp of the last stamped line read, and whether there
 // was one.
 func (p *Pipeline) Cursor() (tai64n.Label, bool) { return p.carry, p.hasCarry }
-
-// ReadFrom reads r to its end and runs the query over it. A last line
-// without a newline is taken as a line. It returns ErrDone when the query
-// needs no more input, a *WriteError when the output failed, and otherwise
-// the error of r (io.EOF is not an error).
-func (p *Pipeline) ReadFrom(r io.Reader) (int64, error) {
-	if p.in == nil {
-		p.in = make([]byte, ChunkSize)
-	}
-	var total int64
-	pending := 0
-	for !p.Done() {
-		n, err := r.Read(p.in[pending:])
-		total += int64(n)
-		if n > 0 {
-			pending = p.consume(pending + n)
-			if p.q.Live {
-				p.flush()
-			}
-		}
-		if err != nil {
-			if pending > 0 && !p.Done() {
-				if p.inLong {
-					p.longPiece(p.in[:pending], false)
-				} else {
-					p.last(p.in[:pending])
-				}
-			}
-			p.inLong = false
-			if err == io.EOF {
-				err = nil
-			}
-			if p.err != nil {
-				return total, p.err
-			}
-			if err == nil && p.done {
-				return total, ErrDone
-			}
-			return total, err
-		}
-	}
-	if p.err != nil {
-		return total, p.err
-	}
-	return total, ErrDone
-}
-
-// Lines runs the query over b, which holds whole lines, each ending in a
-// newline (a last line without one is taken as a line). It is for callers
-// that already have the lines in memory, such as a merge of several logs.
-func (p *Pipeline) Lines(b []byte) error {
-	end := bytes.LastIndexByte(b, '\n') + 1
-	p.chunk(b[:end])
-	if end < len(b) && !p.Done() {
-		p.last(b[end:])
-	}
-	if p.q.Live {
-		p.flush()
-	}
-	return p.err
-}
-
-// consume handles the whole lines in p.in[:n], moves the incomplete rest to
-// the front and returns its length.
-func (p *Pipeline) consume(n int) int {
-	b := p.in[:n]
-	if p.inLong {
-		nl := bytes.IndexByte(b, '\n')
-		if nl < 0 {
-			if n < len(p.in) {
-				return n // wait for more of the line
-			}
-			p.longPiece(b, false)
-			return 0
-		}
-		p.longPiece(b[:nl], true)
-		p.inLong = false
-		b = b[nl+1:]
-	}
-	end := bytes.LastIndexByte(b, '\n') + 1
-	p.chunk(b[:end])
-	rest := len(b) - end
-	if rest == len(p.in) {
-		// A full buffer without a newline: the start of a long line.
-		p.startLong(b)
-		return 0
-	}
-	copy(p.in, b[end:])
-	return rest
-}
 
 // chunk runs the query over whole lines. It returns how many bytes of b
 // it handled: all of them unless the query completed within b, then up to
@@ -272,9 +181,6 @@ func (p *Pipeline) skip(b []byte) {
 	}
 }
 
-// last handles a final line without a newline.
-func (p *Pipeline) last(line []byte) { p.line(line, false) }
-
 // line handles one line (without its newline) of an input whose stamps the
 // pipeline follows itself.
 func (p *Pipeline) line(line []byte, nl bool) {
@@ -310,14 +216,13 @@ func (p *Pipeline) admit(line []byte, label tai64n.Label, stamped, has bool) boo
 	return p.q.Selector == nil || p.q.Selector.Match(line)
 }
 
-// Add runs the query over one line from a source that knows the stamps,
-// such as package rotate's Reader: b is the line with its newline, stamp
-// its own stamp (stamped) or the one it inherits (zero when none). A b
-// without a newline is a piece of a line that the next calls continue;
-// the pieces are joined (up to ChunkSize) before the line is looked at.
-// Call Flush at the end of the stream: a last line without a newline is
-// taken as a line then.
-func (p *Pipeline) Add(b []byte, stamp tai64n.Label, stamped bool) {
+// add runs the query over one line or piece of a line (for AddLines): b
+// is the line with its newline, stamp its own stamp (stamped) or the one
+// it inherits (zero when none). A b without a newline is a piece of a line
+// that the next calls continue; the pieces are joined (up to ChunkSize)
+// before the line is looked at. Flush takes a last line without a newline
+// as a line.
+func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 	if p.Done() || len(b) == 0 {
 		return
 	}
@@ -362,13 +267,15 @@ func (p *Pipeline) Add(b []byte, stamp tai64n.Label, stamped bool) {
 	}
 }
 
-// AddLines runs the query over a block of lines from a source that knows
-// the stamp carried into it, such as package rotate's Reader.NextLines: b
-// is whole lines, each with its newline, and carry the stamp of the
-// nearest stamped line before b (zero when none). A b without a final
-// newline is a piece of a line, and so is the b that follows one: both
-// go to Add. Whole lines are searched and copied a block at a time, not a
-// line at a time.
+// AddLines runs the query over a block of lines as a logread.Source's
+// NextLines gives it: b is whole lines, each with its newline, and carry
+// the stamp of the nearest stamped line before b in its source (zero when
+// none: the last stamp of the inputs before is kept). A b without a final
+// newline is a piece of a line (longer than the source's buffer, or the
+// last of an input), and so is the b that follows one: pieces are joined
+// up to ChunkSize, and a longer line is decided on its first ChunkSize
+// bytes. Whole lines are searched and copied a block at a time, not a line
+// at a time. Call Flush once the inputs have ended.
 //
 // It returns how many bytes of b were handled: all of them, unless the
 // query completed (First) within b, then those up to the end of the line
@@ -377,6 +284,9 @@ func (p *Pipeline) AddLines(b []byte, carry tai64n.Label) int {
 	if p.Done() || len(b) == 0 {
 		return 0
 	}
+	if carry == (tai64n.Label{}) && p.hasCarry {
+		carry = p.carry // nothing stamped before b in its source: the inputs' last stamp
+	}
 	if p.Pending() || b[len(b)-1] != '\n' {
 		label, stamped := carry, false
 		if !p.Pending() {
@@ -384,7 +294,7 @@ func (p *Pipeline) AddLines(b []byte, carry tai64n.Label) int {
 				label, stamped = st, true
 			}
 		}
-		p.Add(b, label, stamped)
+		p.add(b, label, stamped)
 		return len(b)
 	}
 	if p.needStamp {
@@ -393,7 +303,7 @@ func (p *Pipeline) AddLines(b []byte, carry tai64n.Label) int {
 	return p.chunk(b)
 }
 
-// DropPending forgets the start of a line given to Add whose end has not
+// DropPending forgets the start of a line given to AddLines whose end has not
 // come: for a reader that will be resumed from a cursor at the line's
 // start.
 func (p *Pipeline) DropPending() {
@@ -402,8 +312,8 @@ func (p *Pipeline) DropPending() {
 	}
 }
 
-// Pending reports whether Add holds the start of a line whose end has not
-// come yet.
+// Pending reports whether AddLines holds the start of a line whose end has
+// not come yet.
 func (p *Pipeline) Pending() bool { return len(p.part) > 0 || p.inLong }
 
 // addPart handles the joined pieces in p.part as a line.
@@ -435,19 +345,6 @@ func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
 	if p.q.First > 0 && p.selected >= int64(p.q.First) {
 		p.done = true
 	}
-}
-
-// startLong handles the first ChunkSize bytes of a line longer than that.
-func (p *Pipeline) startLong(b []byte) {
-	p.inLong = true
-	label, stamped, has := p.stampFor(b)
-	if p.longSel = p.admit(b, label, stamped, has); !p.longSel {
-		return
-	}
-	p.longLabel, p.longStamped = label, stamped
-	// Written whole, the first piece gets no newline: the line's end will
-	// bring it. Kept for Last, it is the line.
-	p.emit(b, label, stamped, p.q.Last >= 0)
 }
 
 // longPiece handles a later piece of a long line; end says it is the last.
@@ -486,14 +383,10 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 }
 
 // Flush writes what the query holds back: a last line without a newline
-// given to Add, the last lines (Last) or the count (Count), and any
+// given to AddLines, the last lines (Last) or the count (Count), and any
 // buffered output. Call it once the input has ended.
 func (p *Pipeline) Flush() error {
-	if len(p.part) > 0 && !p.Done() {
-		p.addPart(false)
-	}
-	p.part = p.part[:0]
-	p.inLong = false
+	p.EndInput()
 	if p.q.Count {
 		p.out = strconv.AppendInt(p.out, p.selected, 10)
 		p.out = append(p.out, '\n')
@@ -501,6 +394,16 @@ func (p *Pipeline) Flush() error {
 	p.writeHeld()
 	p.flush()
 	return p.err
+}
+
+// EndInput ends an input: a last line without a newline given to AddLines
+// is taken as a line now, so that the next input does not continue it.
+func (p *Pipeline) EndInput() {
+	if len(p.part) > 0 && !p.Done() {
+		p.addPart(false)
+	}
+	p.part = p.part[:0]
+	p.inLong = false
 }
 
 // writeHeld writes the last lines kept for Last.

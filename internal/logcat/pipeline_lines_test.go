@@ -10,7 +10,7 @@ import (
 
 // linesQuery runs q over input with AddLines, in blocks of every size from
 // one line to all of them, the stamp carried into each block computed as
-// rotate.Reader.NextLines computes it. Every block size must give the same
+// logread.Reader.NextLines computes it. Every block size must give the same
 // output, which is returned.
 func linesQuery(t *testing.T, q Query, input string) string {
 	t.Helper()

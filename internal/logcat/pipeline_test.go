@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 	"github.com/taikit/taikit/tzlocal"
 )
@@ -19,34 +20,50 @@ func stamped(sec int64, text string) string {
 
 func label(sec int64) tai64n.Label { return tai64n.FromUnix(sec, 0, tai64n.Daemontools) }
 
-// runQuery runs q over input with ReadFrom, reading in small pieces so that
+// feed runs the query over src to its end, as logcat does.
+func feed(t *testing.T, p *Pipeline, src logread.Source) {
+	t.Helper()
+	defer src.Close()
+	for !p.Done() {
+		b, err := src.NextLines()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.AddLines(b.Bytes, b.Stamp)
+	}
+	if errs := src.Errors(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+}
+
+// runQuery runs q over input read as a stream, in small pieces so that
 // lines cross read boundaries, and returns the output.
 func runQuery(t *testing.T, q Query, input string) string {
 	t.Helper()
 	var out bytes.Buffer
 	p := NewPipeline(q, &out)
-	if _, err := p.ReadFrom(iotest.HalfReader(strings.NewReader(input))); err != nil && err != ErrDone {
-		t.Fatal(err)
-	}
+	feed(t, p, logread.NewStream(iotest.HalfReader(strings.NewReader(input)), logread.Options{}))
 	if err := p.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()
 }
 
-// addQuery runs q over input with Add, line by line, the stamps computed
-// as a rotate.Reader computes them.
+// addQuery runs q over input with AddLines, line by line, the stamps
+// carried in as a logread.Reader computes them.
 func addQuery(t *testing.T, q Query, input string) string {
 	t.Helper()
 	var out bytes.Buffer
 	p := NewPipeline(q, &out)
 	var carry tai64n.Label
 	for l := range strings.Lines(input) {
-		st, ok := stampOf([]byte(l))
-		if ok {
+		p.AddLines([]byte(l), carry)
+		if st, ok := stampOf([]byte(l)); ok {
 			carry = st
 		}
-		p.Add([]byte(l), carry, ok)
 	}
 	if err := p.Flush(); err != nil {
 		t.Fatal(err)
@@ -102,10 +119,10 @@ func TestPipelineRangeAndSelection(t *testing.T) {
 			}
 		}
 		if got := runQuery(t, c.q, input); got != want.String() {
-			t.Errorf("%s (ReadFrom): got\n%s\nwant\n%s", c.name, got, want.String())
+			t.Errorf("%s (stream): got\n%s\nwant\n%s", c.name, got, want.String())
 		}
 		if got := addQuery(t, c.q, input); got != want.String() {
-			t.Errorf("%s (Add): got\n%s\nwant\n%s", c.name, got, want.String())
+			t.Errorf("%s (by line): got\n%s\nwant\n%s", c.name, got, want.String())
 		}
 	}
 }
@@ -128,7 +145,7 @@ func TestPipelineLastLineWithoutNewline(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 	if got := addQuery(t, Query{Last: -1, Selector: mustSelector(t, []string{"+*partial"}, nil, false)}, input); got != stamped(2, "partial") {
-		t.Errorf("Add: got %q", got)
+		t.Errorf("by line: got %q", got)
 	}
 }
 
@@ -149,21 +166,21 @@ func TestPipelineLongLines(t *testing.T) {
 	if got := runQuery(t, Query{Last: -1, Count: true, Since: label(5), HasSince: true}, input); got != "2\n" {
 		t.Errorf("count since 5: %q", got)
 	}
-	// Add: the same line in pieces of the sizes a reader gives.
+	// AddLines: the same line in pieces of other sizes than a stream gives.
 	var out bytes.Buffer
 	p := NewPipeline(Query{Last: -1, Format: FormatTAI64N}, &out)
-	p.Add([]byte(stamped(4, "short")+"\n"), label(4), true)
+	p.AddLines([]byte(stamped(4, "short")+"\n"), tai64n.Label{})
 	for i := 0; i < len(long); i += 700001 {
 		piece := long[i:min(i+700001, len(long))]
-		p.Add([]byte(piece), label(5), i == 0)
+		p.AddLines([]byte(piece), label(4))
 	}
-	p.Add([]byte("\n"), label(5), false)
+	p.AddLines([]byte("\n"), label(5))
 	if err := p.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	want := "1970-01-01 00:00:04.000000000 short\n1970-01-01 00:00:05.000000000" + long[25:] + "\n"
 	if out.String() != want {
-		t.Errorf("Add in pieces: got %d bytes, want %d", out.Len(), len(want))
+		t.Errorf("AddLines in pieces: got %d bytes, want %d", out.Len(), len(want))
 	}
 }
 
@@ -254,11 +271,9 @@ func TestPipelineAllocations(t *testing.T) {
 		{Last: -1, Selector: mustSelector(t, nil, []string{`state=(done|x)`}, false)},
 	} {
 		p := NewPipeline(q, io.Discard)
-		r := bytes.NewReader(input)
-		p.ReadFrom(r) // warm up: buffers reach their size
+		p.AddLines(input, tai64n.Label{}) // warm up: buffers reach their size
 		allocs := testing.AllocsPerRun(20, func() {
-			r.Reset(input)
-			p.ReadFrom(r)
+			p.AddLines(input, tai64n.Label{})
 		})
 		if allocs > 0 {
 			t.Errorf("%+v: %.1f allocations per 2000 lines", q, allocs)
@@ -266,15 +281,30 @@ func TestPipelineAllocations(t *testing.T) {
 		var carry tai64n.Label
 		allocs = testing.AllocsPerRun(5, func() {
 			for l := range bytes.Lines(input) {
-				st, ok := stampOf(l)
-				if ok {
+				p.AddLines(l, carry)
+				if st, ok := stampOf(l); ok {
 					carry = st
 				}
-				p.Add(l, carry, ok)
 			}
 		})
 		if allocs > 0 {
-			t.Errorf("%+v: Add: %.1f allocations per 2000 lines", q, allocs)
+			t.Errorf("%+v: by line: %.1f allocations per 2000 lines", q, allocs)
 		}
+	}
+}
+
+// The stamp of the last stamped line carries across inputs: a file that
+// begins with unstamped lines continues the one before it, as if the two
+// were one (cat a b | logcat).
+func TestPipelineCarryAcrossInputs(t *testing.T) {
+	var out bytes.Buffer
+	p := NewPipeline(Query{Last: -1, Since: label(200), HasSince: true}, &out)
+	feed(t, p, logread.NewStream(strings.NewReader(stamped(100, "a")+"\n"+stamped(300, "b")+"\n"), logread.Options{}))
+	feed(t, p, logread.NewStream(strings.NewReader("continued\n"+stamped(400, "c")+"\n"), logread.Options{}))
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := stamped(300, "b") + "\ncontinued\n" + stamped(400, "c") + "\n"; out.String() != want {
+		t.Fatalf("got %q, want %q", out.String(), want)
 	}
 }

@@ -1,8 +1,6 @@
 package logcat
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -11,12 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
-	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 	"github.com/taikit/taikit/tzlocal"
 )
@@ -35,8 +30,8 @@ type Env struct {
 	LocalZone func() *tzlocal.Zone
 	// Interrupt, closed, stops following (SIGINT, SIGTERM); nil never does.
 	Interrupt <-chan struct{}
-	// PollInterval, when positive, is passed to rotate's followers (tests
-	// shorten it); 0 keeps rotate's default.
+	// PollInterval, when positive, is passed to logread's followers (tests
+	// shorten it); 0 keeps logread's default.
 	PollInterval time.Duration
 }
 
@@ -75,7 +70,7 @@ type command struct {
 
 	// cursorToSave is the cursor of a reading run (--cursor without -f),
 	// saved once the output has been written.
-	cursorToSave *rotate.Cursor
+	cursorToSave *logread.Cursor
 	// stopped: a signal ended the run, which is then a success whatever
 	// was selected.
 	stopped bool
@@ -126,7 +121,7 @@ func newCommand(o *Options, env Env) (*command, error) {
 func (c *command) warn(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var g *rotate.GapError
+	var g *logread.GapError
 	if errors.As(err, &g) {
 		// Not a failure to read: the directory no longer had the data.
 		c.gapped = true
@@ -187,7 +182,7 @@ func (c *command) finish() int {
 		return cli.ExitTemporary
 	}
 	if c.cursorToSave != nil {
-		if err := rotate.SaveCursor(c.o.Cursor, *c.cursorToSave); err != nil {
+		if err := logread.SaveCursor(c.o.Cursor, *c.cursorToSave); err != nil {
 			c.warn(fmt.Errorf("unable to save cursor %s: %s", c.o.Cursor, errText(err)))
 		}
 	}
@@ -237,7 +232,7 @@ func (c *command) readAll(kinds []inputKind, live bool) {
 		name := c.o.Inputs[i]
 		switch kinds[i] {
 		case inputStdin:
-			c.readStream(c.env.Stdin, "standard input")
+			c.read(logread.NewStream(c.env.Stdin, logread.Options{Name: "standard input", OnError: c.warn}), nil)
 		case inputMissing, inputFile:
 			if j := dirRun(kinds, i); j > i {
 				c.readDirs(c.present(kinds, i, j))
@@ -286,62 +281,23 @@ func (c *command) present(kinds []inputKind, i, j int) []string {
 	return dirs
 }
 
-func (c *command) readStream(r io.Reader, name string) {
-	if _, err := c.p.ReadFrom(r); err != nil && err != ErrDone {
-		var we *WriteError
-		if !errors.As(err, &we) {
-			c.warn(fmt.Errorf("unable to read %s: %s", name, errtext.Of(err)))
-		}
-	}
-}
-
-// readFile reads a file named on the command line, decompressing it when
-// it starts with gzip's or zstd's magic number (an archive that "!gzip"
-// or built-in compression wrote).
+// readFile reads a file named on the command line (decompressed when its
+// content is gzip's or zstd's: an archive that "!gzip" or built-in
+// compression wrote).
 func (c *command) readFile(name string) {
-	f, err := os.Open(name)
+	r, err := logread.OpenFile(name, logread.Options{OnError: c.warn})
 	if err != nil {
 		c.warn(err)
 		return
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
-	magic, _ := br.Peek(4)
-	var r io.Reader = br
-	switch {
-	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			c.warn(fmt.Errorf("unable to decompress %s: %v", name, err))
-			return
-		}
-		r = gz
-	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		zd, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			c.warn(fmt.Errorf("unable to decompress %s: %v", name, err))
-			return
-		}
-		defer zd.Close()
-		r = zd
-	}
-	if _, err := c.p.ReadFrom(r); err != nil && err != ErrDone {
-		var we *WriteError
-		if !errors.As(err, &we) {
-			if r == br {
-				c.warn(fmt.Errorf("unable to read %s: %s", name, errtext.Of(err)))
-			} else {
-				c.warn(fmt.Errorf("unable to decompress %s: %v", name, err))
-			}
-		}
-	}
+	c.read(r, nil)
 }
 
 // readDirs reads log directories to their ends; several are merged.
 func (c *command) readDirs(dirs []string) {
-	var cursor *rotate.Cursor
+	var cursor *logread.Cursor
 	if c.o.Cursor != "" {
-		cur, err := rotate.LoadCursor(c.o.Cursor)
+		cur, err := logread.LoadCursor(c.o.Cursor)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			c.warn(fmt.Errorf("unable to read cursor %s: %s", c.o.Cursor, errText(err)))
 			return
@@ -349,30 +305,46 @@ func (c *command) readDirs(dirs []string) {
 		cursor = &cur
 	}
 	readers := c.openReaders(dirs, cursor, false)
-	if len(readers) == 0 {
-		return
+	switch len(readers) {
+	case 0:
+	case 1:
+		c.read(readers[0], cursor)
+	default:
+		srcs := make([]logread.Source, len(readers))
+		for i, r := range readers {
+			srcs[i] = r
+		}
+		c.read(logread.Merge(srcs...), nil)
 	}
-	defer closeReaders(readers)
-	if len(readers) > 1 {
-		c.merge(readers)
-		return
-	}
-	// One directory: a block of lines at a time, searched and copied
-	// whole.
-	r := readers[0]
-	var good rotate.Cursor // after the last whole line handled
+}
+
+// read runs the query over src to its end, a block of lines at a time,
+// and closes it: the one way every input (standard input, a file, a
+// directory, several merged) goes into the pipeline. With cursor (src is
+// then the Reader of one directory, started from it), the position after
+// the last whole line handled is kept for finish to save.
+func (c *command) read(src logread.Source, cursor *logread.Cursor) {
+	defer src.Close()
+	r, _ := src.(*logread.Reader)
+	var good logread.Cursor // after the last whole line handled
 	if cursor != nil {
 		good = *cursor
 	}
 	for !c.p.Done() && !c.interrupted() {
-		b, err := r.NextLines()
+		b, err := src.NextLines()
 		if err != nil {
 			if err != io.EOF {
 				c.warn(err)
 			}
+			if cursor == nil {
+				c.p.EndInput() // its last line, without a newline, is a line
+			}
 			break
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)
+		if c.p.q.Live {
+			c.p.flush() // following standard input: each block out as it comes
+		}
 		if cursor != nil && !c.p.Pending() {
 			good = r.CursorAfter(n)
 		}
@@ -383,22 +355,6 @@ func (c *command) readDirs(dirs []string) {
 		// is written (finish).
 		c.p.DropPending()
 		c.cursorToSave = &good
-	}
-}
-
-// merge reads several directories merged by their stamps, a line at a
-// time: the order is decided line by line.
-func (c *command) merge(readers []*rotate.Reader) {
-	src := newStream(readers)
-	for !c.p.Done() && !c.interrupted() {
-		l, err := src.next()
-		if err != nil {
-			if err != io.EOF {
-				c.warn(err)
-			}
-			break
-		}
-		c.p.Add(l.Bytes, l.Stamp, l.Stamped)
 	}
 }
 
@@ -415,12 +371,12 @@ func (c *command) interrupted() bool {
 	}
 }
 
-// openReaders opens a rotate.Reader per directory, warning about those
+// openReaders opens a logread.Reader per directory, warning about those
 // that cannot be opened.
-func (c *command) openReaders(dirs []string, cursor *rotate.Cursor, follow bool) []*rotate.Reader {
-	var readers []*rotate.Reader
+func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool) []*logread.Reader {
+	var readers []*logread.Reader
 	for _, d := range dirs {
-		r, err := rotate.OpenReader(d, rotate.ReadOptions{
+		r, err := logread.OpenDir(d, logread.Options{
 			Since: c.q.Since, HasSince: c.q.HasSince,
 			Until: c.q.Until, HasUntil: c.q.HasUntil,
 			Follow: follow, Cursor: cursor,
@@ -434,10 +390,4 @@ func (c *command) openReaders(dirs []string, cursor *rotate.Cursor, follow bool)
 		readers = append(readers, r)
 	}
 	return readers
-}
-
-func closeReaders(rs []*rotate.Reader) {
-	for _, r := range rs {
-		r.Close()
-	}
 }

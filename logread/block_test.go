@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -75,14 +75,14 @@ func TestNextLinesMatchesModel(t *testing.T) {
 		cases = append(cases, [2]*tai64n.Label{&bounds[i], &bounds[j]})
 	}
 	for _, c := range cases {
-		var o ReadOptions
+		var o Options
 		if c[0] != nil {
 			o.Since, o.HasSince = *c[0], true
 		}
 		if c[1] != nil {
 			o.Until, o.HasUntil = *c[1], true
 		}
-		r, err := OpenReader(d.dir, o)
+		r, err := OpenDir(d.dir, o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestNextLinesPieces(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, fileCurrent), []byte(cur+later), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := OpenReader(dir, ReadOptions{})
+	r, err := OpenDir(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestCursorAfterInsideBlocks(t *testing.T) {
 		whole = append(whole, l.text...)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	r, err := OpenReader(d.dir, ReadOptions{})
+	r, err := OpenDir(d.dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestCursorAfterInsideBlocks(t *testing.T) {
 			if err := back.UnmarshalText(text); err != nil {
 				t.Fatal(err)
 			}
-			rest, errs := readAll(t, d.dir, ReadOptions{Cursor: &back})
+			rest, errs := readAll(t, d.dir, Options{Cursor: &back})
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}

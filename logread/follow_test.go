@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/taikit/taikit/rotate"
 )
 
 // follower runs a following Reader in a goroutine, collecting its output.
@@ -23,10 +25,10 @@ type follower struct {
 	cursor     Cursor
 }
 
-func startFollower(t *testing.T, dir string, opts ReadOptions, keepCursor bool) *follower {
+func startFollower(t *testing.T, dir string, opts Options, keepCursor bool) *follower {
 	t.Helper()
 	opts.Follow = true
-	r, err := OpenReader(dir, opts)
+	r, err := OpenDir(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,14 +115,14 @@ func firstDiff(got, want []byte) string {
 // as it can, with small files and compression, so that rotations (and the
 // compression jobs) happen in every state of the follower.
 func TestFollowWriterAtFullSpeed(t *testing.T) {
-	for _, c := range []Compression{{}, {Method: Gzip}, {Method: Zstd}} {
+	for _, c := range []rotate.Compression{{}, {Method: rotate.Gzip}, {Method: rotate.Zstd}} {
 		t.Run(c.Method.String(), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "log")
 			var w warnings
 			o := testOptions(&w)
 			o.MaxSize, o.Keep, o.Compression = 4096, 100000, c
 			d := mustOpen(t, dir, o)
-			f := startFollower(t, dir, ReadOptions{}, false)
+			f := startFollower(t, dir, Options{}, false)
 			in := numbered(0, 25000)
 			for p := in; len(p) > 0; {
 				n := min(len(p), 1000+len(p)%3000)
@@ -135,7 +137,7 @@ func TestFollowWriterAtFullSpeed(t *testing.T) {
 			if !bytes.Equal(got, in) {
 				t.Fatal(firstDiff(got, in))
 			}
-			final, errs := readAll(t, dir, ReadOptions{})
+			final, errs := readAll(t, dir, Options{})
 			if len(errs) > 0 || !bytes.Equal(final, in) {
 				t.Fatalf("directory content: %v\n%s", errs, firstDiff(final, in))
 			}
@@ -151,7 +153,7 @@ func TestFollowWriterAtFullSpeed(t *testing.T) {
 // Every follower's errors are checked: a cursor whose file is not found
 // again is reported, and the stream would go on from the wrong place.
 func TestFollowRestartWithCursor(t *testing.T) {
-	for _, c := range []Compression{{}, {Method: Gzip}, {Method: Zstd}} {
+	for _, c := range []rotate.Compression{{}, {Method: rotate.Gzip}, {Method: rotate.Zstd}} {
 		t.Run(c.Method.String(), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "log")
 			var w warnings
@@ -162,7 +164,7 @@ func TestFollowRestartWithCursor(t *testing.T) {
 			var got []byte
 			var cur *Cursor
 			var restarts []int
-			f := startFollower(t, dir, ReadOptions{}, true)
+			f := startFollower(t, dir, Options{}, true)
 			pieces := 0
 			for p := in; len(p) > 0; {
 				n := min(len(p), 1000+len(p)%3000)
@@ -183,7 +185,7 @@ func TestFollowRestartWithCursor(t *testing.T) {
 						t.Fatalf("%v\n%s", err, text)
 					}
 					cur = &back
-					f = startFollower(t, dir, ReadOptions{Cursor: cur}, true)
+					f = startFollower(t, dir, Options{Cursor: cur}, true)
 				}
 			}
 			if err := d.Close(); err != nil {

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -73,7 +73,7 @@ func TestFollowOurMultilog(t *testing.T) {
 			}
 			in := numbered(0, 30000)
 			var got []byte
-			f := startFollower(t, dir, ReadOptions{}, true)
+			f := startFollower(t, dir, Options{}, true)
 			restarts := 0
 			for p, pieces := in, 0; len(p) > 0; pieces++ {
 				n := min(len(p), 1000+len(p)%7000)
@@ -92,7 +92,7 @@ func TestFollowOurMultilog(t *testing.T) {
 					if err := back.UnmarshalText(text); err != nil {
 						t.Fatalf("%v\n%s", err, text)
 					}
-					f = startFollower(t, dir, ReadOptions{Cursor: &back}, true)
+					f = startFollower(t, dir, Options{Cursor: &back}, true)
 					restarts++
 				}
 			}
@@ -109,7 +109,7 @@ func TestFollowOurMultilog(t *testing.T) {
 			if !bytes.Equal(got, in) {
 				t.Fatalf("after %d restarts: %s", restarts, firstDiff(got, in))
 			}
-			final, errs := readAll(t, dir, ReadOptions{})
+			final, errs := readAll(t, dir, Options{})
 			if len(errs) > 0 || !bytes.Equal(final, in) {
 				t.Fatalf("directory content: %v\n%s", errs, firstDiff(final, in))
 			}

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -93,7 +93,7 @@ func checkBadFile(t *testing.T, d *badDir, bad int, content []byte, op string, e
 	if err := os.WriteFile(filepath.Join(d.dir, d.names[bad]), content, 0o744); err != nil {
 		t.Fatal(err)
 	}
-	got, errs := readAll(t, d.dir, ReadOptions{Name: "./log"})
+	got, errs := readAll(t, d.dir, Options{Name: "./log"})
 	if len(errs) != 1 {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -167,7 +167,7 @@ func TestReadArchiveNotAFile(t *testing.T) {
 	if err := os.Mkdir(p, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	got, errs := readAll(t, d.dir, ReadOptions{Name: "./log"})
+	got, errs := readAll(t, d.dir, Options{Name: "./log"})
 	if want := d.without(1); !bytes.Equal(got, want) {
 		t.Fatal(firstDiff(got, want))
 	}
@@ -234,7 +234,7 @@ func unreadableChild(t *testing.T, dir string) {
 		t.Fatal("the child runs as root: the check would prove nothing")
 	}
 	d := &badDir{dir: dir}
-	r, err := OpenReader(dir, ReadOptions{Name: "./log"})
+	r, err := OpenDir(dir, Options{Name: "./log"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,12 +284,12 @@ func TestReadTenThousandArchives(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, errs := readAll(t, dir, ReadOptions{})
+	got, errs := readAll(t, dir, Options{})
 	if len(errs) > 0 || !bytes.Equal(got, want) {
 		t.Fatalf("%v\n%s", errs, firstDiff(got, want))
 	}
 	since := tai64n.Label{Sec: base.Sec + n - 3}
-	r, err := OpenReader(dir, ReadOptions{Since: since, HasSince: true})
+	r, err := OpenDir(dir, Options{Since: since, HasSince: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func refInput(n int) []byte {
 // the stamps never go back.
 func readStamped(t *testing.T, dir string) []byte {
 	t.Helper()
-	r, err := OpenReader(dir, ReadOptions{})
+	r, err := OpenDir(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestReadReferenceDirectories(t *testing.T) {
 				got = readStamped(t, dir)
 			} else {
 				var errs []error
-				got, errs = readAll(t, dir, ReadOptions{})
+				got, errs = readAll(t, dir, Options{})
 				if len(errs) > 0 {
 					t.Fatal(errs)
 				}

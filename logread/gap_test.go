@@ -1,16 +1,20 @@
-package rotate
+package logread
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -29,19 +33,16 @@ func gapBlock(k int) []byte { return stampedLines(gapBase, k*100, 100) }
 
 // settle waits for the Dir's rotation job (archiving, compression,
 // pruning) to be done.
-func settle(t *testing.T, d *Dir) {
+func settle(t *testing.T, d *rotate.Dir) {
 	t.Helper()
-	d.mu.Lock()
-	err := d.finishJob()
-	d.mu.Unlock()
-	if err != nil {
+	if err := d.Wait(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // rotateWith archives current and begins the next file with p, the job
 // done.
-func rotateWith(t *testing.T, d *Dir, p []byte) {
+func rotateWith(t *testing.T, d *rotate.Dir, p []byte) {
 	t.Helper()
 	if err := d.Rotate(); err != nil {
 		t.Fatal(err)
@@ -69,7 +70,7 @@ type gapReader struct {
 	at   []int // len(out) when errs[i] came
 }
 
-func openGapReader(t *testing.T, dir string, opts ReadOptions) *gapReader {
+func openGapReader(t *testing.T, dir string, opts Options) *gapReader {
 	t.Helper()
 	g := &gapReader{}
 	opts.Name = "./log"
@@ -77,7 +78,7 @@ func openGapReader(t *testing.T, dir string, opts ReadOptions) *gapReader {
 		g.errs = append(g.errs, err)
 		g.at = append(g.at, len(g.out))
 	}
-	r, err := OpenReader(dir, opts)
+	r, err := OpenDir(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +174,7 @@ func TestGapArchivePrunedAhead(t *testing.T) {
 		b[k] = gapBlock(k)
 	}
 	write(t, d, b[0])
-	g := openGapReader(t, dir, ReadOptions{Follow: true})
+	g := openGapReader(t, dir, Options{Follow: true})
 	g.next(t) // in current
 	var names []string
 	for k := 1; k <= 3; k++ {
@@ -234,12 +235,13 @@ func checkGap(t *testing.T, got, want *GapError) {
 	}
 }
 
-// TestGapLostTrack: a follower in the middle of current; the writer
-// rotates three times with retention n2 (one archive kept), so that the
-// file the Reader was in, its archive and the next one are all gone when
-// it reads on. It reads its file to the end (it holds it open), then
-// cannot tell what came between it and the archive left: an unknown gap,
-// named before the first line of that archive.
+// TestGapLostTrack: a Reader (not following: it has no history of the
+// directory) in the middle of current; the writer rotates three times with
+// retention n2 (one archive kept), so that the file the Reader was in, its
+// archive and the next one are all gone when it reads on. It reads its
+// file to the end (it holds it open), then cannot tell what came between
+// it and the archive left: an unknown gap, named before the first line of
+// that archive. (A follower knows: TestGapFollowerHistory.)
 func TestGapLostTrack(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "log")
 	var w warnings
@@ -252,7 +254,7 @@ func TestGapLostTrack(t *testing.T) {
 		b[k] = gapBlock(k)
 	}
 	write(t, d, b[0])
-	g := openGapReader(t, dir, ReadOptions{Follow: true})
+	g := openGapReader(t, dir, Options{})
 	g.next(t)
 	for k := 1; k <= 3; k++ {
 		rotateWith(t, d, b[k])
@@ -278,7 +280,7 @@ func TestGapLostTrack(t *testing.T) {
 // start (not following), through its text form.
 func cursorThrough(t *testing.T, dir string, n int) Cursor {
 	t.Helper()
-	g := openGapReader(t, dir, ReadOptions{})
+	g := openGapReader(t, dir, Options{})
 	g.upTo(t, n)
 	text, _ := g.r.Cursor().MarshalText()
 	g.r.Close()
@@ -325,7 +327,7 @@ func TestGapCursorArchivePruned(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, names[1])); err == nil {
 		t.Fatalf("%s not pruned", names[1])
 	}
-	g := openGapReader(t, dir, ReadOptions{Cursor: &c})
+	g := openGapReader(t, dir, Options{Cursor: &c})
 	want := cat(b[2], b[3], b[4])
 	g.upTo(t, len(want))
 	if !bytes.Equal(g.out, want) {
@@ -362,7 +364,7 @@ func TestGapCursorCurrentPruned(t *testing.T) {
 	c := cursorThrough(t, dir, into)
 	rotateWith(t, d, b[1])
 	rotateWith(t, d, b[2])
-	g := openGapReader(t, dir, ReadOptions{Cursor: &c})
+	g := openGapReader(t, dir, Options{Cursor: &c})
 	want := cat(b[1], b[2])
 	g.upTo(t, len(want))
 	if !bytes.Equal(g.out, want) {
@@ -384,12 +386,12 @@ func TestGapCursorCurrentPruned(t *testing.T) {
 func TestGapNoneWhenKeepingUp(t *testing.T) {
 	modes := []struct {
 		name string
-		set  func(o *Options)
+		set  func(o *rotate.Options)
 	}{
-		{"plain", func(o *Options) {}},
-		{"gzip", func(o *Options) { o.Compression = Compression{Method: Gzip} }},
-		{"zstd", func(o *Options) { o.Compression = Compression{Method: Zstd} }},
-		{"processor cat", func(o *Options) { o.Processor, o.HasProcessor = "cat", true }},
+		{"plain", func(o *rotate.Options) {}},
+		{"gzip", func(o *rotate.Options) { o.Compression = rotate.Compression{Method: rotate.Gzip} }},
+		{"zstd", func(o *rotate.Options) { o.Compression = rotate.Compression{Method: rotate.Zstd} }},
+		{"processor cat", func(o *rotate.Options) { o.Processor, o.HasProcessor = "cat", true }},
 	}
 	for _, m := range modes {
 		for _, behind := range []bool{false, true} {
@@ -412,7 +414,7 @@ func TestGapNoneWhenKeepingUp(t *testing.T) {
 					write(t, d, b)
 					want = append(want, b...)
 					if g == nil {
-						g = openGapReader(t, dir, ReadOptions{Follow: true})
+						g = openGapReader(t, dir, Options{Follow: true})
 					}
 					if !behind {
 						g.upTo(t, len(want)) // from current
@@ -433,5 +435,163 @@ func TestGapNoneWhenKeepingUp(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestGapFollowerHistory: a follower in the middle of current while the
+// writer rotates two to four times with retention n2 (one archive kept):
+// the file it reads, its archive and every archive but the last are gone
+// when it reads on, and the directory alone cannot tell whether anything
+// came between. The follower's history of the archives created says
+// exactly: two rotations lost nothing (no gap, where a Reader without the
+// history warns of an unknown one), more name each archive pruned unread.
+// With the history's events lost (the kernel's queue overflowed), the gap
+// is unknown again.
+func TestGapFollowerHistory(t *testing.T) {
+	modes := []struct {
+		name string
+		set  func(o *rotate.Options)
+	}{
+		{"plain", func(o *rotate.Options) {}},
+		{"gzip", func(o *rotate.Options) { o.Compression = rotate.Compression{Method: rotate.Gzip} }},
+		{"zstd", func(o *rotate.Options) { o.Compression = rotate.Compression{Method: rotate.Zstd} }},
+		{"processor cat", func(o *rotate.Options) { o.Processor, o.HasProcessor = "cat", true }},
+	}
+	type historyCase struct {
+		rotations int
+		overflow  bool
+	}
+	for _, m := range modes {
+		cases := []historyCase{{2, false}, {3, false}, {4, false}}
+		if m.name == "plain" {
+			cases = append(cases, historyCase{3, true}, historyCase{6, false})
+		}
+		for _, c := range cases {
+			rotations, overflow := c.rotations, c.overflow
+			name := fmt.Sprintf("%s/%d rotations", m.name, rotations)
+			if overflow {
+				name += "/overflow"
+			}
+			t.Run(name, func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "log")
+				var w warnings
+				o := testOptions(&w)
+				o.MaxSize, o.Keep = 1<<20, 2
+				m.set(&o)
+				d := mustOpen(t, dir, o)
+				defer d.Close()
+				b := make([][]byte, rotations+1)
+				for k := range b {
+					b[k] = gapBlock(k)
+				}
+				write(t, d, b[0])
+				g := openGapReader(t, dir, Options{Follow: true})
+				g.next(t)          // in current
+				var names []string // names[k]: the archive of b[k]
+				for k := 1; k <= rotations; k++ {
+					rotateWith(t, d, b[k])
+					names = append(names, newestArchive(t, dir))
+				}
+				if overflow {
+					overflowInotify(t, dir)
+				}
+				want := cat(b[0], b[rotations-1], b[rotations])
+				g.upTo(t, len(want))
+				if !bytes.Equal(g.out, want) {
+					t.Fatal(firstDiff(g.out, want))
+				}
+				if rotations == 2 && !overflow {
+					if len(g.errs) > 0 {
+						t.Fatalf("nothing was lost, yet: %v", g.errs)
+					}
+					return
+				}
+				ge := g.oneGap(t, len(b[0]))
+				wantGap := &GapError{Dir: "./log", Last: fileCurrent, LastStamp: lastStampOf(b[0]),
+					Next: names[rotations-1], NextStamp: firstStampOf(b[rotations-1])}
+				if overflow {
+					wantGap.Unknown = true
+				} else {
+					for _, n := range names[1 : rotations-1] {
+						wantGap.Files = append(wantGap.Files, GapFile{Name: n, Size: -1})
+					}
+				}
+				checkGap(t, ge, wantGap)
+				if rotations == 6 {
+					// Of many, the message names the first and the last.
+					if msg, want := ge.Error(), "gap in ./log: 4 files pruned before they were read: "+names[1]+
+						" (size unknown), … "+names[4]+" (size unknown); reading goes on in "+names[5]; msg != want {
+						t.Fatalf("message\n%q\nwant\n%q", msg, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// overflowInotify makes more events in dir than the kernel queues for a
+// watch that is not read (its max_queued_events), so that the queue
+// overflows.
+func overflowInotify(t *testing.T, dir string) {
+	t.Helper()
+	max := 16384
+	if b, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			max = n
+		}
+	}
+	junk := filepath.Join(dir, "junk")
+	for range max/2 + 10 { // two events each
+		if err := os.WriteFile(junk, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(junk); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// The watcher's history takes from inotify's events the archives created
+// (by a link, a creation or a rename), one per stamp (svlogd's "@x.u" and
+// then "@x.s"), and no other name; an overflow or too long a history
+// marks it as lost.
+func TestWatcherHistory(t *testing.T) {
+	event := func(mask uint32, name string) []byte {
+		n := (len(name) + 1 + 15) / 16 * 16 // NUL-padded, as the kernel pads
+		b := make([]byte, syscall.SizeofInotifyEvent+n)
+		binary.NativeEndian.PutUint32(b[4:], mask)
+		binary.NativeEndian.PutUint32(b[12:], uint32(n))
+		copy(b[syscall.SizeofInotifyEvent:], name)
+		return b
+	}
+	a := "@400000006b13500000000001"
+	b := "@400000006B13500000000002" // upper case: svlogd's stamps may be
+	w := &watcher{}
+	w.note(slices.Concat(
+		event(syscall.IN_CREATE, "current"),
+		event(syscall.IN_CREATE, a+".s"),
+		event(syscall.IN_DELETE, a+".s"),
+		event(syscall.IN_MOVED_TO, b+".u"),
+		event(syscall.IN_MOVED_TO, b+".s"),
+		event(syscall.IN_CREATE, "@4000.s"),
+		event(syscall.IN_MOVED_TO, a[:24]+"3.t"),
+	))
+	if want := []string{a + ".s", strings.ToLower(b) + ".u"}; !slices.Equal(w.created, want) || w.lost {
+		t.Fatalf("history %q (lost %v), want %q", w.created, w.lost, want)
+	}
+	w.note(event(syscall.IN_Q_OVERFLOW, ""))
+	if !w.lost {
+		t.Fatal("an overflow did not mark the history lost")
+	}
+	w.f = &os.File{} // as if inotify worked: mark then trusts the history
+	w.mark()
+	if w.lost || len(w.created) != 0 {
+		t.Fatalf("after mark: %q, lost %v", w.created, w.lost)
+	}
+	for i := range maxHistory + 1 {
+		w.note(event(syscall.IN_CREATE, fmt.Sprintf("@4000000000000000%08x.s", i)))
+	}
+	if !w.lost || len(w.created) != maxHistory {
+		t.Fatalf("%d archives noted, lost %v", len(w.created), w.lost)
 	}
 }

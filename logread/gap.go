@@ -1,7 +1,8 @@
-package rotate
+package logread
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,7 +13,7 @@ import (
 // GapError reports data that the stream skips because the directory no
 // longer holds it: files pruned (by the writer's retention, or by hand)
 // before the Reader could read them. It does not end the stream. The
-// Reader gives it to ReadOptions.OnError (or keeps it for Errors) once it
+// Reader gives it to Options.OnError (or keeps it for Errors) once it
 // knows where the stream goes on: just before the first line after the
 // gap, or before it waits or ends when nothing comes after yet. Then
 // reading goes on with what exists.
@@ -28,16 +29,26 @@ import (
 // still there (Files too), or when a Cursor's file is gone (Cursor: how
 // much of it had been read; the rest is unknown).
 //
-// When every file the Reader knew around its position is gone, it has lost
-// track: files it never saw may have been written and pruned in between,
-// and the directory does not say how many (Unknown). This is also what a
-// follower stopped for long enough sees, and it may be reported when
-// nothing was lost: a writer that rotates twice and prunes while a Reader
-// finishes one file, with retention that keeps a single archive, leaves
-// no way to tell; nor does a processor that changes the data (rather than
-// compressing it) and replaced a file the Reader did not see it work on.
+// When every file the Reader knew around its position is gone, the
+// directory no longer says what came in between. A follower (Follow, with
+// inotify) then asks its history: the archives that inotify reported
+// created since it opened the file it was reading, in order. Their first
+// ones are the archives of the files it read; those after them, up to the
+// first archive left, were pruned unread, and are named in Files (their
+// sizes unknown); when there are none, nothing was lost and no gap is
+// reported, even when a writer rotated twice and pruned while the Reader
+// finished one file with retention that keeps a single archive.
+//
+// Without that history (a Reader that does not follow or resumed from a
+// Cursor, no inotify, events lost because the kernel's queue overflowed)
+// the Reader has lost track: files it never saw may have been written and
+// pruned in between, and the directory does not say how many (Unknown).
+// This is what a Reader started again after a long stop sees, and it may
+// be reported when nothing was lost; so may it after a processor that
+// changes the data (rather than compressing it) replaced a file the
+// Reader did not see it work on.
 type GapError struct {
-	// Dir is the directory as named (ReadOptions.Name).
+	// Dir is the directory as named (Options.Name).
 	Dir string
 
 	// Last is the file the stream was in before the gap, by the name it
@@ -114,14 +125,20 @@ func (g *GapError) Error() string {
 		parts = append(parts, "the cursor's file ("+c.Name+", "+strconv.FormatInt(c.Read, 10)+
 			" bytes into it) was pruned before the rest of it was read")
 	}
-	if len(g.Files) > 0 {
-		p := strconv.Itoa(len(g.Files)) + " files pruned before they were read: "
-		if len(g.Files) == 1 {
+	if n := len(g.Files); n > 0 {
+		p := strconv.Itoa(n) + " files pruned before they were read: "
+		if n == 1 {
 			p = "1 file pruned before it was read: "
 		}
 		for i, f := range g.Files {
+			if n > 3 && i > 0 && i < n-1 {
+				continue // of many (a follower stopped for long), the first and the last
+			}
 			if i > 0 {
 				p += ", "
+				if n > 3 {
+					p += "… "
+				}
 			}
 			p += f.Name + " (" + f.SizeText() + ")"
 		}
@@ -265,7 +282,84 @@ func (r *Reader) checkGap(t *tailState) {
 			}
 		}
 	}
+	if lost, ok := r.historyGap(t); ok {
+		// The follower's history names what came between: nothing lost,
+		// or the archives created after its files and pruned unread.
+		for _, n := range lost {
+			g := r.gapNow()
+			g.Files = append(g.Files, GapFile{Name: n, Size: -1})
+		}
+		return
+	}
 	r.gapNow().Unknown = true
+}
+
+// histMark is where a follower's history of archives began (see
+// historyGap): when it opened file id, a file not archived yet, with the
+// q files of its queue before it still there under names that are not
+// archives either; so none of their archives had been created.
+type histMark struct {
+	on bool
+	q  int
+	id fileID
+}
+
+// markFor returns the mark for s, just opened and confirmed by the look t,
+// taken after the history began: none when a file of the queue is not in t
+// under the name of a file not yet archived, or is known only from a
+// Cursor (its inode number may be another file's by now).
+func (r *Reader) markFor(t *tailState, s *source) histMark {
+	for _, q := range r.queue {
+		there := q.f != nil && (t.hasPrev && t.previous == q.id || t.hasCur && t.current == q.id ||
+			t.hasProc && (t.processed == q.id || q.alt != fileID{} && t.processed == q.alt))
+		if !there {
+			return histMark{}
+		}
+	}
+	return histMark{on: true, q: len(r.queue), id: s.id}
+}
+
+// historyGap tells, from a follower's history, what was pruned between the
+// files it read and the first archive that t lists, when the directory
+// cannot say (no file it read or saw is left). Every writer archives the
+// files in the order it rotated them, one at a time, so the archives
+// created since the mark are first those of the files in the queue (read
+// to their end; none archived at the mark), then those of the files after
+// them: those before the first archive listed were pruned unread. It
+// reports false when the history cannot tell: no inotify, events lost, a
+// queue that is not the one of the mark, or archives that do not follow
+// each other as they should.
+func (r *Reader) historyGap(t *tailState) ([]string, bool) {
+	w := r.watch
+	if w == nil || !r.hist.on {
+		return nil, false
+	}
+	w.drain()
+	k := len(r.queue)
+	if w.lost || k != r.hist.q+1 || r.queue[k-1].id != r.hist.id {
+		return nil, false
+	}
+	after := ""
+	if r.after[0] != 0 {
+		after = string(r.after[:])
+	}
+	var h []string // archives created since the mark, after the Reader's position
+	for _, n := range w.created {
+		if n[:stampLen] > after {
+			h = append(h, n)
+		}
+	}
+	if len(h) < k {
+		return nil, false // an archive of the queue's files not created: they would be there
+	}
+	next := len(h)
+	if len(t.groups) > 0 {
+		next = slices.IndexFunc(h, func(n string) bool { return n[:stampLen] == t.groups[0].stamp })
+		if next < k {
+			return nil, false
+		}
+	}
+	return h[k:next], true
 }
 
 // aheadCopied reports whether archive group g holds a copy of the data

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -52,7 +52,7 @@ func FuzzReadArchive(f *testing.F) {
 			t.Fatal(err)
 		}
 		var fileErrs []error
-		r, err := OpenReader(dir, ReadOptions{OnError: func(err error) { fileErrs = append(fileErrs, err) }})
+		r, err := OpenDir(dir, Options{OnError: func(err error) { fileErrs = append(fileErrs, err) }})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,17 +1,18 @@
-package rotate
+package logread
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
+
+	"github.com/google/renameio/v2"
 )
 
 // Cursor is a position in a log directory's stream: where a Reader stood
 // after the last line Next gave. A follower that saves it (SaveCursor) and
-// starts again from it (ReadOptions.Cursor) continues exactly there,
+// starts again from it (Options.Cursor) continues exactly there,
 // without losing or repeating a line, across any rotations in between.
 //
 // # What identifies a position
@@ -68,6 +69,9 @@ func (r *Reader) Cursor() Cursor {
 	if r.resume != nil {
 		return *r.resume // not started yet
 	}
+	if r.stream != nil {
+		return c // a stream has no place in a directory
+	}
 	c.after = r.after
 	for _, q := range r.queue {
 		// The descriptors stay the Reader's; without its own, a processor's
@@ -100,6 +104,8 @@ func (c *Cursor) kindName() string {
 	return fileCurrent
 }
 
+// cursorMagic begins a cursor's text. It names the package the reader was
+// part of when the format was made; cursors saved then load unchanged.
 const cursorMagic = "taikit-rotate-cursor 1"
 
 // MarshalText writes the cursor as text:
@@ -137,7 +143,7 @@ func (c Cursor) MarshalText() ([]byte, error) {
 }
 
 // ErrCursorSyntax is returned for text that is not a cursor.
-var ErrCursorSyntax = errors.New("rotate: malformed cursor")
+var ErrCursorSyntax = errors.New("logread: malformed cursor")
 
 // UnmarshalText reads a cursor written by MarshalText.
 func (c *Cursor) UnmarshalText(text []byte) error {
@@ -220,37 +226,14 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// SaveCursor writes c to the file at path atomically: to a temporary file
-// beside it, made durable, then renamed over path, so that a crash leaves
-// either the old cursor or the new one.
+// SaveCursor writes c to the file at path atomically, with
+// github.com/google/renameio: to a temporary file beside it, made durable
+// (fsync), then renamed over path, so that a crash leaves either the old
+// cursor or the new one. A new cursor file has mode 0600; an existing
+// one keeps its mode.
 func SaveCursor(path string, c Cursor) error {
 	text, _ := c.MarshalText()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(text); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	return renameio.WriteFile(path, text, 0o600)
 }
 
 // LoadCursor reads a cursor saved by SaveCursor. A missing file gives the

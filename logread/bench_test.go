@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"fmt"
@@ -53,7 +53,7 @@ func BenchmarkReadStream(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		r, err := OpenReader(dir, ReadOptions{})
+		r, err := OpenDir(dir, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func BenchmarkReadWindow(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		r, err := OpenReader(dir, ReadOptions{Since: mid, HasSince: true, Until: until, HasUntil: true})
+		r, err := OpenDir(dir, Options{Since: mid, HasSince: true, Until: until, HasUntil: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -6,9 +6,6 @@ import (
 	"io"
 	"os"
 	"syscall"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 )
 
 // srcKind says under which name a source was opened, which decides what
@@ -20,20 +17,7 @@ const (
 	kindPrevious                 // complete; becomes an archive later
 	kindProcessed                // complete once "previous" is gone
 	kindCurrent                  // may grow until it is renamed
-)
-
-// compression of a file, told by its first bytes.
-type compKind uint8
-
-const (
-	compPlain compKind = iota
-	compGzip
-	compZstd
-)
-
-var (
-	magicGzip = []byte{0x1f, 0x8b}
-	magicZstd = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	kindStream                   // a single file or stream (OpenFile, NewStream)
 )
 
 // fileID identifies a file across renames and links.
@@ -188,19 +172,6 @@ func (s *source) fill(buf []byte) (int, error) {
 	return n, err
 }
 
-// sniff tells the compression of f by its first bytes.
-func sniff(f *os.File) compKind {
-	var b [4]byte
-	n, _ := f.ReadAt(b[:], 0)
-	switch {
-	case n >= 4 && bytes.Equal(b[:4], magicZstd):
-		return compZstd
-	case n >= 2 && bytes.Equal(b[:2], magicGzip):
-		return compGzip
-	}
-	return compPlain
-}
-
 // openSource opens a file of the directory for reading from decompressed
 // offset off. A missing file is reported as fs.ErrNotExist for the caller
 // to look again; other failures are returned too. When want is not nil the
@@ -227,30 +198,9 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, 
 			return nil, err
 		}
 	}
-	switch s.comp {
-	case compGzip:
-		if r.gz == nil {
-			r.gz, err = gzip.NewReader(f)
-		} else {
-			err = r.gz.Reset(f)
-		}
-		if err != nil {
-			f.Close()
-			return nil, &decompressError{err}
-		}
-		r.gz.Multistream(true)
-		s.r = r.gz
-	case compZstd:
-		if r.zd == nil {
-			r.zd, err = zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false))
-		} else {
-			err = r.zd.Reset(f)
-		}
-		if err != nil {
-			f.Close()
-			return nil, &decompressError{err}
-		}
-		s.r = r.zd
+	if err := r.decompress(s, f); err != nil {
+		f.Close()
+		return nil, err
 	}
 	if off == 0 && s.comp == compPlain && r.opts.HasSince && !r.sincePast {
 		off = searchSince(f, st.Size, r.opts.Since)
@@ -267,13 +217,6 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, 
 	}
 	return s, nil
 }
-
-// decompressError marks a failure of the decompressor rather than of the
-// file system.
-type decompressError struct{ err error }
-
-func (e *decompressError) Error() string { return e.err.Error() }
-func (e *decompressError) Unwrap() error { return e.err }
 
 // skipTo moves the read position to decompressed offset off, keeping the
 // prefix hash: plain files seek, compressed ones are decompressed up to it.

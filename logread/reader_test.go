@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
 )
 
 // readAll reads the directory as one stream and returns the bytes.
-func readAll(t testing.TB, dir string, opts ReadOptions) ([]byte, []error) {
+func readAll(t testing.TB, dir string, opts Options) ([]byte, []error) {
 	t.Helper()
-	r, err := OpenReader(dir, opts)
+	r, err := OpenDir(dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func stampedLines(base time.Time, from, n int) []byte {
 }
 
 func TestReadDirWrittenByDir(t *testing.T) {
-	for _, c := range []Compression{{}, {Method: Gzip}, {Method: Zstd}} {
+	for _, c := range []rotate.Compression{{}, {Method: rotate.Gzip}, {Method: rotate.Zstd}} {
 		t.Run(c.Method.String(), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "log")
 			var w warnings
@@ -61,7 +62,7 @@ func TestReadDirWrittenByDir(t *testing.T) {
 			if err := d.Close(); err != nil {
 				t.Fatal(err)
 			}
-			got, errs := readAll(t, dir, ReadOptions{})
+			got, errs := readAll(t, dir, Options{})
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -73,7 +74,7 @@ func TestReadDirWrittenByDir(t *testing.T) {
 }
 
 func TestReadMissingDirectory(t *testing.T) {
-	_, err := OpenReader(filepath.Join(t.TempDir(), "nope"), ReadOptions{Name: "./nope"})
+	_, err := OpenDir(filepath.Join(t.TempDir(), "nope"), Options{Name: "./nope"})
 	if err == nil || err.Error() != "unable to open directory ./nope: file does not exist" {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"errors"
@@ -6,9 +6,6 @@ import (
 	"math"
 	"os"
 	"syscall"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 )
 
 // Identity checks are made on an open descriptor, never on a name: a name
@@ -59,21 +56,7 @@ func compOf(f *os.File, kind srcKind) compKind {
 // start that leaves f's own offset alone, and a function to release it.
 func decompressedFrom(f *os.File, comp compKind) (io.Reader, func(), error) {
 	sr := io.NewSectionReader(f, 0, math.MaxInt64)
-	switch comp {
-	case compGzip:
-		gz, err := gzip.NewReader(sr)
-		if err != nil {
-			return nil, nil, err
-		}
-		return gz, func() {}, nil
-	case compZstd:
-		zd, err := zstd.NewReader(sr, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, nil, err
-		}
-		return zd, zd.Close, nil
-	}
-	return sr, func() {}, nil
+	return newDecompressor(sr, comp)
 }
 
 // scratch returns the Reader's buffer for identity checks.

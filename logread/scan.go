@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"errors"
@@ -334,6 +334,9 @@ func (r *Reader) openArchive(g archiveGroup, off int64) (opened, gone bool) {
 // nextFile opens the next file of the stream. It reports false when there
 // is none now (the end of the directory).
 func (r *Reader) nextFile() (bool, error) {
+	if r.stream != nil {
+		return r.nextStream(), nil
+	}
 	if !r.started {
 		r.started = true
 		if r.resume != nil {
@@ -419,9 +422,21 @@ func (r *Reader) nextFile() (bool, error) {
 			}
 			continue // moved on meanwhile: look again
 		}
-		if !r.stillChosen(s) {
+		if r.watch != nil {
+			// A follower's history of archives begins now, before the
+			// look that confirms s: every archive created after this
+			// look is in it (see historyGap).
+			r.watch.drain()
+			r.watch.mark()
+			r.hist = histMark{}
+		}
+		t, ok = r.stillChosen(s)
+		if !ok {
 			s.f.Close()
 			continue
+		}
+		if r.watch != nil {
+			r.hist = r.markFor(t, s)
 		}
 		r.src = s
 		r.passAhead(s.id)
@@ -444,13 +459,13 @@ func (g archiveGroup) preferred() string {
 // new "current". While the descriptor is held the number is this file's
 // alone, so a look that chooses the same name and number chooses this
 // file.
-func (r *Reader) stillChosen(s *source) bool {
+func (r *Reader) stillChosen(s *source) (*tailState, bool) {
 	t, err := r.tailSnapshot()
 	if err != nil || len(t.groups) > 0 {
-		return false // archives came meanwhile: take them first
+		return nil, false // archives came meanwhile: take them first
 	}
 	name, _, id, ok := r.chooseTail(t)
-	return ok && name == s.name && id == s.id
+	return t, ok && name == s.name && id == s.id
 }
 
 // chooseTail picks the file after the archives: "previous" unless already

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"io"
@@ -14,9 +14,9 @@ import (
 	"github.com/taikit/taikit/tai64n"
 )
 
-// ReadOptions configure a Reader. The zero value reads the whole directory
+// Options configure a Reader. The zero value reads the whole directory
 // once, from its oldest archive to the end of "current".
-type ReadOptions struct {
+type Options struct {
 	// Since, when HasSince is set, skips lines stamped before it. Archives
 	// whose name (the time they were closed) is before Since are skipped
 	// unopened, and the start inside an uncompressed file is found by
@@ -46,8 +46,8 @@ type ReadOptions struct {
 	// with the next file. By default they are collected for Errors.
 	OnError func(err error)
 
-	// Name is the directory as the user named it, for messages; by default
-	// the path given to OpenReader.
+	// Name is the directory (or file, or stream) as the user named it, for
+	// messages; by default the path given to OpenDir or OpenFile.
 	Name string
 
 	// PollInterval is how often a follower looks at the directory when
@@ -72,19 +72,38 @@ type Line struct {
 	Stamped bool
 }
 
+// Source is a stream of lines: a log directory (a Reader from OpenDir), a
+// single file or stream (a Reader from OpenFile or NewStream), or several
+// of them merged (Merged). A program reads it a line at a time (Next) or
+// a block of whole lines at a time (NextLines), and may mix the two.
+type Source interface {
+	// Next returns the next line, or io.EOF at the end.
+	Next() (Line, error)
+	// NextLines returns the next lines, or io.EOF at the end.
+	NextLines() (Lines, error)
+	// Errors returns the per-file errors kept because Options.OnError
+	// was not set.
+	Errors() []error
+	// Close releases the files.
+	Close() error
+}
+
 // Reader reads a log directory as one ordered stream of lines: the
 // archives ("@<stamp>.s" and "@<stamp>.u") in the order of their names,
 // then a rotation in progress ("previous", or "processed" once "previous"
 // is gone), then "current". Compressed archives (gzip or zstd, whether
-// written by a Dir with Compression or by a processor such as multilog's
+// written by package rotate with Compression or by a processor such as multilog's
 // "!gzip") are recognised by their magic number and decompressed.
+//
+// A Reader from OpenFile or NewStream reads one file or stream instead, in
+// the same way (see OpenFile).
 //
 // A Reader is not safe for concurrent use, except Interrupt.
 //
 // # Which file holds which data
 //
 // Every writer moves data forward through the same names: multilog, s6-log
-// and a Dir rename "current" to "previous" (same inode), then either link it
+// and package rotate rename "current" to "previous" (same inode), then either link it
 // to "@x.s" (same inode) or have it processed into "processed" (a new file:
 // compressed or otherwise transformed), remove "previous" and link
 // "processed" to "@x.s"; crash recovery keeps "previous" and "current" as
@@ -121,7 +140,7 @@ type Line struct {
 type Reader struct {
 	dir  string // path to the directory
 	name string // as the user named it
-	opts ReadOptions
+	opts Options
 
 	// What has been consumed: every archive whose stamp is <= after, and
 	// the files in queue (read to their end, not yet seen under an archive
@@ -146,6 +165,7 @@ type Reader struct {
 	found    queueMatch
 	lastFile string
 	gap      *GapError
+	hist     histMark // where the watcher's history began, following
 
 	src     *source
 	buf     []byte
@@ -163,18 +183,23 @@ type Reader struct {
 	watch      *watcher
 	errs       []error
 	interruptC chan struct{}
+
+	// A Reader of a single file or stream (OpenFile, NewStream) reads
+	// stream instead of a directory; streamFile is the file OpenFile
+	// opened, and streamDone says the stream has been opened as a source.
+	stream     io.Reader
+	streamFile *os.File
+	streamDone bool
 }
 
 // readBufSize is the read buffer of a Reader: large reads make the cost
 // per line small, and a line longer than this is given in pieces.
 const readBufSize = 1 << 20
 
-const stampLen = tai64n.StampLen
-
-// OpenReader opens the log directory at dir for reading. A missing
+// OpenDir opens the log directory at dir for reading. A missing
 // directory is an error; in a directory being set up, a missing "current"
 // is not.
-func OpenReader(dir string, opts ReadOptions) (*Reader, error) {
+func OpenDir(dir string, opts Options) (*Reader, error) {
 	if opts.Name == "" {
 		opts.Name = dir
 	}
@@ -204,7 +229,7 @@ func OpenReader(dir string, opts ReadOptions) (*Reader, error) {
 	return r, nil
 }
 
-// Errors returns the per-file errors met so far, when ReadOptions.OnError
+// Errors returns the per-file errors met so far, when Options.OnError
 // is not set.
 func (r *Reader) Errors() []error { return r.errs }
 
@@ -257,6 +282,9 @@ func (r *Reader) Close() error {
 	if r.zd != nil {
 		r.zd.Close()
 	}
+	if r.streamFile != nil {
+		r.streamFile.Close()
+	}
 	return nil
 }
 
@@ -264,7 +292,11 @@ func (r *Reader) Close() error {
 // Errors: an *errtext.Error "unable to <op> <dir>/<file>: <reason>", op
 // being "read", "open", "decompress" or "find".
 func (r *Reader) report(op, file string, err error) {
-	e := &errtext.Error{Op: "unable to " + op, Path: r.name + "/" + file, Err: unwrapPath(err)}
+	path := r.name + "/" + file
+	if r.stream != nil {
+		path = file // the stream's name
+	}
+	e := &errtext.Error{Op: "unable to " + op, Path: path, Err: unwrapPath(err)}
 	if r.opts.OnError != nil {
 		r.opts.OnError(e)
 		return
@@ -463,6 +495,9 @@ func (r *Reader) finishSource() {
 	s := r.src
 	r.src = nil
 	r.lastFile = s.name
+	if s.kind == kindStream {
+		return // its file, if any, is closed by Close
+	}
 	if s.kind == kindArchive {
 		copy(r.after[:], s.stamp)
 		r.rememberArchive(s.id, s.f)
@@ -516,7 +551,9 @@ type recentArchive struct {
 
 func (r *Reader) closeSource() {
 	if r.src != nil {
-		r.src.f.Close()
+		if r.src.f != nil {
+			r.src.f.Close()
+		}
 		r.src = nil
 	}
 }

@@ -1,4 +1,4 @@
-package rotate
+package logread
 
 import (
 	"bytes"
@@ -115,7 +115,7 @@ func (d *rangeDir) want(since, until *tai64n.Label) []byte {
 
 func (d *rangeDir) read(t *testing.T, since, until *tai64n.Label) []byte {
 	t.Helper()
-	var o ReadOptions
+	var o Options
 	if since != nil {
 		o.Since, o.HasSince = *since, true
 	}

@@ -1,4 +1,4 @@
-package rotate_test
+package logread_test
 
 import (
 	"errors"
@@ -10,14 +10,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/rotate"
 )
 
 // A log directory read as one stream: the archives in order (compressed
 // ones decompressed), then current, as `cat @*.s current` would if it knew
 // about compression and rotations.
-func ExampleOpenReader() {
-	dir, _ := os.MkdirTemp("", "rotate-example-read")
+func ExampleOpenDir() {
+	dir, _ := os.MkdirTemp("", "logread-example-read")
 	defer os.RemoveAll(dir)
 	w, err := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 10,
 		Compression: rotate.Compression{Method: rotate.Gzip}})
@@ -29,7 +30,7 @@ func ExampleOpenReader() {
 	fmt.Fprintln(w, "second file")
 	w.Close()
 
-	r, err := rotate.OpenReader(dir, rotate.ReadOptions{})
+	r, err := logread.OpenDir(dir, logread.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -58,9 +59,9 @@ func ExampleOpenReader() {
 // exactly after the last line it handled, whatever rotations happened in
 // between.
 func ExampleCursor() {
-	dir, _ := os.MkdirTemp("", "rotate-example-follow")
+	dir, _ := os.MkdirTemp("", "logread-example-follow")
 	defer os.RemoveAll(dir)
-	state, _ := os.MkdirTemp("", "rotate-example-state")
+	state, _ := os.MkdirTemp("", "logread-example-state")
 	defer os.RemoveAll(state)
 	cursorFile := filepath.Join(state, "cursor")
 	w, _ := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 10})
@@ -69,11 +70,11 @@ func ExampleCursor() {
 	// follow handles the lines written so far, then stops, as a follower
 	// interrupted by a signal would (Interrupt is safe from any goroutine).
 	follow := func() {
-		start, err := rotate.LoadCursor(cursorFile)
+		start, err := logread.LoadCursor(cursorFile)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			log.Fatal(err)
 		}
-		r, err := rotate.OpenReader(dir, rotate.ReadOptions{Follow: true, Cursor: &start})
+		r, err := logread.OpenDir(dir, logread.Options{Follow: true, Cursor: &start})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func ExampleCursor() {
 		defer timer.Stop()
 		for {
 			l, err := r.Next()
-			if errors.Is(err, rotate.ErrInterrupted) {
+			if errors.Is(err, logread.ErrInterrupted) {
 				return
 			}
 			if err != nil {
@@ -90,7 +91,7 @@ func ExampleCursor() {
 			}
 			fmt.Printf("%s", l.Bytes)
 			// A real follower saves less often (every second, and at exit).
-			if err := rotate.SaveCursor(cursorFile, r.Cursor()); err != nil {
+			if err := logread.SaveCursor(cursorFile, r.Cursor()); err != nil {
 				log.Fatal(err)
 			}
 		}
@@ -113,11 +114,11 @@ func ExampleCursor() {
 // archived and pruned (Keep 2: one archive kept) before the reader came
 // back.
 func ExampleGapError() {
-	dir, _ := os.MkdirTemp("", "rotate-example-gap")
+	dir, _ := os.MkdirTemp("", "logread-example-gap")
 	defer os.RemoveAll(dir)
 	w, _ := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 2})
 	fmt.Fprintln(w, "one")
-	r, _ := rotate.OpenReader(dir, rotate.ReadOptions{})
+	r, _ := logread.OpenDir(dir, logread.Options{})
 	r.Next()
 	cursor := r.Cursor()
 	r.Close()
@@ -129,8 +130,8 @@ func ExampleGapError() {
 	fmt.Fprintln(w, "four")
 	w.Close()
 
-	r, _ = rotate.OpenReader(dir, rotate.ReadOptions{Cursor: &cursor, OnError: func(err error) {
-		var gap *rotate.GapError
+	r, _ = logread.OpenDir(dir, logread.Options{Cursor: &cursor, OnError: func(err error) {
+		var gap *logread.GapError
 		if errors.As(err, &gap) {
 			n, complete := gap.Lost()
 			fmt.Printf("gap: the cursor's file (%s, %d bytes of it read) is gone; lost: %d bytes known, all known: %v\n",

@@ -1,0 +1,39 @@
+package logread
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/taikit/taikit/tai64n"
+)
+
+// The directory format, as every writer (multilog, s6-log, svlogd, package
+// rotate) keeps it: the names a Reader looks for. Archives are "@" and a
+// TAI64N label, then ".s" (complete) or ".u" (kept by crash recovery); see
+// parseArchiveName.
+const (
+	fileCurrent   = "current"
+	filePrevious  = "previous"
+	fileProcessed = "processed"
+)
+
+const stampLen = tai64n.StampLen
+
+// ErrInterrupted is returned by a Next or NextLines that Interrupt cut
+// short.
+var ErrInterrupted = errors.New("logread: interrupted")
+
+// unwrapPath drops the *PathError around a system error: the messages name
+// the file themselves.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
