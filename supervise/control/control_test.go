@@ -63,13 +63,13 @@ func mustFail(t *testing.T, r control.Result, parts ...string) {
 	}
 }
 
-// mustBeDown checks that the service is down and wanted down.
+// mustBeDown checks that the service is down and wanted down, as a verb
+// that brought it down must leave it when it returns.
 func mustBeDown(t *testing.T, dir string) {
 	t.Helper()
-	controltest.WaitFor(t, dir+" to be down and wanted down", func() bool {
-		st := controltest.Status(t, dir)
-		return !st.Up() && st.Want == supervise.WantDown
-	})
+	if st := controltest.Status(t, dir); st.Up() || st.Want != supervise.WantDown {
+		t.Fatalf("%s: status %+v; want down and wanted down", dir, st)
+	}
 }
 
 // eachSupervisor runs test once under taikit's supervise and once under
@@ -235,6 +235,28 @@ func TestStopIgnoringTerm(t *testing.T) {
 			opt.Kill = true
 			mustSucceed(t, do(t, dir, control.Stop, opt), "stopped by KILL")
 			mustBeDown(t, dir)
+		})
+}
+
+// Stop of a service whose run keeps exiting: when stop returns, the
+// supervisor has taken the down command and no run is up, although
+// daemontools' supervise, asleep for a second after each start, reaps the
+// run that exits and starts the next before it reads the command.
+func TestStopCrashLoop(t *testing.T) {
+	t.Parallel()
+	eachSupervisor(t, map[string]string{"run": "echo $$ >> starts; exit 3"}, false,
+		func(t *testing.T, sup controltest.Supervisor, dir string) {
+			controltest.WaitFor(t, "run to be restarted", func() bool {
+				b, _ := os.ReadFile(filepath.Join(dir, "starts"))
+				return strings.Count(string(b), "\n") >= 2
+			})
+			r := do(t, dir, control.Stop, generous)
+			if r.Err != nil || r.Done != "stopped" && r.Done != "already down" {
+				t.Fatalf("stop: done %q, error %v", r.Done, r.Err)
+			}
+			if st := controltest.Status(t, dir); st.Up() || st.Want != supervise.WantDown {
+				t.Fatalf("stop returned %q with the status %+v; want down and wanted down", r.Done, st)
+			}
 		})
 }
 
