@@ -72,6 +72,28 @@ func mustBeDown(t *testing.T, dir string) {
 	}
 }
 
+// waitTrapped waits until run, whose script writes its pid to the file
+// trapped once it has set its trap for TERM, has done so (TERM before the
+// trap would end run), and until the status shows it; it returns its pid.
+func waitTrapped(t *testing.T, dir string) int {
+	t.Helper()
+	var pid int
+	controltest.WaitFor(t, "run to set its trap", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "trapped"))
+		if err != nil || !strings.HasSuffix(string(b), "\n") {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSuffix(string(b), "\n"))
+		return err == nil
+	})
+	// The supervisor may write the status after run has started working.
+	controltest.WaitFor(t, "the status to show run "+strconv.Itoa(pid), func() bool {
+		st := controltest.Status(t, dir)
+		return st.Up() && st.PID == pid
+	})
+	return pid
+}
+
 // eachSupervisor runs test once under taikit's supervise and once under
 // daemontools', each on a service made by mk in a new directory and
 // supervised.
@@ -206,10 +228,9 @@ func TestStartScript(t *testing.T) {
 func TestStopWaitsUntilGone(t *testing.T) {
 	t.Parallel()
 	eachSupervisor(t, map[string]string{
-		"run": "trap 'sleep 0.7; exit 0' TERM; while :; do sleep 0.1; done",
+		"run": "trap 'sleep 0.7; exit 0' TERM; echo $$ > trapped; while :; do sleep 0.1; done",
 	}, false, func(t *testing.T, sup controltest.Supervisor, dir string) {
-		controltest.WaitFor(t, "run to be up", func() bool { return controltest.Status(t, dir).Up() })
-		pid := controltest.Status(t, dir).PID
+		pid := waitTrapped(t, dir)
 		r := do(t, dir, control.Stop, generous)
 		mustSucceed(t, r, "stopped")
 		if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
@@ -222,10 +243,9 @@ func TestStopWaitsUntilGone(t *testing.T) {
 
 func TestStopIgnoringTerm(t *testing.T) {
 	t.Parallel()
-	eachSupervisor(t, map[string]string{"run": "trap '' TERM; exec sleep 1000"}, false,
+	eachSupervisor(t, map[string]string{"run": "trap '' TERM; echo $$ > trapped; exec sleep 1000"}, false,
 		func(t *testing.T, sup controltest.Supervisor, dir string) {
-			controltest.WaitFor(t, "run", func() bool { return controltest.Status(t, dir).Up() })
-			pid := controltest.Status(t, dir).PID
+			pid := waitTrapped(t, dir)
 			r := do(t, dir, control.Stop, quick(time.Second))
 			mustFail(t, r, "still running 1 second after TERM", "svc -k")
 			if st := controltest.Status(t, dir); st.PID != pid {
