@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/supervise"
@@ -196,11 +195,12 @@ func TestProcessAsAlias(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Up means svcstart has sent 'u', so it handles TERM already (main
+	// sets that up first) and now waits for check.
 	controltest.WaitFor(t, "the service to be up", func() bool {
 		st, err := supervise.ReadStatus(dir)
 		return err == nil && st.Up()
 	})
-	time.Sleep(200 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
 	if cmd.ProcessState.ExitCode() != 111 ||
