@@ -127,6 +127,9 @@ func TestGlobErrors(t *testing.T) {
 }
 
 func TestGlobAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector, which empties sync.Pool at random")
+	}
 	line := []byte(stamp + " tcpsvd: info: pid 1977 from 10.0.0.1")
 	for _, p := range []string{"*pid*", "*: *: pid [0-9]*", "{*error*,*warn*}", "@4*", "*a*b*c*d", "?*[0-9]", "exact"} {
 		g, err := filter.CompileGlob(p)

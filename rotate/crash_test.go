@@ -254,6 +254,33 @@ func waitLockFree(t *testing.T, path string) {
 	}
 }
 
+// awaitCrashLockFree waits until no process holds dir's lock, which a
+// killed writer can leave held for a moment: a processor it was starting
+// has a copy of the lock's descriptor from its fork until its exec, and is
+// in a group of its own, which the kill spares.
+func awaitCrashLockFree(t *testing.T, dir string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, fileLock), os.O_WRONLY|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close() // releases the lock
+	begin, held := time.Now(), false
+	for syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		if time.Since(begin) > 60*time.Second {
+			t.Fatalf("%s/lock still held 60 s after its writer was killed", dir)
+		}
+		held = true
+		time.Sleep(time.Millisecond)
+	}
+	if held {
+		t.Logf("the lock was still held for %v after its writer was killed", time.Since(begin).Round(time.Millisecond))
+	}
+}
+
 // crashDecode returns an archive's data, decompressing it by its magic
 // number.
 func crashDecode(data []byte) ([]byte, error) {
@@ -460,6 +487,7 @@ func crashCampaign(t *testing.T, mode string) {
 	for i := 0; i < maxIter && (i < minIter || budget == 0 || time.Since(started) < budget); i++ {
 		iterations++
 		next := lastCrashLine(t, dir) + 1
+		awaitCrashLockFree(t, dir)
 		w := startCrashWriter(t, dir, crashEnvStart+"="+strconv.Itoa(next), crashEnvMode+"="+mode,
 			crashEnvSeed+"="+strconv.FormatUint(r.Uint64(), 10))
 		if i%4 == 3 {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	svctlcmd "github.com/taikit/taikit/internal/cli/svctl"
 	"github.com/taikit/taikit/internal/testref"
@@ -197,11 +196,12 @@ func TestProcessAsAlias(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Up means svcstart has sent 'u', so it handles TERM already (main
+	// sets that up first) and now waits for check.
 	controltest.WaitFor(t, "the service to be up", func() bool {
 		st, err := supervise.ReadStatus(dir)
 		return err == nil && st.Up()
 	})
-	time.Sleep(200 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
 	if cmd.ProcessState.ExitCode() != 111 ||
@@ -227,7 +227,7 @@ func TestUnderSvscan(t *testing.T) {
 	for _, sc := range scanners {
 		t.Run(sc.name, func(t *testing.T) {
 			if sc.name == "daemontools" {
-				testref.Need(t, sc.svscan)
+				testref.Need(t, sc.svscan) // ours is no Debian package's file
 			}
 			root := t.TempDir()
 			controltest.Service(t, root, "web", map[string]string{"run": "echo hello from web; exec sleep 1000"})

@@ -47,7 +47,9 @@ var builds struct {
 // in dir/generation); after each write that returned it records the
 // sequence number in dir/progress.<generation>, so the test knows which
 // lines were written: a line the writer was killed before writing is not
-// lost. When dir/stop exists it writes no more and waits.
+// lost. When dir/stop exists it writes no more and waits. While dir/pause
+// exists it writes nothing, having said so in dir/paused.<generation>: then
+// every line it wrote is in the progress file.
 func writer(dir string) {
 	gen := 1
 	if b, err := os.ReadFile(filepath.Join(dir, "generation")); err == nil {
@@ -61,12 +63,18 @@ func writer(dir string) {
 	if err != nil {
 		os.Exit(111)
 	}
-	stop := filepath.Join(dir, "stop")
+	stop, pause := filepath.Join(dir, "stop"), filepath.Join(dir, "pause")
 	for seq := 1; ; seq++ {
 		if _, err := os.Stat(stop); err == nil {
 			os.WriteFile(filepath.Join(dir, fmt.Sprintf("stopped.%d", gen)), nil, 0o644)
 			for {
 				time.Sleep(time.Hour)
+			}
+		}
+		if _, err := os.Stat(pause); err == nil {
+			os.WriteFile(filepath.Join(dir, fmt.Sprintf("paused.%d", gen)), nil, 0o644)
+			for ; err == nil; _, err = os.Stat(pause) {
+				time.Sleep(time.Millisecond)
 			}
 		}
 		if _, err := syscall.Write(1, fmt.Appendf(nil, "%d %d\n", gen, seq)); err != nil {

@@ -49,23 +49,35 @@ func loggedService(t *testing.T, prog string) {
 	restarted(app, 0)
 	restarted(logger, 0)
 	const rounds = 4
+	generation := func() string {
+		b, _ := os.ReadFile(filepath.Join(state, "generation"))
+		return strings.TrimSpace(string(b))
+	}
+	pause := filepath.Join(state, "pause")
 	for range rounds {
 		time.Sleep(300 * time.Millisecond)
 		// The writer dies between lines or in the middle of a write(2);
 		// what it wrote is in the pipe.
-		w := statusPid(app)
+		w, gen := statusPid(app), generation()
 		syscall.Kill(w, syscall.SIGKILL)
-		w = restarted(app, w)
+		restarted(app, w)
+		testref.WaitFor(t, "the new writer to count itself", func() bool { return generation() != gen })
+		gen = generation()
 		time.Sleep(300 * time.Millisecond)
 		// The logger dies while waiting for input, so that it holds no
-		// line read but not written (a loss no pipe can prevent); the
-		// writer goes on writing while it is down, into the pipe svscan
-		// holds.
-		syscall.Kill(w, syscall.SIGSTOP)
+		// line read but not written (a loss no pipe can prevent): the
+		// writer pauses between lines, and once the logger has the last
+		// line it wrote the pipe is empty. The writer goes on writing
+		// while the logger is down, into the pipe svscan holds.
+		os.WriteFile(pause, nil, 0o644)
+		testref.WaitFor(t, "the writer to pause", func() bool {
+			_, err := os.Stat(filepath.Join(state, "paused."+gen))
+			return err == nil
+		})
 		testref.WaitFor(t, "the logger to catch up", func() bool { return logHas(tr, state) })
 		l := statusPid(logger)
 		syscall.Kill(l, syscall.SIGKILL)
-		syscall.Kill(w, syscall.SIGCONT)
+		os.Remove(pause)
 		restarted(logger, l)
 	}
 	time.Sleep(300 * time.Millisecond)

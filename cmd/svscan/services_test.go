@@ -55,13 +55,19 @@ func TestServiceDirectoryRemoved(t *testing.T) {
 	tr.write("stays/run", "#!/bin/sh\nexec sleep 1000\n", 0o755)
 	s := tr.start("")
 	pid := s.cmd.Process.Pid
-	testref.WaitFor(t, "three supervise processes", func() bool { return len(children(pid)) == 3 })
+	// Each supervise running its run: taikit's exits rather than start
+	// run in a directory that is gone.
+	gone := filepath.Join(tr.dir, "gone")
+	testref.WaitFor(t, "three supervise processes, each with its run up", func() bool {
+		return len(children(pid)) == 3 && statusPid(gone) != 0 && statusPid(filepath.Join(gone, "log")) != 0 &&
+			statusPid(filepath.Join(tr.dir, "stays")) != 0
+	})
 	pipes := pipesOf(pid)
 	if len(pipes) != 2 {
 		t.Fatalf("svscan holds %v, want both ends of one pipe", pipes)
 	}
 	sup, logSup := superviseOf(t, pid, "gone"), superviseOf(t, pid, "log")
-	if err := os.RemoveAll(filepath.Join(tr.dir, "gone")); err != nil {
+	if err := os.RemoveAll(gone); err != nil {
 		t.Fatal(err)
 	}
 	s.cmd.Process.Signal(syscall.SIGALRM)

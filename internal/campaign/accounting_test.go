@@ -46,6 +46,20 @@ func TestAccountingCatchesFaults(t *testing.T) {
 			lc.seen[2000], lc.seen[999], lc.seen[1000])
 	}
 
+	// A killed writer's piece and the next process's first piece that
+	// make a line by chance (as seen in TestKill9): counted whole, and
+	// gluedByChance says so.
+	big := newStream(100000)
+	from, end, to := int64(3371720), int64(3394316), int64(3436516)
+	byChance := []instanceRun{{from: from, to: to, wrote: end - from}, {final: true, from: to, to: big.size(), wrote: big.size() - to}}
+	chanceFiles := []dirFile{{name: "@1.u", data: big.bytesAt(from, end)}, {name: "current", data: big.bytesAt(to, big.size())}}
+	if lc, glued := countLines(chanceFiles, big), gluedByChance(big, byChance); lc.seen[98190] != 1 || len(glued) != 1 || glued[0] != 98190 {
+		t.Errorf("a piece and a piece that make line 98190: seen %d times, gluedByChance %v; want 1, [98190]", lc.seen[98190], glued)
+	}
+	if glued := gluedByChance(in, rs); len(glued) != 0 {
+		t.Errorf("gluedByChance %v where nothing is glued", glued)
+	}
+
 	dupLine := append(in.bytesAt(in.offs[1500], in.offs[1501]), in.bytesAt(in.offs[1500], b)...)
 	faults := map[string][]dirFile{
 		"a line lost inside a process's data": {good[0], file("@2.u", in.offs[401], a-300), good[2], good[3]},

@@ -85,8 +85,8 @@ func TestFullDisk(t *testing.T) {
 	rounds := pick(1, 10)
 	r := newRand(time.Now().UnixNano())
 	in := newStream(rounds * 8000) // ~280 kB a round; all of it fits once the filler is gone
-	pipe := newLogPipe(t, in, 3)
-	pipe.hold(0) // each round's share once the disk is full
+	// Held: each round's share goes in once the disk is full.
+	pipe := newLogPipeHeld(t, in, 3, 0)
 	dir := filepath.Join(mnt, "d")
 	script := []string{"s16384", "n1000000", "./d"}
 	p := startProc(t, procOpts{dir: mnt, stdin: pipe.r, ready: true}, script...)
@@ -177,8 +177,7 @@ func roundAll(ds []time.Duration) []time.Duration {
 func TestFullDiskTERM(t *testing.T) {
 	mnt := mountTmpfs(t, "8m")
 	in := newStream(20_000)
-	pipe := newLogPipe(t, in, 4)
-	pipe.hold(0)
+	pipe := newLogPipeHeld(t, in, 4, 0) // nothing before the disk is full
 	dir := filepath.Join(mnt, "d")
 	script := []string{"s16384", "n1000000", "./d"}
 	p := startProc(t, procOpts{dir: mnt, stdin: pipe.r, ready: true}, script...)

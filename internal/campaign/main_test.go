@@ -182,6 +182,14 @@ type logPipe struct {
 // stops it.
 func newLogPipe(t testing.TB, in *stream, seed int64) *logPipe {
 	t.Helper()
+	return newLogPipeHeld(t, in, seed, in.size())
+}
+
+// newLogPipeHeld is newLogPipe with the feeder held at byte n from its
+// start (see hold): a hold after newLogPipe may come after the feeder's
+// first chunk.
+func newLogPipeHeld(t testing.TB, in *stream, seed int64, n int64) *logPipe {
+	t.Helper()
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
@@ -191,7 +199,7 @@ func newLogPipe(t testing.TB, in *stream, seed int64) *logPipe {
 	}
 	p := &logPipe{r: os.NewFile(uintptr(fds[0]), "log pipe"), rfd: fds[0], wfd: fds[1], in: in,
 		stop: make(chan struct{}), done: make(chan struct{})}
-	p.limit.Store(in.size())
+	p.hold(n)
 	go p.feed(seed)
 	t.Cleanup(func() {
 		p.stopFeeding()

@@ -63,13 +63,35 @@ func mustFail(t *testing.T, r control.Result, parts ...string) {
 	}
 }
 
-// mustBeDown checks that the service is down and wanted down.
+// mustBeDown checks that the service is down and wanted down, as a verb
+// that brought it down must leave it when it returns.
 func mustBeDown(t *testing.T, dir string) {
 	t.Helper()
-	controltest.WaitFor(t, dir+" to be down and wanted down", func() bool {
-		st := controltest.Status(t, dir)
-		return !st.Up() && st.Want == supervise.WantDown
+	if st := controltest.Status(t, dir); st.Up() || st.Want != supervise.WantDown {
+		t.Fatalf("%s: status %+v; want down and wanted down", dir, st)
+	}
+}
+
+// waitTrapped waits until run, whose script writes its pid to the file
+// trapped once it has set its trap for TERM, has done so (TERM before the
+// trap would end run), and until the status shows it; it returns its pid.
+func waitTrapped(t *testing.T, dir string) int {
+	t.Helper()
+	var pid int
+	controltest.WaitFor(t, "run to set its trap", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "trapped"))
+		if err != nil || !strings.HasSuffix(string(b), "\n") {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSuffix(string(b), "\n"))
+		return err == nil
 	})
+	// The supervisor may write the status after run has started working.
+	controltest.WaitFor(t, "the status to show run "+strconv.Itoa(pid), func() bool {
+		st := controltest.Status(t, dir)
+		return st.Up() && st.PID == pid
+	})
+	return pid
 }
 
 // eachSupervisor runs test once under taikit's supervise and once under
@@ -206,10 +228,9 @@ func TestStartScript(t *testing.T) {
 func TestStopWaitsUntilGone(t *testing.T) {
 	t.Parallel()
 	eachSupervisor(t, map[string]string{
-		"run": "trap 'sleep 0.7; exit 0' TERM; while :; do sleep 0.1; done",
+		"run": "trap 'sleep 0.7; exit 0' TERM; echo $$ > trapped; while :; do sleep 0.1; done",
 	}, false, func(t *testing.T, sup controltest.Supervisor, dir string) {
-		controltest.WaitFor(t, "run to be up", func() bool { return controltest.Status(t, dir).Up() })
-		pid := controltest.Status(t, dir).PID
+		pid := waitTrapped(t, dir)
 		r := do(t, dir, control.Stop, generous)
 		mustSucceed(t, r, "stopped")
 		if err := syscall.Kill(pid, 0); err != syscall.ESRCH {
@@ -222,10 +243,9 @@ func TestStopWaitsUntilGone(t *testing.T) {
 
 func TestStopIgnoringTerm(t *testing.T) {
 	t.Parallel()
-	eachSupervisor(t, map[string]string{"run": "trap '' TERM; exec sleep 1000"}, false,
+	eachSupervisor(t, map[string]string{"run": "trap '' TERM; echo $$ > trapped; exec sleep 1000"}, false,
 		func(t *testing.T, sup controltest.Supervisor, dir string) {
-			controltest.WaitFor(t, "run", func() bool { return controltest.Status(t, dir).Up() })
-			pid := controltest.Status(t, dir).PID
+			pid := waitTrapped(t, dir)
 			r := do(t, dir, control.Stop, quick(time.Second))
 			mustFail(t, r, "still running 1 second after TERM", "svc -k")
 			if st := controltest.Status(t, dir); st.PID != pid {
@@ -235,6 +255,28 @@ func TestStopIgnoringTerm(t *testing.T) {
 			opt.Kill = true
 			mustSucceed(t, do(t, dir, control.Stop, opt), "stopped by KILL")
 			mustBeDown(t, dir)
+		})
+}
+
+// Stop of a service whose run keeps exiting: when stop returns, the
+// supervisor has taken the down command and no run is up, although
+// daemontools' supervise, asleep for a second after each start, reaps the
+// run that exits and starts the next before it reads the command.
+func TestStopCrashLoop(t *testing.T) {
+	t.Parallel()
+	eachSupervisor(t, map[string]string{"run": "echo $$ >> starts; exit 3"}, false,
+		func(t *testing.T, sup controltest.Supervisor, dir string) {
+			controltest.WaitFor(t, "run to be restarted", func() bool {
+				b, _ := os.ReadFile(filepath.Join(dir, "starts"))
+				return strings.Count(string(b), "\n") >= 2
+			})
+			r := do(t, dir, control.Stop, generous)
+			if r.Err != nil || r.Done != "stopped" && r.Done != "already down" {
+				t.Fatalf("stop: done %q, error %v", r.Done, r.Err)
+			}
+			if st := controltest.Status(t, dir); st.Up() || st.Want != supervise.WantDown {
+				t.Fatalf("stop returned %q with the status %+v; want down and wanted down", r.Done, st)
+			}
 		})
 }
 
@@ -255,13 +297,15 @@ func TestStopScript(t *testing.T) {
 			t.Fatal("a refused stop brought the service down")
 		}
 
+		// The daemon becomes idle while stop waits: the stop script finds
+		// it busy once more, and then no longer.
 		os.Remove(filepath.Join(dir, "attempts"))
-		go func() { time.Sleep(700 * time.Millisecond); os.Remove(busy) }()
+		controltest.Script(t, dir, "stop", "echo x >> attempts; if test -e busy; then rm busy; echo archiving file 9 of 9; exit 1; fi")
 		mustSucceed(t, do(t, dir, control.Stop, generous), "stopped")
 		mustBeDown(t, dir)
 		b, _ := os.ReadFile(filepath.Join(dir, "attempts"))
-		if n := strings.Count(string(b), "x"); n < 2 {
-			t.Fatalf("stop ran %d times; want it retried while busy", n)
+		if n := strings.Count(string(b), "x"); n != 2 {
+			t.Fatalf("stop ran %d times; want twice: refused while busy, then agreed", n)
 		}
 	})
 }
@@ -346,13 +390,23 @@ func TestInterrupted(t *testing.T) {
 	dir := controltest.Service(t, t.TempDir(), "svc", map[string]string{"run": "exec sleep 1000", "check": "exit 1"})
 	os.WriteFile(filepath.Join(dir, "down"), nil, 0o644)
 	controltest.Supervise(t, controltest.Ours(t), dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// Interrupt the start once run is up, while it waits for check.
+	go func() {
+		for ctx.Err() == nil {
+			if st, err := supervise.ReadStatus(dir); err == nil && st.Up() {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
 	r := control.Do(ctx, dir, control.Start, generous)
 	if !r.Temporary() || !strings.Contains(r.Err.Error(), "interrupted") {
 		t.Fatalf("interrupted start: %v", r.Err)
 	}
-	if !controltest.Status(t, dir).Up() {
-		t.Fatal("an interrupted start changed the service")
+	if st := controltest.Status(t, dir); !st.Up() || st.Want != supervise.WantUp {
+		t.Fatalf("an interrupted start changed the service: %+v", st)
 	}
 }

@@ -434,10 +434,10 @@ func (j *job) bringDown() string {
 	if err := j.send("d"); err != nil {
 		return "could not bring it down: " + err.Reason
 	}
-	if !v0.status.Up() {
-		return "brought it down again" // and kept it from restarting
-	}
-	done, err := j.awaitExit(v0.status)
+	// Even when v0 is down, wait for the supervisor to take the command:
+	// v0 may be the moment between daemontools' supervise reaping a run
+	// and starting the next.
+	done, err := j.awaitExit(v0.status, true)
 	if err != nil {
 		return "could not bring it down: " + err.Reason
 	}
@@ -460,6 +460,13 @@ func (j *job) stop(verb Verb) (string, *Error) {
 		if err := j.send("d"); err != nil {
 			return "", err
 		}
+		done, err := j.awaitExit(v0.status, true)
+		if err != nil {
+			return "", err
+		}
+		if done == "stopped by KILL" {
+			return done, nil // a restart came first, and ignored TERM
+		}
 		return "already down", nil
 	}
 	if err := j.gate(v0); err != nil {
@@ -468,7 +475,7 @@ func (j *job) stop(verb Verb) (string, *Error) {
 	if err := j.send("d"); err != nil {
 		return "", err
 	}
-	return j.awaitExit(v0.status)
+	return j.awaitExit(v0.status, true)
 }
 
 // gate runs the stop script, if the service has one, until it exits 0,
@@ -522,31 +529,55 @@ func (j *job) gate(v0 view) *Error {
 
 // awaitExit waits until the run recorded in target has exited, with KILL
 // after the timeout if the options say so.
-func (j *job) awaitExit(target supervise.Status) (string, *Error) {
+//
+// After a down command (down), it waits instead until the status says the
+// service is down and wanted down: until the supervisor has taken the
+// command, the exit of target's run means little, as daemontools'
+// supervise reaps a run that exits and starts the next before it reads
+// its control FIFO, then sleeps a second after the start.
+func (j *job) awaitExit(target supervise.Status, down bool) (string, *Error) {
 	gone := func(v view) (bool, *Error) {
+		if down {
+			return !v.status.Up() && v.status.Want == supervise.WantDown, nil
+		}
 		return v.status.When != target.When || v.status.PID != target.PID, nil
 	}
-	_, timedOut, err := j.until(time.Now().Add(j.opt.timeout()), gone)
+	v, timedOut, err := j.until(time.Now().Add(j.opt.timeout()), gone)
 	if err != nil {
 		return "", err
 	}
 	if !timedOut {
 		return "stopped", nil
 	}
+	if !v.status.Up() {
+		return "", notTaken(j.opt.timeout())
+	}
 	if !j.opt.Kill {
 		return "", failure("run (pid %d) still running %s after TERM (it may ignore TERM; KILL it with svc -k)",
-			target.PID, seconds(j.opt.timeout()))
+			v.status.PID, seconds(j.opt.timeout()))
 	}
 	if err := j.send("k"); err != nil {
 		return "", err
 	}
-	if _, timedOut, err = j.until(time.Now().Add(j.opt.killWait()), gone); err != nil {
+	if v, timedOut, err = j.until(time.Now().Add(j.opt.killWait()), gone); err != nil {
 		return "", err
 	}
 	if timedOut {
-		return "", failure("run (pid %d) still running %s after KILL", target.PID, seconds(j.opt.killWait()))
+		if !v.status.Up() {
+			return "", notTaken(j.opt.killWait())
+		}
+		return "", failure("run (pid %d) still running %s after KILL", v.status.PID, seconds(j.opt.killWait()))
 	}
 	return "stopped by KILL", nil
+}
+
+// notTaken is the failure of a supervisor that shows the service down but
+// not wanted down long after it was sent the down command.
+func notTaken(d time.Duration) *Error {
+	return &Error{
+		Reason:    "supervise has not taken the down command within " + seconds(d),
+		Temporary: true,
+	}
 }
 
 // restart stops and starts a running service: the stop script may refuse,
@@ -571,7 +602,7 @@ func (j *job) restart() (string, int, *Error) {
 	if err := j.send(commands); err != nil {
 		return "", 0, err
 	}
-	if _, err := j.awaitExit(v0.status); err != nil {
+	if _, err := j.awaitExit(v0.status, false); err != nil {
 		if !err.Temporary {
 			err.Aftermath = "left it running"
 		}

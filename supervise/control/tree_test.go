@@ -47,12 +47,18 @@ func TestDoAllMixed(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	order := filepath.Join(root, "order")
-	logged := func(name string) string {
-		return "echo start " + name + " >> " + order + "; trap 'echo stop " + name + " >> " + order +
-			"; exit 0' TERM; while :; do sleep 0.1; done"
+	// Each says it has started once its trap for TERM is set, and is
+	// ready (check) only then: so a starts only once a/log has said so,
+	// and a stop cannot come before the trap.
+	logged := func(name string) map[string]string {
+		return map[string]string{
+			"run": "trap 'echo stop " + name + " >> " + order + "; exit 0' TERM; echo start " + name + " >> " + order +
+				"; while :; do sleep 0.1; done",
+			"check": "grep -qx 'start " + name + "' " + order,
+		}
 	}
-	controltest.Service(t, root, "a", map[string]string{"run": logged("a")})
-	controltest.Service(t, root, "a/log", map[string]string{"run": logged("a/log")})
+	controltest.Service(t, root, "a", logged("a"))
+	controltest.Service(t, root, "a/log", logged("a/log"))
 	controltest.Service(t, root, "b", map[string]string{"run": "echo cannot bind >&2; exit 2"})
 	controltest.Service(t, root, "c", map[string]string{"run": "exec sleep 1000", "check": "exit 1"})
 	dirs, err := control.Services(root)
