@@ -198,7 +198,7 @@ func TestProcessAsAlias(t *testing.T) {
 	}
 	// Up means svcstart has sent 'u', so it handles TERM already (main
 	// sets that up first) and now waits for check.
-	controltest.WaitFor(t, "the service to be up", func() bool {
+	testref.WaitFor(t, "the service to be up", func() bool {
 		st, err := supervise.ReadStatus(dir)
 		return err == nil && st.Up()
 	})
@@ -250,7 +250,7 @@ func TestUnderSvscan(t *testing.T) {
 				!strings.HasSuffix(errs, "svctl: start: 3 of 4 services succeeded; failed: "+root+"/bad\n") {
 				t.Fatalf("start -a: exit %d, stdout %q, stderr %q", code, out, errs)
 			}
-			controltest.WaitFor(t, "web's line in its log", func() bool {
+			testref.WaitFor(t, "web's line in its log", func() bool {
 				b, _ := os.ReadFile(filepath.Join(root, "web", "log", "logged"))
 				return string(b) == "hello from web\n"
 			})

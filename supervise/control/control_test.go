@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/supervise"
 	"github.com/taikit/taikit/supervise/control"
 	"github.com/taikit/taikit/supervise/control/controltest"
@@ -78,7 +79,7 @@ func mustBeDown(t *testing.T, dir string) {
 func waitTrapped(t *testing.T, dir string) int {
 	t.Helper()
 	var pid int
-	controltest.WaitFor(t, "run to set its trap", func() bool {
+	testref.WaitFor(t, "run to set its trap", func() bool {
 		b, err := os.ReadFile(filepath.Join(dir, "trapped"))
 		if err != nil || !strings.HasSuffix(string(b), "\n") {
 			return false
@@ -87,7 +88,7 @@ func waitTrapped(t *testing.T, dir string) int {
 		return err == nil
 	})
 	// The supervisor may write the status after run has started working.
-	controltest.WaitFor(t, "the status to show run "+strconv.Itoa(pid), func() bool {
+	testref.WaitFor(t, "the status to show run "+strconv.Itoa(pid), func() bool {
 		st := controltest.Status(t, dir)
 		return st.Up() && st.PID == pid
 	})
@@ -266,7 +267,7 @@ func TestStopCrashLoop(t *testing.T) {
 	t.Parallel()
 	eachSupervisor(t, map[string]string{"run": "echo $$ >> starts; exit 3"}, false,
 		func(t *testing.T, sup controltest.Supervisor, dir string) {
-			controltest.WaitFor(t, "run to be restarted", func() bool {
+			testref.WaitFor(t, "run to be restarted", func() bool {
 				b, _ := os.ReadFile(filepath.Join(dir, "starts"))
 				return strings.Count(string(b), "\n") >= 2
 			})
@@ -288,7 +289,7 @@ func TestStopScript(t *testing.T) {
 		"run":  "exec sleep 1000",
 		"stop": "echo x >> attempts; if test -e busy; then echo archiving file 7 of 9; exit 1; fi",
 	}, false, func(t *testing.T, sup controltest.Supervisor, dir string) {
-		controltest.WaitFor(t, "run", func() bool { return controltest.Status(t, dir).Up() })
+		testref.WaitFor(t, "run", func() bool { return controltest.Status(t, dir).Up() })
 		busy := filepath.Join(dir, "busy")
 		os.WriteFile(busy, nil, 0o644)
 		r := do(t, dir, control.Stop, quick(time.Second))
@@ -336,7 +337,7 @@ func TestRestart(t *testing.T) {
 			first := do(t, dir, control.Start, generous)
 			mustSucceed(t, first, "started")
 			supervise.Control(dir, "p")
-			controltest.WaitFor(t, "pause", func() bool { return controltest.Status(t, dir).Paused })
+			testref.WaitFor(t, "pause", func() bool { return controltest.Status(t, dir).Paused })
 			r := do(t, dir, control.Restart, generous)
 			mustSucceed(t, r, "restarted")
 			st := controltest.Status(t, dir)

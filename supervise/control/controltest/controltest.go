@@ -142,7 +142,7 @@ func Supervise(t testing.TB, prog, dir string) {
 			t.Logf("%s %s said:\n%s", prog, dir, stderr)
 		}
 	})
-	WaitFor(t, prog+" to run", func() bool {
+	testref.WaitFor(t, prog+" to run", func() bool {
 		ok, _ := supervise.Running(dir)
 		if !ok {
 			return false
@@ -150,18 +150,6 @@ func Supervise(t testing.TB, prog, dir string) {
 		_, err := supervise.ReadStatus(dir)
 		return err == nil
 	})
-}
-
-// WaitFor polls cond until it holds, failing the test after Patience.
-func WaitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(Patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // Status reads the status of the service in dir, failing the test if it
