@@ -151,15 +151,31 @@ func (s *statusFile) replace(record []byte) error {
 var errRenameInstead = errors.New("rename instead")
 
 // createSpare creates an empty spare file with the status file's mode.
+// Nothing is ever written through a symbolic link or into a file this
+// process did not create, and no mode is set on one: whatever is at the
+// spare name (a leftover, or a link planted by another user of the
+// directory) is unlinked first (which removes a link, not its target), and
+// the file is created exclusively, without following a link.
 func (s *statusFile) createSpare() (*os.File, error) {
-	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, s.mode)
-	if err == nil {
-		if err = f.Chmod(s.mode); err != nil { // the umask must not change it
-			f.Close()
-			return nil, err
-		}
+	if err := os.Remove(s.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, unwrapPath(err) // EACCES: the directory is not ours
 	}
-	return f, err
+	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, s.mode)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = syscall.EEXIST
+		}
+		return nil, err
+	}
+	if err = f.Chmod(s.mode); err != nil { // the umask must not change it
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // exchange writes record into the spare file and exchanges its name with
@@ -190,14 +206,14 @@ func (s *statusFile) exchange(record []byte) error {
 	if prev == nil {
 		// The first exchange: the file now named tmp is the status file
 		// as it was at start-up.
-		if prev, err = os.OpenFile(s.tmp, os.O_WRONLY, 0); err != nil {
+		if prev, err = os.OpenFile(s.tmp, os.O_WRONLY|syscall.O_NOFOLLOW, 0); err != nil {
 			return nil // a new spare is created next time
 		}
 	}
 	// Only a file that holds a record and has no other name (a hard link)
 	// may be written again: anything else is left to its other names, or
 	// to a reader that still has it open, and a new spare made.
-	if st, err := prev.Stat(); err != nil || st.Sys().(*syscall.Stat_t).Nlink != 1 || st.Size() != statusSize {
+	if st, err := prev.Stat(); err != nil || !st.Mode().IsRegular() || st.Sys().(*syscall.Stat_t).Nlink != 1 || st.Size() != statusSize {
 		prev.Close()
 		os.Remove(s.tmp)
 		return nil

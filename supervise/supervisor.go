@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -593,10 +594,27 @@ func (st *state) announce() {
 }
 
 // replace writes b to name.new and renames it to name, warning as
-// daemontools does when it cannot, and reports whether it could.
+// daemontools does when it cannot, and reports whether it could. Nothing
+// is written through a symbolic link or into a file supervise did not
+// create: whatever is at name.new (a leftover, or a link planted there) is
+// unlinked, which removes a link and not its target, and name.new is then
+// created exclusively without following a link.
 func (st *state) replace(name string, b []byte) bool {
 	tmp := name + ".new"
-	f, err := os.OpenFile(st.s.path(tmp), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o644)
+	if err := os.Remove(st.s.path(tmp)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		st.warnf("unable to remove %s/%s: %s", st.s.Name, tmp, errtext.Of(err))
+		return false
+	}
+	f, err := os.OpenFile(st.s.path(tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	if err == nil {
+		if fi, serr := f.Stat(); serr != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			err = serr
+			if err == nil {
+				err = syscall.EEXIST
+			}
+		}
+	}
 	if err != nil {
 		st.warnf("unable to open %s/%s: %s", st.s.Name, tmp, errtext.Of(err))
 		return false
