@@ -43,12 +43,25 @@ func TestUsage(t *testing.T) {
 		{nil, ""},
 		{[]string{"start"}, ""},
 		{[]string{"-w", "5"}, ""},
+		{[]string{"-w", "1000000"}, ""},
+		{[]string{"-w", "1e-12"}, ""},
 		{[]string{"launch", "x"}, `svctl: fatal: unknown verb "launch": want start, stop, reset or restart` + "\n"},
 		{[]string{"-z", "start", "x"}, "svctl: fatal: unknown option -z\n"},
 		{[]string{"start", "-kz", "x"}, "svctl: fatal: unknown option -z\n"},
 		{[]string{"start", "-w"}, "svctl: fatal: option -w needs a value\n"},
-		{[]string{"-w0", "start", "x"}, "svctl: fatal: -w 0: want a number of seconds above 0\n"},
-		{[]string{"-w", "soon", "start", "x"}, "svctl: fatal: -w soon: want a number of seconds above 0\n"},
+		// NaN once passed every comparison and waited for ever; a value too
+		// large was told to be above 0.
+		{[]string{"-w", "0", "start", "x"}, "svctl: fatal: -w 0: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "soon", "start", "x"}, "svctl: fatal: -w soon: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "NaN", "start", "x"}, "svctl: fatal: -w NaN: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "nan", "start", "x"}, "svctl: fatal: -w nan: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "Inf", "start", "x"}, "svctl: fatal: -w Inf: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "-Inf", "start", "x"}, "svctl: fatal: -w -Inf: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "+Inf", "start", "x"}, "svctl: fatal: -w +Inf: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "9223372036", "start", "x"}, "svctl: fatal: -w 9223372036: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "1000000.5", "start", "x"}, "svctl: fatal: -w 1000000.5: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "1e300", "start", "x"}, "svctl: fatal: -w 1e300: want a number of seconds above 0 and at most 1000000\n"},
+		{[]string{"-w", "-1", "start", "x"}, "svctl: fatal: -w -1: want a number of seconds above 0 and at most 1000000\n"},
 		{[]string{"-j", "0", "start", "x"}, "svctl: fatal: -j 0: want a whole number of services, at least 1\n"},
 	} {
 		code, out, errs := svctl(t, "svctl", c.args...)

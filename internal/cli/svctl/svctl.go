@@ -120,15 +120,20 @@ func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Wri
 	return exitCode(results)
 }
 
+// maxWait is the largest -w, in seconds (11.5 days).
+const maxWait = 1000000
+
 // options are svctl's; values are checked as they are met.
 func (c *config) options() []cli.Option {
 	return []cli.Option{
 		{Letter: 'w', Long: "wait", Arg: "secs", Help: "wait at most secs for each step (default 30)", Set: func(v string) error {
+			// Written so that NaN, which fails every comparison, is
+			// refused too (it once meant no limit at all).
 			secs, err := strconv.ParseFloat(v, 64)
-			if err != nil || secs <= 0 || secs > 1e6 {
-				return fmt.Errorf("-w %s: want a number of seconds above 0", v)
+			if err != nil || !(secs > 0 && secs <= maxWait) {
+				return fmt.Errorf("-w %s: want a number of seconds above 0 and at most %d", v, maxWait)
 			}
-			c.timeout = time.Duration(secs * float64(time.Second))
+			c.timeout = max(time.Duration(secs*float64(time.Second)), time.Nanosecond)
 			return nil
 		}},
 		cli.Bool('k', "kill", &c.kill, "KILL a run still there after the wait for its exit"),
