@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,16 +146,39 @@ func parseReady(b []byte) (Readiness, tai64n.Label, error) {
 // ExtraPath returns the path of the extra file of the service in dir.
 func ExtraPath(dir string) string { return filepath.Join(dir, "supervise", "extra") }
 
+// MaxExtraSize bounds supervise/extra. A record of this version is at
+// most about 160 bytes; the bound leaves room for the lines later versions
+// may add. A longer file is not an extra file: it is refused unread beyond
+// the bound, so that a huge file (a 1 GB one once took svstat 3.9 GB)
+// costs no more than a small one.
+const MaxExtraSize = 4096
+
 // ReadExtra reads supervise/extra of the service in dir. Under a
-// daemontools supervise the file does not exist (fs.ErrNotExist).
+// daemontools supervise the file does not exist (fs.ErrNotExist). A file
+// longer than MaxExtraSize is refused (ErrExtraFormat).
 func ReadExtra(dir string) (Extra, error) {
-	b, err := os.ReadFile(ExtraPath(dir))
+	f, err := os.Open(ExtraPath(dir))
 	if err != nil {
 		return Extra{}, err
 	}
-	e, err := DecodeExtra(b)
+	defer f.Close()
+	e, err := readExtra(f)
 	if err != nil {
 		return Extra{}, fmt.Errorf("%s: %w", ExtraPath(dir), err)
 	}
 	return e, nil
+}
+
+// readExtra decodes an extra file read from r, reading at most
+// MaxExtraSize+1 bytes (the one more tells a file that is too long).
+func readExtra(r io.Reader) (Extra, error) {
+	var buf [MaxExtraSize + 1]byte
+	n, err := io.ReadFull(r, buf[:])
+	switch {
+	case err == nil:
+		return Extra{}, fmt.Errorf("longer than %d bytes: %w", MaxExtraSize, ErrExtraFormat)
+	case !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
+		return Extra{}, err
+	}
+	return DecodeExtra(buf[:n])
 }
