@@ -19,6 +19,9 @@ import (
 //     its newline and without spaces and tabs at its end, with each NUL
 //     byte turned into a newline (the way to put a newline in a value).
 //
+// A first line longer than MaxEnvLine bytes is an error (ErrLineTooLong),
+// read no further.
+//
 // A file holding just a newline sets the variable to the empty string. A
 // name containing '=' is passed on as pathexec merges it (see
 // EnvChanges.Apply). Changes come in the directory's own order, which
@@ -95,10 +98,22 @@ func dirNames(d int) ([]string, error) {
 	return names, err
 }
 
+// MaxEnvLine bounds the first line of an envdir file (without its
+// newline): Linux's MAX_ARG_STRLEN, beyond which no "NAME=value" can be
+// passed to a program anyway (execve fails with E2BIG, which is how
+// daemontools' envdir fails on such a line, after reading it whole).
+const MaxEnvLine = 131072
+
+// ErrLineTooLong is the error of a file whose first line is longer than
+// MaxEnvLine bytes (a file linked to /dev/zero, say): it is read no
+// further.
+var ErrLineTooLong = errors.New("first line longer than 131072 bytes")
+
 // readFirstLine reads the file name in the directory d up to its first
 // newline, and says how many bytes the file held as far as it was read:
 // zero means an empty file. A file that has gone since the directory was
-// listed (or a dangling symbolic link) counts as empty.
+// listed (or a dangling symbolic link) counts as empty. At most
+// MaxEnvLine+1 bytes are read: a longer line is ErrLineTooLong.
 func readFirstLine(d int, name string) (line []byte, n int, err error) {
 	// Non-blocking, as daemontools opens it: a FIFO without a writer
 	// reads as empty instead of hanging the start of a service.
@@ -115,7 +130,8 @@ func readFirstLine(d int, name string) (line []byte, n int, err error) {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		r, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		room := buf[len(buf):min(cap(buf), MaxEnvLine+1)]
+		r, err := syscall.Read(fd, room)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -129,6 +145,9 @@ func readFirstLine(d int, name string) (line []byte, n int, err error) {
 		buf = buf[:start+r]
 		if i := bytes.IndexByte(buf[start:], '\n'); i >= 0 {
 			return buf[:start+i], len(buf), nil
+		}
+		if len(buf) > MaxEnvLine {
+			return nil, 0, ErrLineTooLong
 		}
 	}
 }
