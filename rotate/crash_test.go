@@ -531,6 +531,7 @@ func crashCampaign(t *testing.T, mode string) {
 		}
 	}
 	// A last clean open recovers what the last kill left.
+	awaitCrashLockFree(t, dir)
 	d, err := Open(dir, crashOptions(mode))
 	if err != nil {
 		t.Fatal(err)
