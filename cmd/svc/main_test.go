@@ -123,6 +123,9 @@ func TestDrivingDaemontools(t *testing.T) {
 	wait(`up \(pid (\d+)\) \d+ seconds`)
 	send("-p")
 	wait(`up \(pid ` + pid + `\) \d+ seconds, paused`)
+	// kill(2) returns before the process is stopped: it stops when next
+	// scheduled, which on a busy machine is after the status says paused.
+	testref.WaitFor(t, "the service to be stopped (state T)", func() bool { return procState() == 'T' })
 	if st, err := supervise.ReadStatus(dir); err != nil || !st.Paused || st.Want != supervise.WantUp || procState() != 'T' {
 		t.Fatalf("paused: %+v %v, process state %c", st, err, procState())
 	}
