@@ -56,7 +56,12 @@ func writer(dir string) {
 		gen, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		gen++
 	}
-	if err := os.WriteFile(filepath.Join(dir, "generation"), []byte(strconv.Itoa(gen)), 0o644); err != nil {
+	// Written whole under another name and renamed: a test reading it
+	// must never see it empty, between a truncation and a write.
+	if err := os.WriteFile(filepath.Join(dir, "generation.new"), []byte(strconv.Itoa(gen)), 0o644); err != nil {
+		os.Exit(111)
+	}
+	if err := os.Rename(filepath.Join(dir, "generation.new"), filepath.Join(dir, "generation")); err != nil {
 		os.Exit(111)
 	}
 	progress, err := os.Create(filepath.Join(dir, fmt.Sprintf("progress.%d", gen)))
