@@ -173,7 +173,13 @@ func TestStartCrashLoop(t *testing.T) {
 	t.Parallel()
 	eachSupervisor(t, map[string]string{"run": "echo $$ >> starts; exit 3"}, true,
 		func(t *testing.T, sup controltest.Supervisor, dir string) {
-			r := do(t, dir, control.Start, quick(10*time.Second))
+			// Without check or extra (daemontools' supervise), "up for
+			// Settle" is what ready means: a run still on its way to
+			// exit 3 after 300 ms on a busy machine looked ready once.
+			// 3 s: the crash, when seen, still ends the wait at once.
+			opt := quick(10 * time.Second)
+			opt.Settle = 3 * time.Second
+			r := do(t, dir, control.Start, opt)
 			want := "run exited before it was ready"
 			if sup.Name == "taikit" {
 				want = "run exited 3 before it was ready" // supervise/extra knows the code
