@@ -77,7 +77,10 @@ func TestStartsLikeDaemontools(t *testing.T) {
 	os.Symlink("plain", filepath.Join(tr.dir, "zz-alias-of-plain"))
 	os.Symlink(filepath.Join(tr.root, "elsewhere"), filepath.Join(tr.dir, "linked"))
 	os.MkdirAll(filepath.Join(tr.root, "elsewhere", "log"), 0o755)
-	const want = 8 // plain, logged + log, only-dot-log, nested, log-is-file, linked + log
+	// plain (as zz-alias-of-plain, its alias coming last), logged + log,
+	// only-dot-log, nested, log-is-file + log (a file, started all the
+	// same), linked + log.
+	const want = 9
 	var results [2][]string
 	for i, prog := range []string{refSvscan, ""} {
 		log := filepath.Join(tr.root, fmt.Sprintf("starts.%d", i))
