@@ -42,31 +42,14 @@ var exceptions = map[string]string{
 // a writer takes one (an io.Writer field, a Warn func); a child process's
 // descriptors are the caller's to give.
 func TestLibrariesDoNotPrint(t *testing.T) {
-	problems, checked, err := layerProblems(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Error(p)
-	}
-	if checked < 50 {
-		t.Fatalf("only %d files checked: is ../.. the module's root?", checked)
-	}
+	reportProblems(t)(layerProblems(filepath.Join("..", "..")))
 }
 
 // TestLayerGuardCatches: the guard finds each forbidden use in a planted
 // library, under any import name, and none in a command.
 func TestLayerGuardCatches(t *testing.T) {
 	root := t.TempDir()
-	write := func(name, src string) {
-		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name, src string) { plant(t, root, name, src) }
 	write("cmd/x/main.go", `package main
 import ("fmt"; "os"; "github.com/taikit/taikit/internal/cli")
 const ExitOops = 3
@@ -208,4 +191,35 @@ func inCommandLayer(rel string) bool {
 		}
 	}
 	return false
+}
+
+// plant writes src as root/name, making its directories: a tree for a
+// guard to be tried on.
+func plant(t *testing.T, root, name, src string) {
+	t.Helper()
+	p := filepath.Join(root, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reportProblems returns what fails t with a guard's findings over the
+// module, and fails it too if the guard read too few files to have
+// looked at the module at all.
+func reportProblems(t *testing.T) func(problems []string, checked int, err error) {
+	return func(problems []string, checked int, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range problems {
+			t.Error(p)
+		}
+		if checked < 50 {
+			t.Fatalf("only %d files checked: is ../.. the module's root?", checked)
+		}
+	}
 }
