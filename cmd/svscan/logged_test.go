@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/taikit/taikit/internal/testref"
 )
@@ -54,16 +53,31 @@ func loggedService(t *testing.T, prog string) {
 		return strings.TrimSpace(string(b))
 	}
 	pause := filepath.Join(state, "pause")
+	// wrote waits until the current writer has written n lines more
+	// than from, and returns its generation. Waiting for lines,
+	// not for time, matters on a busy machine: a writer killed or paused
+	// before its first line (or before it counted its generation) would
+	// leave nothing to check.
+	wrote := func(n int, gen string, from int) string {
+		var g string
+		testref.WaitFor(t, fmt.Sprintf("the writer to write %d lines", n), func() bool {
+			g = generation()
+			if g == "" || g == gen {
+				return false
+			}
+			gi, _ := strconv.Atoi(g)
+			return progress(state, gi) >= from+n
+		})
+		return g
+	}
+	gen := wrote(50, "", 0)
 	for range rounds {
-		time.Sleep(300 * time.Millisecond)
 		// The writer dies between lines or in the middle of a write(2);
 		// what it wrote is in the pipe.
-		w, gen := statusPid(app), generation()
+		w := statusPid(app)
 		syscall.Kill(w, syscall.SIGKILL)
 		restarted(app, w)
-		testref.WaitFor(t, "the new writer to count itself", func() bool { return generation() != gen })
-		gen = generation()
-		time.Sleep(300 * time.Millisecond)
+		gen = wrote(50, gen, 0)
 		// The logger dies while waiting for input, so that it holds no
 		// line read but not written (a loss no pipe can prevent): the
 		// writer pauses between lines, and once the logger has the last
@@ -80,7 +94,9 @@ func loggedService(t *testing.T, prog string) {
 		os.Remove(pause)
 		restarted(logger, l)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The last writer writes on after its pause.
+	g, _ := strconv.Atoi(gen)
+	wrote(50, "", progress(state, g))
 	os.WriteFile(filepath.Join(state, "stop"), nil, 0o644)
 	testref.WaitFor(t, "the writer to stop", func() bool {
 		gen, _ := os.ReadFile(filepath.Join(state, "generation"))

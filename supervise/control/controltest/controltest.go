@@ -81,16 +81,11 @@ type Supervisor struct {
 	Path string
 }
 
-// Both returns taikit's supervisor, and daemontools' when it is
-// installed, for tests that must hold with either.
+// Both returns taikit's supervisor and daemontools', for tests that must
+// hold with either; Supervise skips the daemontools run, naming the
+// package, when daemontools is not installed.
 func Both(t testing.TB) []Supervisor {
-	s := []Supervisor{{"taikit", Ours(t)}}
-	if _, err := os.Stat(Daemontools); err == nil {
-		s = append(s, Supervisor{"daemontools", Daemontools})
-	} else {
-		t.Logf("%s is not installed (apt-get install daemontools): testing with taikit's supervise only", Daemontools)
-	}
-	return s
+	return []Supervisor{{"taikit", Ours(t)}, {"daemontools", Daemontools}}
 }
 
 // Service makes the directory root/name with the given scripts, each a
@@ -126,6 +121,9 @@ func Script(t testing.TB, dir, name, body string) {
 // killed when the test ends.
 func Supervise(t testing.TB, prog, dir string) {
 	t.Helper()
+	if prog == Daemontools {
+		testref.Need(t, prog)
+	}
 	cmd := exec.Command(prog, dir)
 	stderr := &testref.Buffer{}
 	cmd.Stderr = stderr
