@@ -6,10 +6,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // What glibc reads past __mon_yday decides the answer for a TZ rule like
@@ -245,4 +251,84 @@ func TestZoneMonYdayMemory(t *testing.T) {
 	if first >= 0 && first <= 99 {
 		t.Errorf("month %d reads memory below 3600: glibc and tzMonYday disagree on EST5EDT,M%d.1.0", first, first)
 	}
+}
+
+// zoneSameAs fails unless z answers as want does at a spread of instants.
+func zoneSameAs(t *testing.T, label string, z, want *Zone) {
+	t.Helper()
+	for _, at := range []int64{-2208988800, 0, 1000000000, 1700000000, 1720000000, 4102444800} {
+		a, aok := z.Lookup(at)
+		b, bok := want.Lookup(at)
+		if got, w := zoneTestFormat(at, a, aok), zoneTestFormat(at, b, bok); got != w {
+			t.Errorf("%s: t=%d: %q, want %q (as for a missing file)", label, at, got, w)
+			return
+		}
+	}
+}
+
+// TestZoneFileBounded: TZ may name any file (issue 13: a 200 MB one made
+// tai64nlocal read 164 MB, and a FIFO hung it). A file that cannot be a
+// zone file is refused as glibc refuses a damaged one, reading a bounded
+// amount and never blocking: TZ then reads as a POSIX string, as for a
+// missing file. Where glibc itself would block (a FIFO) or read the file
+// whole (a TZif file of any size), we refuse instead.
+func TestZoneFileBounded(t *testing.T) {
+	dir := t.TempDir()
+	berlin, err := os.ReadFile("/usr/share/zoneinfo/Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	sparse := func(name string, head []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, head, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(p, 200<<20); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// If Load blocks in open(2) after all, a writer lets it go on.
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
+	missing := filepath.Join(dir, "missing")
+	for _, name := range []string{sparse("huge", nil), sparse("huge-tzif", berlin), fifo, dir, "/dev/zero"} {
+		for _, tz := range []string{name, ":" + name} {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			done := make(chan *Zone, 1)
+			go func() { done <- Load(tz, true, SystemSource()) }()
+			var z *Zone
+			testref.WaitFor(t, "Load(TZ="+tz+") to return", func() bool {
+				select {
+				case z = <-done:
+					return true
+				default:
+					return false
+				}
+			})
+			runtime.ReadMemStats(&after)
+			if n := after.TotalAlloc - before.TotalAlloc; n > 8<<20 {
+				t.Errorf("TZ=%s: Load allocated %d bytes", tz, n)
+			}
+			zoneSameAs(t, "TZ="+tz, z, Load(strings.Replace(tz, name, missing, 1), true, SystemSource()))
+		}
+	}
+	// The same for the default zone file and for posixrules.
+	src := SystemSource()
+	src.Default = fifo
+	zoneSameAs(t, "TZ unset, /etc/localtime a FIFO", Load("", false, src), UTC())
+	src = SystemSource()
+	src.Dir = dir
+	os.Symlink(fifo, filepath.Join(dir, "posixrules"))
+	noRules := SystemSource()
+	noRules.Dir = filepath.Join(dir, "empty")
+	zoneSameAs(t, "posixrules a FIFO", Load("XST3XDT", true, src), Load("XST3XDT", true, noRules))
 }

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/taikit/taikit/internal/testref"
@@ -56,6 +62,103 @@ func TestAgainstDaemontoolsInvalidTZ(t *testing.T) {
 		}
 		if got := ours(t, tz, nil, input); got != string(res.Stdout) {
 			t.Errorf("TZ=%q differs from daemontools:\n%s", tz, testref.Diff(string(res.Stdout), got))
+		}
+	}
+}
+
+// TestAgainstDaemontoolsZoneFiles: TZ naming a file that is not a zone file
+// (issue 13: a 200 MB one made us read 164 MB). glibc rejects a file that is
+// short, truncated, not TZif, a directory or a device, and then reads TZ as
+// a POSIX string; so do we, reading at most a bounded amount. Each is run
+// side by side with /usr/bin/tai64nlocal, as "TZ=path" and "TZ=:path".
+func TestAgainstDaemontoolsZoneFiles(t *testing.T) {
+	const ref = "/usr/bin/tai64nlocal"
+	testref.Need(t, ref)
+	dir := t.TempDir()
+	berlin, err := os.ReadFile("/usr/share/zoneinfo/Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	huge := write("huge", nil)
+	// Sparse: 200 MB that take no disk.
+	if err := os.Truncate(huge, 200<<20); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(dir, "dir")
+	os.Mkdir(sub, 0o755)
+	files := []string{
+		huge,
+		write("truncated", berlin[:len(berlin)/2]),
+		write("header-only", berlin[:44]),
+		write("short", []byte("TZif2")),
+		write("text", []byte("CET-1CEST,M3.5.0,M10.5.0/3\n")),
+		write("empty", nil),
+		write("berlin", berlin), // accepted, as a check that files are read at all
+		sub, "/dev/zero", "/dev/null", filepath.Join(dir, "missing"),
+	}
+	input := hostileInput()
+	for _, f := range files {
+		for _, tz := range []string{f, ":" + f} {
+			res := testref.Exec(t, []string{"TZ=" + tz}, []byte(input), ref)
+			if res.Code != 0 {
+				t.Errorf("TZ=%q: %s exited %d", tz, ref, res.Code)
+				continue
+			}
+			if got := ours(t, tz, nil, input); got != string(res.Stdout) {
+				t.Errorf("TZ=%q differs from daemontools:\n%s", tz, testref.Diff(string(res.Stdout), got))
+			}
+		}
+	}
+}
+
+// TestZoneFileFIFO: daemontools' tai64nlocal blocks for ever in fopen when
+// TZ names a FIFO nobody writes to (glibc opens zone files without
+// O_NONBLOCK). Ours must not: it refuses the FIFO unread and gives what
+// daemontools gives for a file it cannot open.
+func TestZoneFileFIFO(t *testing.T) {
+	const ref = "/usr/bin/tai64nlocal"
+	testref.Need(t, ref)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	input := hostileInput()
+	want := testref.Exec(t, []string{"TZ=:" + filepath.Join(dir, "missing")}, []byte(input), ref)
+	self := testref.Self(t)
+	for _, tz := range []string{fifo, ":" + fifo} {
+		// A process of its own, so that a hang is bounded and ended.
+		cmd := exec.Command(self)
+		cmd.Env = testref.Environ(testref.BeCommand, "TZ="+tz)
+		cmd.Stdin = strings.NewReader(input)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Ends it if the wait below gives up; a no-op once it has exited.
+		t.Cleanup(func() { cmd.Process.Kill() })
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var err error
+		testref.WaitFor(t, "tai64nlocal with TZ="+tz+" to exit", func() bool {
+			select {
+			case err = <-done:
+				return true
+			default:
+				return false
+			}
+		})
+		if err != nil || out.String() != string(want.Stdout) {
+			t.Errorf("TZ=%q: %v, output differs from daemontools' for a missing file:\n%s",
+				tz, err, testref.Diff(string(want.Stdout), out.String()))
 		}
 	}
 }
