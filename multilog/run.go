@@ -1,6 +1,7 @@
 package multilog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,8 +16,10 @@ import (
 	"github.com/taikit/taikit/tzlocal"
 )
 
-// readSize is how much is read from the input at a time: large, so that a
+// readSize is how much is taken from the input at a time: large, so that a
 // busy pipe or a file costs few system calls; one clock reading stamps it.
+// From a pipe it is taken without being consumed (pipeInput), so its size
+// costs nothing on a kill.
 const readSize = 1 << 20
 
 // Config is what Run needs from the process around it.
@@ -206,6 +209,11 @@ func (r *runner) closeDirs() error {
 // signal also ends the wait for input at once (the wait is a select on
 // stdin and a pipe the signal goroutine writes to), so neither TERM nor
 // ALRM waits for the next line — multilog's §11.4 latency bug.
+//
+// Standard input that is a pipe is peeked, logged, then consumed
+// (pipeInput): a kill at any moment leaves what is not in every directory
+// in the pipe. Other input (a file, a terminal, a socket) is read as
+// daemontools reads it.
 func (r *runner) read() {
 	wake, wakeW, err := os.Pipe()
 	if err != nil {
@@ -242,6 +250,10 @@ func (r *runner) read() {
 	buf := make([]byte, readSize)
 	// Fd once: it is a fcntl each time.
 	in, wakeFD := int(r.c.Stdin.Fd()), int(wake.Fd())
+	pipe := newPipeInput(in)
+	if pipe != nil {
+		defer pipe.close()
+	}
 	for {
 		mu.Lock()
 		doAlrm, doTerm := alrm, term
@@ -256,7 +268,11 @@ func (r *runner) read() {
 		}
 		if doTerm {
 			if !r.engine.AtLineStart() {
-				r.finishLine(in)
+				if pipe != nil {
+					r.finishLinePiped(pipe, buf)
+				} else {
+					r.finishLine(in)
+				}
 			}
 			return
 		}
@@ -264,10 +280,24 @@ func (r *runner) read() {
 			drain(wake)
 			continue
 		}
-		n, err := syscall.Read(in, buf)
+		var n int
+		var err error
+		if pipe != nil {
+			n, err = pipe.next(buf)
+		} else {
+			n, err = syscall.Read(in, buf)
+		}
 		if n > 0 {
 			if err := r.engine.Process(buf[:n]); err != nil {
 				r.lose(err)
+			}
+			if pipe != nil {
+				// Only now, with the bytes in every directory, do they
+				// leave the pipe.
+				if err := pipe.consume(n); err != nil {
+					r.lose(err)
+					return
+				}
 			}
 		}
 		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
@@ -275,6 +305,41 @@ func (r *runner) read() {
 		}
 		if n <= 0 {
 			return // end of input; a read error counts as one, as in multilog
+		}
+	}
+}
+
+// finishLinePiped is finishLine for a pipe: it takes what the pipe holds,
+// logs it up to the first newline and consumes exactly that, leaving the
+// rest unread for the next reader, and waits for more while no newline
+// came.
+func (r *runner) finishLinePiped(p *pipeInput, buf []byte) {
+	for {
+		n, err := p.next(buf)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if errors.Is(err, syscall.EAGAIN) {
+			waitReadable(p.in, -1)
+			continue
+		}
+		if n <= 0 {
+			return
+		}
+		m := n
+		nl := bytes.IndexByte(buf[:n], '\n')
+		if nl >= 0 {
+			m = nl + 1
+		}
+		if err := r.engine.Process(buf[:m]); err != nil {
+			r.lose(err)
+		}
+		if err := p.consume(m); err != nil {
+			r.lose(err)
+			return
+		}
+		if nl >= 0 {
+			return
 		}
 	}
 }

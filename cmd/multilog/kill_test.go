@@ -1,0 +1,82 @@
+package main
+
+// A kill at any moment loses nothing when standard input is a pipe: what
+// multilog has taken but not yet written is still in the pipe for the next
+// multilog (issue 14).
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/taikit/taikit/internal/conformance"
+)
+
+// TestKillMidBatchLosesNothing kills multilog while it is stuck in the
+// middle of writing one read's worth of lines (its second rotation waits
+// for a processor that waits for the test), then runs a second multilog on
+// the same pipe to the end: every line is in the directory. daemontools
+// loses what it had read; taikit before issue 14 lost its whole read.
+func TestKillMidBatchLosesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	if err := syscall.Mkfifo(gate, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The processor outlives the killed multilog, blocked on the gate: let
+	// it go whatever happens (a writer that finds no reader is refused).
+	release := func() {
+		if f, err := os.OpenFile(gate, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Write([]byte("\n"))
+			f.Close()
+		}
+	}
+	t.Cleanup(release)
+	r, w := pipe(t)
+	input := conformance.GenLines(200, 100) // 20000 bytes: one read, five files of s4096
+	write(t, w, string(input))
+	p := start(t, ours(t), dir, r, nil, "s4096", "n100", "!exec 2>/dev/null; cat; : > ../started; read x < ../gate", "./d")
+	eventually(t, 30*time.Second, "the processor of the first file waiting", func() bool {
+		return mode(filepath.Join(dir, "started")) >= 0
+	})
+	p.signal(t, syscall.SIGKILL)
+	p.wait(t, 10*time.Second)
+	left := pipeAvailable(w)
+	t.Logf("killed with %d of %d bytes left in the pipe", left, len(input))
+	for mode(filepath.Join(dir, "started")) >= 0 {
+		release()
+		os.Remove(filepath.Join(dir, "started"))
+	}
+
+	q := start(t, ours(t), dir, r, nil, "s4096", "n100", "./d")
+	w.Close()
+	if code := q.wait(t, 30*time.Second); code != 0 || q.stderr.String() != "" {
+		t.Fatalf("second multilog: exit %d, stderr %q", code, q.stderr.String())
+	}
+	d := filepath.Join(dir, "d")
+	var all []byte
+	for _, n := range append(archives(t, d), "current") {
+		all = append(all, readFile(filepath.Join(d, n))...)
+	}
+	lost, dup := 0, 0
+	for _, line := range strings.SplitAfter(string(input), "\n") {
+		if line == "" {
+			continue
+		}
+		switch c := bytes.Count(all, []byte(line)); {
+		case c == 0:
+			lost++
+		case c > 1:
+			dup++
+		}
+	}
+	t.Logf("lines lost %d, duplicated %d (of %d); files %q", lost, dup, 200, append(archives(t, d), "current"))
+	if lost > 0 {
+		t.Errorf("%d of 200 lines lost by a kill", lost)
+	}
+}
