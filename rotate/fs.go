@@ -54,6 +54,37 @@ func OpenDirFS(path string) (FS, error) {
 // link leads outside the directory"): a Dir works only inside it.
 var ErrOutside = errors.New("symbolic link leads outside the directory")
 
+// ErrNotRegular is the cause of a refusal to use a name of the log
+// directory that is not a regular file where one is expected (a FIFO, a
+// device, a socket, a directory): "unable to lock directory ./main: lock
+// is a FIFO, not a regular file". errors.Is finds it in such an error.
+var ErrNotRegular = errors.New("not a regular file")
+
+// notRegularError names the file and what it is.
+type notRegularError struct {
+	name string
+	mode fs.FileMode
+}
+
+func (e *notRegularError) Error() string {
+	what := "not a regular file"
+	switch t := e.mode.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		what = "a FIFO"
+	case t&fs.ModeSocket != 0:
+		what = "a socket"
+	case t&fs.ModeDevice != 0:
+		what = "a device"
+	case t&fs.ModeDir != 0:
+		what = "a directory"
+	case t&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	}
+	return e.name + " is " + what + ", not a regular file"
+}
+
+func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
+
 type rootFS struct{ r *os.Root }
 
 func (f rootFS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {

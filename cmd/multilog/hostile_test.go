@@ -115,3 +115,107 @@ func TestReadinessDescriptorChecked(t *testing.T) {
 		t.Errorf("d4 got %q; want one newline", b[:n])
 	}
 }
+
+// stopHostile waits until multilog has exited or said something (a fatal
+// message, or the warning of a pause), then sends SIGTERM if it still
+// runs, and returns its exit code and standard error; it fails the test if
+// multilog neither exits nor says anything (a hang in an open or a read),
+// or does not exit on SIGTERM.
+func stopHostile(t *testing.T, p *proc) (int, string) {
+	t.Helper()
+	testref.WaitFor(t, "multilog to exit or say something", func() bool { return p.exited() || p.stderr.String() != "" })
+	if !p.exited() {
+		p.signal(t, syscall.SIGTERM)
+	}
+	return p.wait(t, testref.Patience), p.stderr.String()
+}
+
+// fifo makes a FIFO at path with mode.
+func fifo(t *testing.T, path string, mode uint32) {
+	t.Helper()
+	if err := syscall.Mkfifo(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, os.FileMode(mode)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHostileFIFOAtStart: a FIFO at lock, or at a cleanly closed current
+// (mode 0744), made multilog block for ever in open(2), deaf to SIGTERM.
+// It now stops at once with a message naming the file and exit 111,
+// nothing read; daemontools' multilog (compared when installed) also exits
+// 111, its open failing with "device not configured".
+func TestHostileFIFOAtStart(t *testing.T) {
+	t.Parallel()
+	prog := ours(t)
+	for _, c := range []struct {
+		name, want string
+		mode       uint32
+	}{
+		{"lock", "multilog: fatal: unable to lock directory ./d: lock is a FIFO, not a regular file\n", 0o600},
+		{"current", "multilog: fatal: unable to append to ./d/current: current is a FIFO, not a regular file\n", 0o744},
+	} {
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "d"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		fifo(t, filepath.Join(dir, "d", c.name), c.mode)
+		r, w := pipe(t)
+		write(t, w, "x\n")
+		p := start(t, prog, dir, r, nil, "t", "./d")
+		code, stderr := stopHostile(t, p)
+		if code != 111 || stderr != c.want {
+			t.Errorf("%s a FIFO: exit %d, stderr %q; want 111, %q", c.name, code, stderr, c.want)
+		}
+		if n := pipeAvailable(r); n != 2 {
+			t.Errorf("%s a FIFO: input read (%d bytes left of 2)", c.name, n)
+		}
+		if refOK(t) {
+			dir := t.TempDir()
+			os.Mkdir(filepath.Join(dir, "d"), 0o700)
+			fifo(t, filepath.Join(dir, "d", c.name), c.mode)
+			res := run(t, refMultilog, dir, []byte("x\n"), nil, "t", "./d")
+			t.Logf("%s a FIFO: daemontools: exit %d, stderr %q", c.name, res.Exit, res.Stderr)
+			if res.Exit != 111 {
+				t.Errorf("%s a FIFO: daemontools exits %d; this test expects 111", c.name, res.Exit)
+			}
+		}
+	}
+}
+
+// TestHostileFIFOAtProcessing: a FIFO at state, newstate or processed,
+// met when a rotation runs the processor, made the processing step block
+// for ever in open(2), and SIGTERM then waited for it. Now the processor's
+// run fails with a message naming the file, is retried after a pause, and
+// SIGTERM stops multilog at once, the rotated file kept as a .u archive.
+func TestHostileFIFOAtProcessing(t *testing.T) {
+	t.Parallel()
+	prog := ours(t)
+	for _, name := range []string{"state", "newstate", "processed"} {
+		dir := t.TempDir()
+		d := filepath.Join(dir, "d")
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		// A cleanly closed directory: start-up leaves what is there alone.
+		if err := os.WriteFile(filepath.Join(d, "current"), nil, 0o744); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(d, "current"), 0o744)
+		fifo(t, filepath.Join(d, name), 0o644)
+		r, w := pipe(t)
+		p := start(t, prog, dir, r, nil, "t", "!cat", "./d")
+		write(t, w, "x\n")
+		testref.WaitFor(t, "the line in current", func() bool { return len(readFile(filepath.Join(d, "current"))) > 0 })
+		p.signal(t, syscall.SIGALRM)
+		code, stderr := stopHostile(t, p)
+		want := name + " is a FIFO, not a regular file"
+		if !strings.Contains(stderr, want) || code < 0 {
+			t.Errorf("%s a FIFO: exit %d, stderr %q; want an exit and a message saying %q", name, code, stderr, want)
+		}
+		if len(archives(t, d)) != 1 {
+			t.Errorf("%s a FIFO: archives %q; want the rotated file kept", name, archives(t, d))
+		}
+	}
+}
