@@ -42,6 +42,14 @@ type OSFile interface{ OSFile() *os.File }
 
 // OpenDirFS opens the real directory at path as an FS.
 func OpenDirFS(path string) (FS, error) {
+	// os.OpenRoot opens path for reading without O_DIRECTORY: a FIFO there
+	// would hold it for ever. Refuse what is not a directory first, as
+	// multilog does ("not a directory").
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	syscall.Close(fd)
 	r, err := os.OpenRoot(path)
 	if err != nil {
 		return nil, err

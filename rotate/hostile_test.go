@@ -110,3 +110,36 @@ func TestProcessorFilesNotRegular(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenDirectoryNotADirectory: a FIFO where the log directory should be
+// held Open in open(2) for ever; it is refused as multilog refuses it,
+// "not a directory".
+func TestOpenDirectoryNotADirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "d")
+	if err := syscall.Mkfifo(dir, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var w warnings
+	o := testOptions(&w)
+	o.Name = "./d"
+	done := make(chan error, 1)
+	go func() {
+		d, err := Open(dir, o)
+		if err == nil {
+			d.Close()
+		}
+		done <- err
+	}()
+	var err error
+	testref.WaitFor(t, "Open to return", func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	if want := "unable to open directory ./d: not a directory"; err == nil || err.Error() != want {
+		t.Errorf("error %v; want %q", err, want)
+	}
+}
