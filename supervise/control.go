@@ -40,7 +40,7 @@ func OKPath(dir string) string { return filepath.Join(dir, "supervise", "ok") }
 // take them all is an error (EAGAIN) rather than a wait. Anything but a
 // FIFO at supervise/control is refused (ErrFileType), nothing written.
 func Control(dir, commands string) error {
-	fd, err := syscall.Open(ControlPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(ControlPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err == syscall.ENXIO {
 		return fmt.Errorf("unable to control %s: %w", dir, ErrNotRunning)
 	}
@@ -74,7 +74,7 @@ func Control(dir, commands string) error {
 // svok decides: supervise/ok can be opened for writing without blocking.
 // A missing FIFO means not running; other failures are errors.
 func Running(dir string) (bool, error) {
-	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	switch err {
 	case nil:
 		syscall.Close(fd)

@@ -40,7 +40,7 @@ func Describe(dir string, now time.Time) string {
 		}
 		normallyUp = true
 	}
-	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err == syscall.ENXIO {
 		return "supervise not running"
 	} else if err != nil {
