@@ -43,9 +43,12 @@ var ErrNotLogged = errors.New("multilog: input not logged")
 // reads standard input to its end (or to a SIGTERM) through the script, and
 // closes everything as a clean stop, returning nil.
 //
-// A status file or directory that cannot be opened stops Run before any
-// input is read, with an error worded as multilog's fatal messages (an
-// *errtext.Error: "unable to lock directory ./main: temporary failure").
+// A d<fd> descriptor that was not given to the process open for writing
+// stops Run before anything is opened. A status file or directory that
+// cannot be opened (or, in a directory, is not a regular file where one
+// is expected) stops Run before any input is read, with an error worded
+// as multilog's fatal messages (an *errtext.Error: "unable to lock
+// directory ./main: temporary failure").
 // Input that could not be logged gives ErrNotLogged once the input is
 // read. The multilog command prints the first as "multilog: fatal: ..."
 // and exits 111 after either.
