@@ -206,7 +206,8 @@ func (s *statusFile) exchange(record []byte) error {
 	if prev == nil {
 		// The first exchange: the file now named tmp is the status file
 		// as it was at start-up.
-		if prev, err = os.OpenFile(s.tmp, os.O_WRONLY|syscall.O_NOFOLLOW, 0); err != nil {
+		// Not blocking: something else may have been put at tmp since.
+		if prev, err = os.OpenFile(s.tmp, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0); err != nil {
 			return nil // a new spare is created next time
 		}
 	}
