@@ -463,16 +463,11 @@ func (r *Reader) holdAlt(rf *readFile, id fileID) {
 
 // openID opens the file named name and returns its identity.
 func (r *Reader) openID(name string) (*os.File, fileID, error) {
-	f, err := os.Open(r.path(name))
+	f, st, err := openEntry(r.path(name))
 	if err != nil {
 		return nil, fileID{}, err
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		f.Close()
-		return nil, fileID{}, err
-	}
-	return f, idOf(&st), nil
+	return f, idOf(st), nil
 }
 
 // queueFound reports whether a file of the queue (read to its end, its

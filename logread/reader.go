@@ -167,6 +167,11 @@ type Reader struct {
 	gap      *GapError
 	hist     histMark // where the watcher's history began, following
 
+	// refused holds, by kind ("previous", "processed", "current"), the
+	// file last refused under that name (not a regular file, or not
+	// readable): it is reported once and passed over while it stays.
+	refused [kindCurrent + 1]heldEntry
+
 	src     *source
 	buf     []byte
 	gz      *gzip.Reader
@@ -243,7 +248,7 @@ func (r *Reader) File() string {
 }
 
 // Interrupt makes a Next that waits for new lines return ErrInterrupted,
-// now or when it next would wait. It is safe to call from any goroutine
+// now or when it next would wait or go on to another file. It is safe to call from any goroutine
 // (a signal handler's), unlike the other methods.
 func (r *Reader) Interrupt() {
 	select {
@@ -268,6 +273,9 @@ func (r *Reader) interrupted() bool {
 // Close releases the open file and the watch.
 func (r *Reader) Close() error {
 	r.closeSource()
+	for i := range r.refused {
+		r.refused[i].close()
+	}
 	r.dropQueue(len(r.queue))
 	r.dropAhead()
 	for i := range r.recent {
