@@ -54,6 +54,11 @@ func compOf(f *os.File, kind srcKind) compKind {
 // decompressedFrom returns a reader of f's decompressed content from its
 // start that leaves f's own offset alone, and a function to release it.
 func decompressedFrom(f *os.File, comp compKind) (io.Reader, func(), error) {
+	if comp == compZstd {
+		if err := checkZstdWindow(f); err != nil {
+			return nil, nil, err
+		}
+	}
 	sr := io.NewSectionReader(f, 0, math.MaxInt64)
 	return newDecompressor(sr, comp)
 }

@@ -189,6 +189,12 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, 
 			return nil, err
 		}
 	}
+	if s.comp == compZstd {
+		if err := checkZstdWindow(f); err != nil {
+			f.Close()
+			return nil, &decompressError{err}
+		}
+	}
 	if err := r.decompress(s, f); err != nil {
 		f.Close()
 		return nil, err
