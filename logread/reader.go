@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -61,7 +62,7 @@ type Options struct {
 type Line struct {
 	// Bytes is the line with its newline. It lacks the newline only where
 	// a file ended without one (a line split at the size cap continues in
-	// the next file; a writer killed mid-line) or where a line longer than
+	// the next file; a writer killed mid-line: see Cut) or where a line longer than
 	// the read buffer is given in pieces; concatenating Bytes gives back
 	// the files' contents exactly.
 	Bytes []byte
@@ -70,6 +71,13 @@ type Line struct {
 	// the stamp before them); zero when there is none.
 	Stamp   tai64n.Label
 	Stamped bool
+	// Cut says that Bytes, without a newline, still ends its line: its
+	// file ended there and the next file does not continue it, but begins
+	// a line of its own. That is the end of a ".u" archive, which crash
+	// recovery keeps from a writer killed mid-line (a line split at the
+	// size cap ends a ".s" archive, "previous" or "processed", and does
+	// continue in the next file).
+	Cut bool
 }
 
 // Source is a stream of lines: a log directory (a Reader from OpenDir), a
@@ -443,8 +451,18 @@ func (r *Reader) take(final, bulk bool) (l Line, took, ok bool) {
 	}
 	if ok {
 		r.midLine = l.Bytes[len(l.Bytes)-1] != '\n'
+		if r.midLine && final && s.start == s.end && s.cutAtEnd() {
+			l.Cut, r.midLine = true, false
+		}
 	}
 	return l, true, ok
+}
+
+// cutAtEnd reports whether a line the file leaves unfinished at its end
+// ends there: in a ".u" archive, the writer was killed mid-line, and the
+// file after it begins with a line of its own.
+func (s *source) cutAtEnd() bool {
+	return s.kind == kindArchive && strings.HasSuffix(s.name, ".u")
 }
 
 // accept applies stamps and the time bounds to a line piece.

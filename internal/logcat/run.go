@@ -342,6 +342,9 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 			break
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)
+		if b.Cut {
+			c.p.CutLine()
+		}
 		if c.p.q.Live {
 			c.p.flush() // following standard input: each block out as it comes
 		}
