@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -34,6 +33,9 @@ type Options struct {
 
 	// Follow keeps reading after the end of "current": Next waits for new
 	// lines and continues across rotations instead of returning io.EOF.
+	// The directory is followed by its name: when the name leads to
+	// another directory (a redeploy), that one is read from its start
+	// (see DirChange).
 	Follow bool
 
 	// Cursor, when not nil, starts the stream right after the position it
@@ -42,9 +44,11 @@ type Options struct {
 	Cursor *Cursor
 
 	// OnError receives errors that concern one file (an unreadable or
-	// corrupt archive) and gaps (a *GapError: files pruned before they
-	// were read), just before the first line after them; reading goes on
-	// with the next file. By default they are collected for Errors.
+	// corrupt archive, a file refused: ErrNotRegular), gaps (a *GapError:
+	// files pruned before they were read) and, following, the directory
+	// going away or coming back (a *DirChange), just before the first line
+	// after them; reading goes on with the next file. By default they are
+	// collected for Errors.
 	OnError func(err error)
 
 	// Name is the directory (or file, or stream) as the user named it, for
@@ -180,6 +184,11 @@ type Reader struct {
 	// readable): it is reported once and passed over while it stays.
 	refused [kindCurrent + 1]heldEntry
 
+	// The directory being read, a follower's by name: its identity, and
+	// whether the name leads nowhere now (see followDir).
+	dirID   fileID
+	dirGone bool
+
 	src     *source
 	buf     []byte
 	gz      *gzip.Reader
@@ -219,15 +228,12 @@ func OpenDir(dir string, opts Options) (*Reader, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
 	}
-	st, err := os.Stat(dir)
+	id, err := dirIdentity(dir)
 	if err != nil {
-		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: unwrapPath(err)}
-	}
-	if !st.IsDir() {
-		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: syscall.ENOTDIR}
+		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: err}
 	}
 	r := &Reader{dir: dir, name: opts.Name, opts: opts, buf: make([]byte, readBufSize),
-		interruptC: make(chan struct{})}
+		interruptC: make(chan struct{}), dirID: id}
 	if opts.Cursor != nil {
 		c := *opts.Cursor
 		r.resume = &c
@@ -312,12 +318,17 @@ func (r *Reader) report(op, file string, err error) {
 	if r.stream != nil {
 		path = file // the stream's name
 	}
-	e := &errtext.Error{Op: "unable to " + op, Path: path, Err: unwrapPath(err)}
+	r.notify(&errtext.Error{Op: "unable to " + op, Path: path, Err: unwrapPath(err)})
+}
+
+// notify hands err, which does not end the stream, to OnError, or keeps
+// it for Errors.
+func (r *Reader) notify(err error) {
 	if r.opts.OnError != nil {
-		r.opts.OnError(e)
+		r.opts.OnError(err)
 		return
 	}
-	r.errs = append(r.errs, e)
+	r.errs = append(r.errs, err)
 }
 
 // Next returns the next line of the stream. At the end it returns io.EOF,

@@ -336,6 +336,9 @@ func (r *Reader) nextFile() (bool, error) {
 	if r.stream != nil {
 		return r.nextStream(), nil
 	}
+	if r.watch != nil && !r.followDir() {
+		return false, nil // gone: wait for it
+	}
 	if !r.started {
 		r.started = true
 		if r.resume != nil {
@@ -349,6 +352,10 @@ func (r *Reader) nextFile() (bool, error) {
 		} else {
 			groups, _, err := r.listArchives()
 			if err != nil {
+				if r.watch != nil && dirMissing(err) {
+					r.started = false
+					return false, nil // gone since followDir looked: the next look says so
+				}
 				return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
 			}
 			r.list, r.listSizes, r.listPos = groups, nil, 0
@@ -363,6 +370,9 @@ func (r *Reader) nextFile() (bool, error) {
 			// Whatever the directory holds, a stop asked is honoured
 			// between two files.
 			return false, ErrInterrupted
+		}
+		if r.watch != nil && !r.followDir() {
+			return false, nil
 		}
 		for r.listPos < len(r.list) {
 			i := r.listPos
@@ -405,6 +415,9 @@ func (r *Reader) nextFile() (bool, error) {
 		}
 		t, err := r.tailSnapshot()
 		if err != nil {
+			if r.watch != nil && dirMissing(err) {
+				continue // followDir tells what became of it
+			}
 			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
 		}
 		r.checkGap(t)

@@ -128,6 +128,13 @@ func (c *command) warn(err error) {
 		fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", gapText(g))
 		return
 	}
+	var dc *logread.DirChange
+	if errors.As(err, &dc) {
+		// -F follows the name: a directory gone or back is news, not a
+		// failure to read.
+		fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", dc)
+		return
+	}
 	c.failed = true
 	fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", errText(err))
 }
