@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -192,4 +193,82 @@ func TestFollowHostileSIGTERM(t *testing.T) {
 			})
 		}
 	}
+}
+
+// waitExit waits for the process of cmd, started, to exit and returns its
+// exit code.
+func waitExit(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	testref.WaitFor(t, "logcat to exit after SIGTERM", func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	return exitCode(t, err)
+}
+
+// SIGTERM is honoured while logcat waits in a read of a pipe whose writer
+// is idle (logcat -f -), or in the open of a FIFO nobody writes (logcat
+// FIFO): it writes what it has and exits 0.
+func TestSIGTERMWhileBlocked(t *testing.T) {
+	t.Run("idle pipe", func(t *testing.T) {
+		cmd := exec.Command(testref.Self(t), "-f", "-")
+		cmd.Env = testref.Environ(testref.BeCommand)
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer in.Close()
+		out := filepath.Join(t.TempDir(), "out")
+		of, _ := os.Create(out)
+		defer of.Close()
+		cmd.Stdout = of
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		in.Write([]byte("@400000006b13500000000001 first\n"))
+		testref.WaitFor(t, "the line written", func() bool { b, _ := os.ReadFile(out); return len(b) > 0 })
+		testref.WaitFor(t, "logcat to sleep", func() bool { return procState(t, cmd.Process.Pid) == 'S' })
+		cmd.Process.Signal(syscall.SIGTERM)
+		if code := waitExit(t, cmd); code != 0 {
+			t.Fatalf("exit %d, want 0", code)
+		}
+		if b, _ := os.ReadFile(out); string(b) != "@400000006b13500000000001 first\n" {
+			t.Fatalf("output %q", b)
+		}
+	})
+	t.Run("fifo", func(t *testing.T) {
+		fifo := filepath.Join(t.TempDir(), "fifo")
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(testref.Self(t), fifo)
+		cmd.Env = testref.Environ(testref.BeCommand)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		// In open(2) on the FIFO: a thread of logcat waits for a writer
+		// (wait_for_partner, in the kernel's fifo_open).
+		testref.WaitFor(t, "logcat to wait on the FIFO", func() bool {
+			tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/task/*/wchan")
+			for _, w := range tasks {
+				if b, _ := os.ReadFile(w); strings.Contains(string(b), "wait_for_partner") || strings.Contains(string(b), "fifo") {
+					return true
+				}
+			}
+			return false
+		})
+		cmd.Process.Signal(syscall.SIGTERM)
+		if code := waitExit(t, cmd); code != 0 {
+			t.Fatalf("exit %d, want 0", code)
+		}
+	})
 }
