@@ -37,3 +37,7 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// ErrNotRegular is matched (errors.Is) by the error for a file of a log
+// directory that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
