@@ -2,7 +2,9 @@ package logread
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -22,9 +24,17 @@ import (
 type notRegularError struct {
 	what string
 	id   fileID
+	// foreign is set for a regular file refused as another account's
+	// hard link: then what is the whole reason.
+	foreign bool
 }
 
-func (e *notRegularError) Error() string { return "not a regular file: " + e.what }
+func (e *notRegularError) Error() string {
+	if e.foreign {
+		return e.what
+	}
+	return "not a regular file: " + e.what
+}
 
 func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
 
@@ -68,7 +78,7 @@ func openEntry(path string) (*os.File, *syscall.Stat_t, error) {
 			// O_NOFOLLOW's answer for a link, dangling or not.
 			var st syscall.Stat_t
 			if syscall.Lstat(path, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
-				return nil, nil, &notRegularError{fileType(st.Mode), idOf(&st)}
+				return nil, nil, &notRegularError{what: fileType(st.Mode), id: idOf(&st)}
 			}
 		}
 		return nil, nil, err
@@ -80,7 +90,22 @@ func openEntry(path string) (*os.File, *syscall.Stat_t, error) {
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, nil, &notRegularError{fileType(st.Mode), idOf(st)}
+		return nil, nil, &notRegularError{what: fileType(st.Mode), id: idOf(st)}
+	}
+	// A hard link planted by whoever may write the directory, to a file
+	// of another account's (root's /etc/shadow, on the same file system),
+	// is a regular file too. The writer's own files may have two names
+	// for a moment (daemontools links current to an archive name), but
+	// they belong to the directory's owner.
+	if st.Nlink > 1 {
+		var dir syscall.Stat_t
+		if err := syscall.Stat(filepath.Dir(path), &dir); err == nil && dir.Uid != st.Uid {
+			syscall.Close(fd)
+			return nil, nil, &notRegularError{
+				what: fmt.Sprintf("a hard link (%d names) to a file of uid %d, in a directory of uid %d: not read", st.Nlink, st.Uid, dir.Uid),
+				id:   idOf(st), foreign: true,
+			}
+		}
 	}
 	// A regular file reads the same either way; cleared, the descriptor
 	// is an ordinary blocking one, which os.NewFile keeps out of the

@@ -203,3 +203,57 @@ func TestFollowRefusedCurrent(t *testing.T) {
 		})
 	}
 }
+
+// TestRefuseForeignHardLink: a hard link planted at current or an archive
+// name, to a file of another account's, is refused by name and not read;
+// the writer's own file with two names (the directory's owner's) is read.
+func TestRefuseForeignHardLink(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give the directory to another account: run as root, as CI does")
+	}
+	secretDir := t.TempDir()
+	secret := filepath.Join(secretDir, "shadow")
+	if err := os.WriteFile(secret, []byte("SECRET-OUTSIDE-THE-DIRECTORY\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"archive", fileCurrent} {
+		t.Run(name, func(t *testing.T) {
+			d := newBadDir(t, t.TempDir())
+			target, want := name, d.without(5)
+			if name == "archive" {
+				target, want = d.names[2], d.without(2)
+			}
+			// The directory and its files are the log account's.
+			filepath.WalkDir(d.dir, func(p string, _ os.DirEntry, err error) error {
+				if err == nil {
+					err = os.Lchown(p, 65534, 65534)
+				}
+				return err
+			})
+			os.Remove(filepath.Join(d.dir, target))
+			if err := os.Link(secret, filepath.Join(d.dir, target)); err != nil {
+				t.Fatal(err)
+			}
+			got, errs := readAllBounded(t, d.dir, Options{Name: "./log"})
+			if bytes.Contains(got, []byte("SECRET")) {
+				t.Fatal("read the file of another account through a hard link")
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatal(firstDiff(got, want))
+			}
+			msg := "unable to open ./log/" + target + ": a hard link (2 names) to a file of uid 0, in a directory of uid 65534: not read"
+			if len(errs) != 1 || errs[0].Error() != msg || !errors.Is(errs[0], ErrNotRegular) {
+				t.Fatalf("errors %q, want one: %q", errs, msg)
+			}
+		})
+	}
+	// The writer's own file under two names is read.
+	d := newBadDir(t, t.TempDir())
+	if err := os.Link(filepath.Join(d.dir, d.names[2]), filepath.Join(d.dir, "spare-name")); err != nil {
+		t.Fatal(err)
+	}
+	got, errs := readAllBounded(t, d.dir, Options{Name: "./log"})
+	if want := d.without(-1); len(errs) > 0 || !bytes.Equal(got, want) {
+		t.Fatalf("own hard link: %v\n%s", errs, firstDiff(got, want))
+	}
+}

@@ -39,5 +39,6 @@ func unwrapPath(err error) error {
 }
 
 // ErrNotRegular is matched (errors.Is) by the error for a file of a log
-// directory that is not a regular file.
+// directory that is refused: one that is not a regular file, or a hard
+// link to a file of an account other than the directory's owner.
 var ErrNotRegular = errors.New("not a regular file")
