@@ -170,6 +170,9 @@ func (d *Dir) create(name string, flag int, mode fs.FileMode) (File, error) {
 // but a regular file is refused, naming the file, as soon as it is open.
 // O_NOCTTY keeps a terminal planted there from becoming the process's.
 func (d *Dir) openFile(name string, flag int, perm fs.FileMode) (File, error) {
+	// Truncated only once known to be ours (below), never at open.
+	trunc := flag&os.O_TRUNC != 0
+	flag &^= os.O_TRUNC
 	f, err := d.fs.OpenFile(name, flag|syscall.O_NONBLOCK|syscall.O_NOCTTY, perm)
 	if err != nil {
 		err = unwrapPath(err)
@@ -191,6 +194,18 @@ func (d *Dir) openFile(name string, flag int, perm fs.FileMode) (File, error) {
 		f.Close()
 		return nil, &notRegularError{name, st.Mode()}
 	}
+	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		if err := d.foreignLink(name, st); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if trunc {
+		if err := syscall.Ftruncate(int(f.Fd()), 0); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
 	// Processors inherit these files as their descriptors: give them
 	// blocking ones, as they expect.
 	if err := syscall.SetNonblock(int(f.Fd()), false); err != nil {
@@ -198,6 +213,27 @@ func (d *Dir) openFile(name string, flag int, perm fs.FileMode) (File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// foreignLink refuses to write a file with more than one name that
+// belongs to another account than the directory: a hard link planted by
+// whoever may write the directory, to a file of root's on the same file
+// system (a clean current with the owner-execute bit would be appended
+// to), whatever account multilog runs as. A file the writer made has one
+// name when it is opened for writing.
+func (d *Dir) foreignLink(name string, st fs.FileInfo) error {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || sys.Nlink < 2 {
+		return nil
+	}
+	dst, err := d.fs.Stat(".")
+	if err != nil {
+		return nil
+	}
+	if dsys, ok := dst.Sys().(*syscall.Stat_t); ok && dsys.Uid != sys.Uid {
+		return &foreignLinkError{name, sys.Nlink, sys.Uid}
+	}
+	return nil
 }
 
 // recover makes multilog's start-up decision (daemontools' multilog.c,

@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -92,6 +93,21 @@ func (e *notRegularError) Error() string {
 }
 
 func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
+
+// foreignLinkError refuses to write a hard link to another account's
+// file; errors.Is matches ErrNotRegular, as for the other objects a
+// directory must not hold where a file of the writer's is expected.
+type foreignLinkError struct {
+	name  string
+	links uint64
+	uid   uint32
+}
+
+func (e *foreignLinkError) Error() string {
+	return fmt.Sprintf("%s is a hard link (%d names) to a file of another account (uid %d), not written", e.name, e.links, e.uid)
+}
+
+func (e *foreignLinkError) Is(target error) bool { return target == ErrNotRegular }
 
 type rootFS struct{ r *os.Root }
 

@@ -143,3 +143,50 @@ func TestOpenDirectoryNotADirectory(t *testing.T) {
 		t.Errorf("error %v; want %q", err, want)
 	}
 }
+
+// TestForeignHardLinkNotWritten: a hard link planted at a clean current
+// (owner-execute bit) or at lock, to a file of another account's, is
+// refused by name and the file keeps its content; without the check the
+// clean current would be appended to.
+func TestForeignHardLinkNotWritten(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give the directory to another account: run as root, as CI does")
+	}
+	for _, name := range []string{"current", "lock"} {
+		t.Run(name, func(t *testing.T) {
+			victim := filepath.Join(t.TempDir(), "victim")
+			const content = "root's file, mode 0744\n"
+			if err := os.WriteFile(victim, []byte(content), 0o744); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(victim, 0o744)
+			dir := filepath.Join(t.TempDir(), "d")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(dir, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(victim, filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+			var w warnings
+			o := testOptions(&w)
+			o.Name = "d"
+			d, err := Open(dir, o)
+			if err == nil {
+				d.Write([]byte("a line\n"))
+				d.Close()
+				t.Fatal("opened")
+			}
+			op := map[string]string{"current": "unable to append to d/current", "lock": "unable to lock directory d"}[name]
+			want := op + ": " + name + " is a hard link (2 names) to a file of another account (uid 0), not written"
+			if !errors.Is(err, ErrNotRegular) || err.Error() != want {
+				t.Fatalf("error %q, want %q", err, want)
+			}
+			if b, _ := os.ReadFile(victim); string(b) != content {
+				t.Fatalf("the victim now holds %q", b)
+			}
+		})
+	}
+}
