@@ -65,7 +65,9 @@ func FuzzZonePOSIX(f *testing.F) {
 	for _, zc := range zoneOracleZones {
 		f.Add(zc.tz, int64(1700000000))
 	}
-	for _, s := range []string{"EST5EDT,M3.2.0,M13.5.0", "A<+05>-5<+06>,M0.0.0", "EST5:", "XST5XDT,J0/-65535,M12.5.6/65535:65535:65535"} {
+	for _, s := range []string{"EST5EDT,M3.2.0,M13.5.0", "A<+05>-5<+06>,M0.0.0", "EST5:", "XST5XDT,J0/-65535,M12.5.6/65535:65535:65535",
+		// Invalid rules glibc keeps part of (issue 13).
+		"EST5EDT,M99.99.99", "EST5EDT,M3.2.0/65535,M65535.65535.65535", "EST5EDT,M13.99.0", "<+05>-5<+06>,J400"} {
 		f.Add(s, int64(-62167219200))
 	}
 	src := zoneFuzzSource(nil)

@@ -333,8 +333,14 @@ func tzParsePOSIX(s string, tryDefault func(p *tzPosix) bool) (p tzPosix, usedDe
 }
 
 // tzMonYday is glibc's __mon_yday[leap][k] read as the flat array it is in
-// memory. Failed "Mm.n.d" parses can leave m at 0 or above 12, and glibc
-// then reads next to or outside the table; outside we have to guess 0.
+// memory. A failed "Mm.n.d" parse (EST5EDT,M99.99.99) does not make glibc
+// drop the rule: it keeps m, anything up to 65535, and compute_change reads
+// that far past the table, into whatever libc.so.6 has there. The word just
+// before the table is 0 in Debian's build. Past its end we answer 65535, the
+// largest an unsigned short can hold: the change then falls years after the
+// other rule's, and glibc agrees wherever its memory holds 3600 or more,
+// which in Debian's 2.36 build is every m from 13 to 2152 and a third of
+// the larger ones (TestZoneMonYdayMemory).
 func tzMonYday(leap bool, k int) int32 {
 	table := [26]int32{
 		0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365,
@@ -343,11 +349,17 @@ func tzMonYday(leap bool, k int) int32 {
 	if leap {
 		k += 13
 	}
-	if k < 0 || k >= len(table) {
+	switch {
+	case k < 0:
 		return 0
+	case k >= len(table):
+		return tzMonYdayBeyond
 	}
 	return table[k]
 }
+
+// tzMonYdayBeyond is what tzMonYday answers past the table's end.
+const tzMonYdayBeyond = math.MaxUint16
 
 func tzIsLeap32(y int32) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
 

@@ -12,9 +12,11 @@ package tzlocal
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // Info describes the local-time rules in force at one instant.
@@ -78,7 +80,9 @@ var (
 )
 
 // SystemSource reads the real file system, honouring $TZDIR as glibc
-// does (an empty TZDIR counts as unset).
+// does (an empty TZDIR counts as unset). It never blocks and reads a bounded
+// amount: a file that is not a regular file (a FIFO, a device, a directory)
+// or is larger than 4 MiB is refused unread, like a damaged zone file.
 func SystemSource() Source {
 	dir := os.Getenv("TZDIR")
 	if dir == "" {
@@ -87,11 +91,20 @@ func SystemSource() Source {
 	return Source{ReadFile: tzReadFile, Dir: dir, Default: tzDefaultLocal}
 }
 
-// tzReadFile bounds what it reads, because TZ may name any file (even
-// /dev/zero) and glibc only ever looks at a header's worth of such a file
-// before rejecting it.
+// tzMaxFile bounds what we read of a zone file: above the largest real one
+// (under 4 KiB) by three orders of magnitude. glibc has no bound (it reads a
+// TZif file of any size whole); a file above ours we refuse as glibc refuses
+// a damaged one.
+const tzMaxFile = 4 << 20
+
+// tzReadFile reads a zone file, refusing what cannot be one before reading
+// it: TZ may name any file. glibc's fopen blocks for ever on a FIFO nobody
+// writes to, so we open without blocking and refuse every file that is not
+// regular (glibc rejects directories and devices such as /dev/zero too,
+// having read their first bytes); and a regular file larger than
+// tzMaxFile is refused unread.
 func tzReadFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -100,16 +113,19 @@ func tzReadFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	limit := int64(64 << 20)
 	if !st.Mode().IsRegular() {
-		limit = 64 << 10
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("not a regular file")}
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if st.Size() > tzMaxFile {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("too large for a zone file")}
+	}
+	// The file may grow meanwhile: read one byte more than the bound.
+	b, err := io.ReadAll(io.LimitReader(f, tzMaxFile+1))
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(b)) > limit {
-		return nil, errors.New("tzlocal: zone file too large: " + name)
+	if len(b) > tzMaxFile {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("too large for a zone file")}
 	}
 	return b, nil
 }
