@@ -171,7 +171,7 @@ func TestReadArchiveNotAFile(t *testing.T) {
 	if want := d.without(1); !bytes.Equal(got, want) {
 		t.Fatal(firstDiff(got, want))
 	}
-	if len(errs) != 1 || errs[0].Error() != "unable to open ./log/"+d.names[1]+": is a directory" {
+	if len(errs) != 1 || errs[0].Error() != "unable to open ./log/"+d.names[1]+": not a regular file: a directory" {
 		t.Fatalf("errors: %v", errs)
 	}
 }

@@ -22,6 +22,9 @@ type Lines struct {
 	// before the block, which its first lines inherit until one has its
 	// own; zero when there is none. The lines' own stamps are in Bytes.
 	Stamp tai64n.Label
+	// Cut says that a block without a final newline still ends its last
+	// line, as Line.Cut does.
+	Cut bool
 }
 
 // NextLines returns the next lines of the stream, as many as the read
@@ -36,7 +39,7 @@ type Lines struct {
 func (r *Reader) NextLines() (Lines, error) {
 	l, err := r.read(true)
 	r.lastLen = len(l.Bytes)
-	return Lines{Bytes: l.Bytes, Stamp: l.Stamp}, err
+	return Lines{Bytes: l.Bytes, Stamp: l.Stamp, Cut: l.Cut}, err
 }
 
 // CursorAfter returns the position after the first n bytes of what the

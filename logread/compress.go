@@ -2,6 +2,8 @@ package logread
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -78,10 +80,73 @@ func sniffRead(rd io.Reader) ([]byte, compKind, error) {
 	}
 }
 
+// maxZstdWindow is the largest window a zstd frame may ask for. The
+// decoder allocates the window that a frame's header declares before it
+// decodes a byte, so without a bound the archive chooses the Reader's
+// memory (a 16-byte file declaring 512 MiB took 531 MB). 32 MiB is four
+// times the window of package rotate's compression and of zstd's levels up
+// to 19 (8 MiB), and twice multilog's largest file: only zstd --long or
+// --ultra on a large input asks for more.
+const maxZstdWindow = 32 << 20
+
+// zstdLimits bound every zstd decoder of the package; for streaming, the
+// library's MaxMemory is a bound on the window too (a single-segment
+// frame's window is its declared content size).
+var zstdLimits = []zstd.DOption{zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderMaxMemory(maxZstdWindow)}
+
 // zstdOptions are the Reader's decoder's: one goroutine, as the Reader
-// reads one file at a time, and buffers kept between files. The window is
-// not capped below the library's default of 512 MiB (issue 13).
-var zstdOptions = []zstd.DOption{zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false)}
+// reads one file at a time, and buffers kept between files.
+var zstdOptions = append([]zstd.DOption{zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false)}, zstdLimits...)
+
+// windowError refuses zstd data whose window is larger than maxZstdWindow.
+// size is the window the first frame's header declares, 0 when it was not
+// looked at (a stream, or a later frame).
+type windowError struct {
+	size uint64
+	err  error
+}
+
+func (e *windowError) Error() string {
+	if e.size > 0 {
+		return fmt.Sprintf("zstd window of %d MiB is more than the %d MiB allowed: decompress it first (zstd -d --memory=2GB)",
+			(e.size+1<<20-1)>>20, maxZstdWindow>>20)
+	}
+	return fmt.Sprintf("%s (a zstd window over %d MiB is refused)", e.err, maxZstdWindow>>20)
+}
+
+func (e *windowError) Unwrap() error { return e.err }
+
+// checkZstdWindow refuses zstd data (at the start of ra) whose first frame
+// declares a window larger than maxZstdWindow, before a decoder is given
+// it: the refusal then says how large. Later frames are bounded by the
+// decoders' options (zstdLimits).
+func checkZstdWindow(ra io.ReaderAt) error {
+	var b [zstd.HeaderMaxSize]byte
+	n, _ := ra.ReadAt(b[:], 0)
+	var h zstd.Header
+	if h.Decode(b[:n]) != nil {
+		return nil // the decoder says what is wrong with it
+	}
+	size := h.WindowSize
+	if h.SingleSegment {
+		size = h.FrameContentSize
+	}
+	if size > maxZstdWindow {
+		return &windowError{size, zstd.ErrWindowSizeExceeded}
+	}
+	return nil
+}
+
+// zstdReader words the decoder's refusal of a window over the bound.
+type zstdReader struct{ zd *zstd.Decoder }
+
+func (z zstdReader) Read(p []byte) (int, error) {
+	n, err := z.zd.Read(p)
+	if err != nil && (errors.Is(err, zstd.ErrWindowSizeExceeded) || errors.Is(err, zstd.ErrDecoderSizeExceeded)) {
+		err = &windowError{0, err}
+	}
+	return n, err
+}
 
 // decompressError marks a failure of the decompressor rather than of the
 // file system.
@@ -115,7 +180,7 @@ func (r *Reader) decompress(s *source, rd io.Reader) error {
 		if err != nil {
 			return &decompressError{err}
 		}
-		s.r = r.zd
+		s.r = zstdReader{r.zd}
 	default:
 		s.r = rd
 	}
@@ -134,11 +199,12 @@ func newDecompressor(rd io.Reader, comp compKind) (io.Reader, func(), error) {
 		}
 		return gz, func() {}, nil
 	case compZstd:
-		zd, err := zstd.NewReader(rd, zstd.WithDecoderConcurrency(1)) // made for one file: low memory
+		// Made for one file: low memory.
+		zd, err := zstd.NewReader(rd, append([]zstd.DOption{zstd.WithDecoderConcurrency(1)}, zstdLimits...)...)
 		if err != nil {
 			return nil, nil, err
 		}
-		return zd, zd.Close, nil
+		return zstdReader{zd}, zd.Close, nil
 	}
 	return rd, func() {}, nil
 }

@@ -19,6 +19,13 @@
 //     after a restart.
 //   - Data pruned by retention before it was read is never skipped
 //     silently: it is named in a *GapError.
+//   - Only regular files are read: a link, FIFO, device or directory
+//     planted under a name of the directory is refused (ErrNotRegular),
+//     named and skipped, never followed or waited on; a zstd frame that
+//     asks for a window over 32 MiB is refused too.
+//   - A follower follows the directory by name, as tail -F a file: when
+//     it is renamed or removed and made again, the new one is read from
+//     its start (*DirChange says so).
 //
 // A single file (OpenFile) or any stream (NewStream: standard input) is
 // read with the same API, decompressed by content in the same way, and

@@ -20,6 +20,8 @@ import (
 // inotify reported, in order, since the Reader last marked it.
 type watcher struct {
 	f    *os.File // the inotify descriptor; nil when polling
+	fd   int      // f's number, for the watches (f.Fd would make f blocking)
+	wd   int      // the watch of the directory; -1 when none (it went away)
 	poll time.Duration
 	buf  []byte
 	stop chan struct{}
@@ -40,21 +42,41 @@ const inotifyMask = syscall.IN_MODIFY | syscall.IN_CREATE | syscall.IN_DELETE | 
 	syscall.IN_MOVED_TO | syscall.IN_ATTRIB | syscall.IN_CLOSE_WRITE | syscall.IN_DELETE_SELF | syscall.IN_MOVE_SELF
 
 func newWatcher(dir string, poll time.Duration, stop chan struct{}) *watcher {
-	w := &watcher{poll: poll, stop: stop}
+	w := &watcher{poll: poll, stop: stop, wd: -1}
 	fd, err := syscall.InotifyInit1(syscall.IN_NONBLOCK | syscall.IN_CLOEXEC)
 	if err != nil {
-		return w
-	}
-	if _, err := syscall.InotifyAddWatch(fd, dir, inotifyMask); err != nil {
-		syscall.Close(fd)
 		return w
 	}
 	// A non-blocking descriptor joins Go's poller: Read waits without a
 	// thread, and a deadline (SetReadDeadline) can end the wait from any
 	// goroutine.
-	w.f = os.NewFile(uintptr(fd), "inotify")
+	w.f, w.fd = os.NewFile(uintptr(fd), "inotify"), fd
 	w.buf = make([]byte, 64<<10)
+	w.watch(dir)
 	return w
+}
+
+// watch makes dir the directory watched, in place of the one before (a
+// follower of a name whose directory was replaced). Adding the watch
+// again, the kernel gives the same watch for the same directory.
+func (w *watcher) watch(dir string) {
+	if w.f == nil {
+		return
+	}
+	w.unwatch()
+	if wd, err := syscall.InotifyAddWatch(w.fd, dir, inotifyMask); err == nil {
+		w.wd = wd
+	}
+}
+
+// unwatch stops watching the directory (gone, or replaced); waits then
+// last the poll interval.
+func (w *watcher) unwatch() {
+	if w.f == nil || w.wd < 0 {
+		return
+	}
+	syscall.InotifyRmWatch(w.fd, uint32(w.wd)) // fails when the kernel removed it with the directory
+	w.wd = -1
 }
 
 // wait returns after a change in the directory, after the poll interval,
@@ -116,6 +138,7 @@ func (w *watcher) drain() {
 // archive name.
 func (w *watcher) note(b []byte) {
 	for len(b) >= syscall.SizeofInotifyEvent {
+		wd := int32(binary.NativeEndian.Uint32(b[0:4]))
 		mask := binary.NativeEndian.Uint32(b[4:8])
 		n := int(binary.NativeEndian.Uint32(b[12:16]))
 		if syscall.SizeofInotifyEvent+n > len(b) {
@@ -128,8 +151,8 @@ func (w *watcher) note(b []byte) {
 			w.lost = true
 			continue
 		}
-		if mask&(syscall.IN_CREATE|syscall.IN_MOVED_TO) == 0 {
-			continue
+		if mask&(syscall.IN_CREATE|syscall.IN_MOVED_TO) == 0 || int(wd) != w.wd {
+			continue // or from the watch of a directory left
 		}
 		if i := slices.Index(name, 0); i >= 0 {
 			name = name[:i]
@@ -149,7 +172,7 @@ func (w *watcher) note(b []byte) {
 // mark begins a new history: the events taken so far are forgotten.
 func (w *watcher) mark() {
 	w.created = w.created[:0]
-	w.lost = w.f == nil // polling: no history
+	w.lost = w.f == nil || w.wd < 0 // polling: no history
 }
 
 // wake ends a wait in progress; stop must be closed first.

@@ -194,11 +194,7 @@ func (r *Reader) reportGap(first []byte) {
 	if st, ok := tai64n.ParsePrefix(first); ok {
 		g.NextStamp = st
 	}
-	if r.opts.OnError != nil {
-		r.opts.OnError(g)
-		return
-	}
-	r.errs = append(r.errs, g)
+	r.notify(g)
 }
 
 // aheadFile is a file a look at the directory showed after the Reader's
@@ -250,6 +246,15 @@ func (r *Reader) checkGap(t *tailState) {
 	}
 	if r.after[0] == 0 && len(r.queue) == 0 && len(ahead) == 0 && (r.gap == nil || r.gap.Cursor == nil) {
 		return // nothing read or known yet: the stream begins with what is there
+	}
+	if r.watch != nil && !t.hasCur && !t.hasPrev && !t.hasProc && len(t.groups) == 0 {
+		// No file after the position at all, not even "current": no
+		// writer leaves its directory so (one of "current", "previous"
+		// and "processed" is always there), retention never does. It is
+		// being emptied or removed (a redeploy's rm -rf), which a follower
+		// is told by the directory going away (followDir); until files
+		// are there again, there is nothing to tell a gap by.
+		return
 	}
 	if r.queueFound(t) {
 		return // a file read to its end is still there: so is all after it
@@ -463,16 +468,11 @@ func (r *Reader) holdAlt(rf *readFile, id fileID) {
 
 // openID opens the file named name and returns its identity.
 func (r *Reader) openID(name string) (*os.File, fileID, error) {
-	f, err := os.Open(r.path(name))
+	f, st, err := openEntry(r.path(name))
 	if err != nil {
 		return nil, fileID{}, err
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		f.Close()
-		return nil, fileID{}, err
-	}
-	return f, idOf(&st), nil
+	return f, idOf(st), nil
 }
 
 // queueFound reports whether a file of the queue (read to its end, its

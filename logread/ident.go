@@ -5,7 +5,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"syscall"
 )
 
 // Identity checks are made on an open descriptor, never on a name: a name
@@ -55,6 +54,11 @@ func compOf(f *os.File, kind srcKind) compKind {
 // decompressedFrom returns a reader of f's decompressed content from its
 // start that leaves f's own offset alone, and a function to release it.
 func decompressedFrom(f *os.File, comp compKind) (io.Reader, func(), error) {
+	if comp == compZstd {
+		if err := checkZstdWindow(f); err != nil {
+			return nil, nil, err
+		}
+	}
 	sr := io.NewSectionReader(f, 0, math.MaxInt64)
 	return newDecompressor(sr, comp)
 }
@@ -90,7 +94,7 @@ func (r *Reader) prefixMatchesFile(f *os.File, comp compKind, rf readFile) bool 
 // prefixMatches is prefixMatchesFile for the file named name, of the kind
 // its name says.
 func (r *Reader) prefixMatches(name string, kind srcKind, rf readFile) bool {
-	f, err := os.Open(r.path(name))
+	f, _, err := openEntry(r.path(name))
 	if err != nil {
 		return false
 	}
@@ -138,14 +142,10 @@ func (r *Reader) contentMatchesFile(f *os.File, comp compKind, rf readFile) bool
 // openContentMatch opens the file named name (an archive or "processed")
 // and reports its identity if it is the copy of a file rf describes.
 func (r *Reader) openContentMatch(name string, kind srcKind, rf readFile) (fileID, bool) {
-	f, err := os.Open(r.path(name))
+	f, st, err := openEntry(r.path(name))
 	if err != nil {
 		return fileID{}, false
 	}
 	defer f.Close()
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		return fileID{}, false
-	}
-	return idOf(&st), r.contentMatchesFile(f, compOf(f, kind), rf)
+	return idOf(st), r.contentMatchesFile(f, compOf(f, kind), rf)
 }

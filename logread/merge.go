@@ -70,7 +70,7 @@ func (m *Merged) NextLines() (Lines, error) {
 		return m.srcs[0].NextLines()
 	}
 	l, carry, err := m.next()
-	return Lines{Bytes: l.Bytes, Stamp: carry}, err
+	return Lines{Bytes: l.Bytes, Stamp: carry, Cut: l.Cut}, err
 }
 
 func (m *Merged) next() (Line, tai64n.Label, error) {
@@ -112,7 +112,7 @@ func (m *Merged) next() (Line, tai64n.Label, error) {
 	m.live[pick] = false
 	m.pending = pick
 	m.inLine = -1
-	if b := l.Bytes; len(b) > 0 && b[len(b)-1] != '\n' {
+	if b := l.Bytes; len(b) > 0 && b[len(b)-1] != '\n' && !l.Cut {
 		m.inLine = pick
 	}
 	return l, carry, nil

@@ -37,3 +37,8 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// ErrNotRegular is matched (errors.Is) by the error for a file of a log
+// directory that is refused: one that is not a regular file, or a hard
+// link to a file of an account other than the directory's owner.
+var ErrNotRegular = errors.New("not a regular file")

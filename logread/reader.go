@@ -4,7 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -33,6 +33,9 @@ type Options struct {
 
 	// Follow keeps reading after the end of "current": Next waits for new
 	// lines and continues across rotations instead of returning io.EOF.
+	// The directory is followed by its name: when the name leads to
+	// another directory (a redeploy), that one is read from its start
+	// (see DirChange).
 	Follow bool
 
 	// Cursor, when not nil, starts the stream right after the position it
@@ -41,9 +44,11 @@ type Options struct {
 	Cursor *Cursor
 
 	// OnError receives errors that concern one file (an unreadable or
-	// corrupt archive) and gaps (a *GapError: files pruned before they
-	// were read), just before the first line after them; reading goes on
-	// with the next file. By default they are collected for Errors.
+	// corrupt archive, a file refused: ErrNotRegular), gaps (a *GapError:
+	// files pruned before they were read) and, following, the directory
+	// going away or coming back (a *DirChange), just before the first line
+	// after them; reading goes on with the next file. By default they are
+	// collected for Errors.
 	OnError func(err error)
 
 	// Name is the directory (or file, or stream) as the user named it, for
@@ -61,7 +66,7 @@ type Options struct {
 type Line struct {
 	// Bytes is the line with its newline. It lacks the newline only where
 	// a file ended without one (a line split at the size cap continues in
-	// the next file; a writer killed mid-line) or where a line longer than
+	// the next file; a writer killed mid-line: see Cut) or where a line longer than
 	// the read buffer is given in pieces; concatenating Bytes gives back
 	// the files' contents exactly.
 	Bytes []byte
@@ -70,6 +75,13 @@ type Line struct {
 	// the stamp before them); zero when there is none.
 	Stamp   tai64n.Label
 	Stamped bool
+	// Cut says that Bytes, without a newline, still ends its line: its
+	// file ended there and the next file does not continue it, but begins
+	// a line of its own. That is the end of a ".u" archive, which crash
+	// recovery keeps from a writer killed mid-line (a line split at the
+	// size cap ends a ".s" archive, "previous" or "processed", and does
+	// continue in the next file).
+	Cut bool
 }
 
 // Source is a stream of lines: a log directory (a Reader from OpenDir), a
@@ -167,6 +179,16 @@ type Reader struct {
 	gap      *GapError
 	hist     histMark // where the watcher's history began, following
 
+	// refused holds, by kind ("previous", "processed", "current"), the
+	// file last refused under that name (not a regular file, or not
+	// readable): it is reported once and passed over while it stays.
+	refused [kindCurrent + 1]heldEntry
+
+	// The directory being read, a follower's by name: its identity, and
+	// whether the name leads nowhere now (see followDir).
+	dirID   fileID
+	dirGone bool
+
 	src     *source
 	buf     []byte
 	gz      *gzip.Reader
@@ -206,15 +228,12 @@ func OpenDir(dir string, opts Options) (*Reader, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
 	}
-	st, err := os.Stat(dir)
+	id, err := dirIdentity(dir)
 	if err != nil {
-		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: unwrapPath(err)}
-	}
-	if !st.IsDir() {
-		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: syscall.ENOTDIR}
+		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: err}
 	}
 	r := &Reader{dir: dir, name: opts.Name, opts: opts, buf: make([]byte, readBufSize),
-		interruptC: make(chan struct{})}
+		interruptC: make(chan struct{}), dirID: id}
 	if opts.Cursor != nil {
 		c := *opts.Cursor
 		r.resume = &c
@@ -243,7 +262,7 @@ func (r *Reader) File() string {
 }
 
 // Interrupt makes a Next that waits for new lines return ErrInterrupted,
-// now or when it next would wait. It is safe to call from any goroutine
+// now or when it next would wait or go on to another file. It is safe to call from any goroutine
 // (a signal handler's), unlike the other methods.
 func (r *Reader) Interrupt() {
 	select {
@@ -268,6 +287,9 @@ func (r *Reader) interrupted() bool {
 // Close releases the open file and the watch.
 func (r *Reader) Close() error {
 	r.closeSource()
+	for i := range r.refused {
+		r.refused[i].close()
+	}
 	r.dropQueue(len(r.queue))
 	r.dropAhead()
 	for i := range r.recent {
@@ -296,12 +318,17 @@ func (r *Reader) report(op, file string, err error) {
 	if r.stream != nil {
 		path = file // the stream's name
 	}
-	e := &errtext.Error{Op: "unable to " + op, Path: path, Err: unwrapPath(err)}
+	r.notify(&errtext.Error{Op: "unable to " + op, Path: path, Err: unwrapPath(err)})
+}
+
+// notify hands err, which does not end the stream, to OnError, or keeps
+// it for Errors.
+func (r *Reader) notify(err error) {
 	if r.opts.OnError != nil {
-		r.opts.OnError(e)
+		r.opts.OnError(err)
 		return
 	}
-	r.errs = append(r.errs, e)
+	r.errs = append(r.errs, err)
 }
 
 // Next returns the next line of the stream. At the end it returns io.EOF,
@@ -435,8 +462,18 @@ func (r *Reader) take(final, bulk bool) (l Line, took, ok bool) {
 	}
 	if ok {
 		r.midLine = l.Bytes[len(l.Bytes)-1] != '\n'
+		if r.midLine && final && s.start == s.end && s.cutAtEnd() {
+			l.Cut, r.midLine = true, false
+		}
 	}
 	return l, true, ok
+}
+
+// cutAtEnd reports whether a line the file leaves unfinished at its end
+// ends there: in a ".u" archive, the writer was killed mid-line, and the
+// file after it begins with a line of its own.
+func (s *source) cutAtEnd() bool {
+	return s.kind == kindArchive && strings.HasSuffix(s.name, ".u")
 }
 
 // accept applies stamps and the time bounds to a line piece.

@@ -223,8 +223,12 @@ func (r *Reader) inQueue(name string, kind srcKind, id fileID) int {
 
 // holdArchive opens an archive recognised as read, to remember it.
 func (r *Reader) holdArchive(name string, id fileID) {
-	f, err := os.Open(r.path(name))
+	f, st, err := openEntry(r.path(name))
 	if err != nil {
+		return
+	}
+	if idOf(st) != id {
+		f.Close() // another file by now: holding it would prove nothing
 		return
 	}
 	r.rememberArchive(id, f)
@@ -293,10 +297,9 @@ func (r *Reader) findQueue(g archiveGroup) (int, string, fileID) {
 // the archive is gone (pruned); a file that cannot be read is reported and
 // counted as read.
 func (r *Reader) openArchive(g archiveGroup, off int64) (opened, gone bool) {
-	var lastErr error
-	var lastName string
+	failed := false
 	names := g.names
-	for pass := 0; pass < 2; pass++ {
+	for pass := 0; pass < 2 && !failed; pass++ {
 		for _, n := range names {
 			if n == "" {
 				continue
@@ -309,26 +312,22 @@ func (r *Reader) openArchive(g archiveGroup, off int64) (opened, gone bool) {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // pruned, or svlogd removing ".u" after ".s" appeared
 			}
-			lastErr, lastName = err, n
-		}
-		if lastErr != nil {
-			break
+			// Said even when the other name of the stamp is read: a file
+			// refused is never passed over in silence.
+			op := "open"
+			var de *decompressError
+			if errors.As(err, &de) {
+				op = "decompress"
+			}
+			r.report(op, n, err)
+			failed = true
 		}
 		// Every name listed is gone. svlogd renames a processed "@x.u" to
 		// "@x.s": look for both before taking the archive for pruned.
 		names = [2]string{g.stamp + ".s", g.stamp + ".u"}
 	}
 	copy(r.after[:], g.stamp)
-	if lastErr == nil {
-		return false, true
-	}
-	op := "open"
-	var de *decompressError
-	if errors.As(lastErr, &de) {
-		op = "decompress"
-	}
-	r.report(op, lastName, lastErr)
-	return false, false
+	return false, !failed
 }
 
 // nextFile opens the next file of the stream. It reports false when there
@@ -336,6 +335,9 @@ func (r *Reader) openArchive(g archiveGroup, off int64) (opened, gone bool) {
 func (r *Reader) nextFile() (bool, error) {
 	if r.stream != nil {
 		return r.nextStream(), nil
+	}
+	if r.watch != nil && !r.followDir() {
+		return false, nil // gone: wait for it
 	}
 	if !r.started {
 		r.started = true
@@ -350,6 +352,10 @@ func (r *Reader) nextFile() (bool, error) {
 		} else {
 			groups, _, err := r.listArchives()
 			if err != nil {
+				if r.watch != nil && dirMissing(err) {
+					r.started = false
+					return false, nil // gone since followDir looked: the next look says so
+				}
 				return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
 			}
 			r.list, r.listSizes, r.listPos = groups, nil, 0
@@ -360,6 +366,14 @@ func (r *Reader) nextFile() (bool, error) {
 		since = string(r.opts.Since.Append(nil))
 	}
 	for {
+		if r.interrupted() {
+			// Whatever the directory holds, a stop asked is honoured
+			// between two files.
+			return false, ErrInterrupted
+		}
+		if r.watch != nil && !r.followDir() {
+			return false, nil
+		}
 		for r.listPos < len(r.list) {
 			i := r.listPos
 			g := r.list[i]
@@ -401,6 +415,9 @@ func (r *Reader) nextFile() (bool, error) {
 		}
 		t, err := r.tailSnapshot()
 		if err != nil {
+			if r.watch != nil && dirMissing(err) {
+				continue // followDir tells what became of it
+			}
 			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
 		}
 		r.checkGap(t)
@@ -415,10 +432,14 @@ func (r *Reader) nextFile() (bool, error) {
 		s, err := r.openSource(name, kind, "", 0, &wantFile{id: id, hasID: true})
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errMoved) {
-				r.report("open", name, err)
-				if kind == kindCurrent {
-					return false, nil
+				// Passed over until another file has the name: looked at
+				// again it would be refused again, and said again, for
+				// ever (a link at "current" kept a follower spinning).
+				if rid, ok := refusedID(err); ok {
+					id = rid
 				}
+				r.refuse(kind, name, id)
+				r.report("open", name, err)
 			}
 			continue // moved on meanwhile: look again
 		}
@@ -472,11 +493,11 @@ func (r *Reader) stillChosen(s *source) (*tailState, bool) {
 // read, else "processed" unless it is a copy of what was read, else
 // "current".
 func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
-	if t.hasPrev && !t.archived(t.previous) && r.inQueue(filePrevious, kindPrevious, t.previous) < 0 &&
-		!r.isRecentArchive(t.previous) {
+	if t.hasPrev && t.previous != r.refused[kindPrevious].id && !t.archived(t.previous) &&
+		r.inQueue(filePrevious, kindPrevious, t.previous) < 0 && !r.isRecentArchive(t.previous) {
 		return filePrevious, kindPrevious, t.previous, true
 	}
-	if t.hasProc && !t.hasPrev && !t.archived(t.processed) &&
+	if t.hasProc && !t.hasPrev && t.processed != r.refused[kindProcessed].id && !t.archived(t.processed) &&
 		r.inQueue(fileProcessed, kindProcessed, t.processed) < 0 && !r.isRecentArchive(t.processed) {
 		// Finished processing whose source is gone. If it is the copy of a
 		// file read before, remember it by its own inode from now on.
@@ -492,7 +513,7 @@ func (r *Reader) chooseTail(t *tailState) (string, srcKind, fileID, bool) {
 			return fileProcessed, kindProcessed, t.processed, true
 		}
 	}
-	if t.hasCur && r.inQueue(fileCurrent, kindCurrent, t.current) < 0 {
+	if t.hasCur && t.current != r.refused[kindCurrent].id && r.inQueue(fileCurrent, kindCurrent, t.current) < 0 {
 		return fileCurrent, kindCurrent, t.current, true
 	}
 	return "", 0, fileID{}, false

@@ -177,25 +177,22 @@ func (s *source) fill(buf []byte) (int, error) {
 // to look again; other failures are returned too. When want is not nil the
 // opened file must be the one it describes (errMoved, errOtherFile).
 func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, want *wantFile) (*source, error) {
-	f, err := os.Open(r.dir + "/" + name)
+	f, st, err := openEntry(r.path(name))
 	if err != nil {
 		return nil, err
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
-		f.Close()
-		return nil, syscall.EISDIR
-	}
-	s := &source{name: name, kind: kind, stamp: stamp, id: idOf(&st), f: f, r: f,
+	s := &source{name: name, kind: kind, stamp: stamp, id: idOf(st), f: f, r: f,
 		prefixH: fnvOffset, atLineStart: true, comp: compOf(f, kind)}
 	if want != nil {
 		if err := r.check(f, s.id, s.comp, want); err != nil {
 			f.Close()
 			return nil, err
+		}
+	}
+	if s.comp == compZstd {
+		if err := checkZstdWindow(f); err != nil {
+			f.Close()
+			return nil, &decompressError{err}
 		}
 	}
 	if err := r.decompress(s, f); err != nil {

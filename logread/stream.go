@@ -58,6 +58,12 @@ func (r *Reader) nextStream() bool {
 	if f := r.streamFile; f != nil {
 		// A file OpenFile opened: at its start, and seekable if regular.
 		s.comp = sniff(f)
+		if s.comp == compZstd {
+			if err := checkZstdWindow(f); err != nil {
+				r.report("decompress", r.name, err)
+				return false
+			}
+		}
 		if s.comp == compPlain && r.opts.HasSince {
 			if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 				if off := searchSince(f, st.Size(), r.opts.Since); off > 0 {

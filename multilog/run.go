@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/rotate"
@@ -43,9 +46,12 @@ var ErrNotLogged = errors.New("multilog: input not logged")
 // reads standard input to its end (or to a SIGTERM) through the script, and
 // closes everything as a clean stop, returning nil.
 //
-// A status file or directory that cannot be opened stops Run before any
-// input is read, with an error worded as multilog's fatal messages (an
-// *errtext.Error: "unable to lock directory ./main: temporary failure").
+// A d<fd> descriptor that was not given to the process open for writing
+// stops Run before anything is opened. A status file or directory that
+// cannot be opened (or, in a directory, is not a regular file where one
+// is expected) stops Run before any input is read, with an error worded
+// as multilog's fatal messages (an *errtext.Error: "unable to lock
+// directory ./main: temporary failure").
 // Input that could not be logged gives ErrNotLogged once the input is
 // read. The multilog command prints the first as "multilog: fatal: ..."
 // and exits 111 after either.
@@ -112,6 +118,12 @@ func (r *runner) run() error {
 	for _, w := range r.plan.Warnings {
 		r.warn(w)
 	}
+	// Before anything is opened: a descriptor that was not inherited would
+	// be given to one of multilog's own files, or be the runtime's poller,
+	// and the readiness newline and close would land there.
+	if err := r.checkReadyFD(); err != nil {
+		return err
+	}
 	// Status files first, then directories, each in script order, as
 	// multilog does: a failure stops before any input is read.
 	var status []StatusWriter
@@ -163,17 +175,69 @@ func (r *runner) run() error {
 	return nil
 }
 
+// errReadyFD is the cause of a d<fd> word naming a descriptor that
+// multilog was not given open for writing.
+var errReadyFD = errors.New("not open for writing: start multilog with it open for writing, or leave out the d word")
+
+// errReadyFDKind is the cause of a d<fd> word naming a descriptor that is
+// not something a readiness newline can go to: a directory, or an
+// inherited poller or event descriptor.
+var errReadyFDKind = errors.New("not a pipe, socket, terminal or file")
+
+// errReadyFDStdin is the cause of a d<fd> word naming the input.
+var errReadyFDStdin = errors.New("it is multilog's input")
+
+// checkReadyFD makes sure the d<fd> descriptor is one multilog was given
+// to write to, before it opens anything: since it is then open, none of
+// multilog's own opens can be given its number either. The descriptors
+// the Go runtime may hold by then are read-only files (the cgroup CPU
+// limits) or anonymous inodes (the poller), which both checks refuse.
+func (r *runner) checkReadyFD() error {
+	fd := r.plan.ReadyFD
+	if fd < 0 {
+		return nil
+	}
+	fail := func(err error) error {
+		return &errtext.Error{Op: "unable to notify readiness on descriptor", Path: strconv.Itoa(fd), Err: err}
+	}
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_ACCMODE == unix.O_RDONLY {
+		return fail(errReadyFD)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fail(err)
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFIFO, unix.S_IFSOCK, unix.S_IFCHR, unix.S_IFREG:
+	default:
+		return fail(errReadyFDKind)
+	}
+	if r.c.Stdin != nil && int(r.c.Stdin.Fd()) == fd {
+		return fail(errReadyFDStdin)
+	}
+	return nil
+}
+
 // ready tells a supervisor that the logger runs (s6-log's -d): a newline
-// on the descriptor the script names, which is then closed.
+// on the descriptor the script names, which is then closed. The write and
+// close are plain system calls: an *os.File would hand a non-blocking
+// descriptor to the runtime's poller.
 func (r *runner) ready() {
-	if r.plan.ReadyFD < 0 {
+	fd := r.plan.ReadyFD
+	if fd < 0 {
 		return
 	}
-	f := os.NewFile(uintptr(r.plan.ReadyFD), "readiness")
-	if _, err := f.Write([]byte{'\n'}); err != nil {
-		r.warn(fmt.Sprintf("unable to notify readiness on descriptor %d: %s", r.plan.ReadyFD, errtext.Of(err)))
+	var err error
+	for {
+		if _, err = unix.Write(fd, []byte{'\n'}); err != unix.EINTR {
+			break
+		}
 	}
-	f.Close()
+	if err != nil {
+		r.warn(fmt.Sprintf("unable to notify readiness on descriptor %d: %s", fd, errtext.Of(err)))
+	}
+	unix.Close(fd)
 }
 
 // lose records that input could not be logged (or a status file not

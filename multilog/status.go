@@ -2,6 +2,7 @@ package multilog
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,7 +17,7 @@ import (
 // reader can see half a record and bytes beyond 1001 survive for ever;
 // here each record replaces the file at once, is exactly 1001 bytes, and
 // keeps the file's mode. A symbolic link is followed and its target
-// replaced; a file that is not a regular file (a device, a FIFO) is written
+// replaced if this account made it (see ownLink); a file that is not a regular file (a device, a FIFO) is written
 // in place, as multilog does, and never replaced.
 //
 // A record is written into a spare file, ".<name>.new", whose name is then
@@ -49,6 +50,9 @@ type statusFile struct {
 // non-blocking so that a FIFO cannot hang start-up.
 func openStatus(path string) (*statusFile, error) {
 	const flags = os.O_WRONLY | syscall.O_NONBLOCK
+	if err := ownLink(path); err != nil {
+		return nil, &errtext.Error{Op: "unable to write", Path: path, Err: err}
+	}
 	f, err := os.OpenFile(path, flags|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
 	if err == nil {
 		err = f.Chmod(0o600) // independent of the umask
@@ -74,6 +78,25 @@ func openStatus(path string) (*statusFile, error) {
 	dir, base := filepath.Split(s.real)
 	s.tmp = filepath.Join(dir, "."+base+".new")
 	return s, nil
+}
+
+// ownLink refuses a status file that is a symbolic link made by another
+// account. A link the script's user made is followed, as daemontools'
+// multilog follows it (status files are linked into /run and the like);
+// one planted by whoever else can write the status file's directory would
+// have multilog, often root, replace the file it points to. This is the
+// kernel's protected_symlinks rule for sticky directories, applied to
+// every directory.
+func ownLink(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil // the opens that follow say what is wrong, if anything
+	}
+	owner := fi.Sys().(*syscall.Stat_t).Uid
+	if euid := uint32(os.Geteuid()); owner != euid {
+		return fmt.Errorf("a symbolic link owned by another account (uid %d), not followed: remove it, or make it with the account multilog runs as (uid %d)", owner, euid)
+	}
+	return nil
 }
 
 // unwrapPath drops the *PathError around a system error: the messages
@@ -206,7 +229,8 @@ func (s *statusFile) exchange(record []byte) error {
 	if prev == nil {
 		// The first exchange: the file now named tmp is the status file
 		// as it was at start-up.
-		if prev, err = os.OpenFile(s.tmp, os.O_WRONLY|syscall.O_NOFOLLOW, 0); err != nil {
+		// Not blocking: something else may have been put at tmp since.
+		if prev, err = os.OpenFile(s.tmp, os.O_WRONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0); err != nil {
 			return nil // a new spare is created next time
 		}
 	}

@@ -43,7 +43,7 @@ func (d *Dir) rotateLocked() error {
 	// an Interrupt in between still leaves a file for Close to finish.
 	var f File
 	if err := d.retry(func() string { return "unable to create " + name + "/current" }, func() (err error) {
-		f, err = d.fs.OpenFile(fileCurrent, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		f, err = d.openFile(fileCurrent, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		return err
 	}); err != nil {
 		return err
@@ -62,7 +62,7 @@ func (d *Dir) rotateLocked() error {
 
 // syncFile makes the named file durable.
 func (d *Dir) syncFile(name string) error {
-	f, err := d.fs.OpenFile(name, os.O_RDONLY, 0)
+	f, err := d.openFile(name, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}

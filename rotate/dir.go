@@ -149,7 +149,7 @@ const fOFDSetLock = 37
 // not exist. The process umask is left alone (a library must not change
 // it); multilog forces 022, so its modes are set explicitly instead.
 func (d *Dir) create(name string, flag int, mode fs.FileMode) (File, error) {
-	f, err := d.fs.OpenFile(name, flag|os.O_CREATE|os.O_EXCL, mode)
+	f, err := d.openFile(name, flag|os.O_CREATE|os.O_EXCL, mode)
 	if err == nil {
 		if err := f.Chmod(mode); err != nil {
 			f.Close()
@@ -158,10 +158,82 @@ func (d *Dir) create(name string, flag int, mode fs.FileMode) (File, error) {
 		return f, nil
 	}
 	if !errors.Is(err, fs.ErrExist) {
+		return nil, err
+	}
+	return d.openFile(name, flag, mode)
+}
+
+// openFile opens name in the directory, which must be a regular file, and
+// returns its cause (a system error or a *notRegularError) on failure.
+// The open never blocks: a FIFO planted at a name (or a device) would
+// otherwise hold open(2) for ever, where no signal reaches it; anything
+// but a regular file is refused, naming the file, as soon as it is open.
+// O_NOCTTY keeps a terminal planted there from becoming the process's.
+func (d *Dir) openFile(name string, flag int, perm fs.FileMode) (File, error) {
+	// Truncated only once known to be ours (below), never at open.
+	trunc := flag&os.O_TRUNC != 0
+	flag &^= os.O_TRUNC
+	f, err := d.fs.OpenFile(name, flag|syscall.O_NONBLOCK|syscall.O_NOCTTY, perm)
+	if err != nil {
+		err = unwrapPath(err)
+		if errors.Is(err, syscall.ENXIO) {
+			// A FIFO opened for writing without a reader, or a device
+			// without its hardware: say what it is.
+			if st, serr := d.fs.Stat(name); serr == nil && !st.Mode().IsRegular() {
+				err = &notRegularError{name, st.Mode()}
+			}
+		}
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
 		return nil, unwrapPath(err)
 	}
-	f, err = d.fs.OpenFile(name, flag, mode)
-	return f, unwrapPath(err)
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, &notRegularError{name, st.Mode()}
+	}
+	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		if err := d.foreignLink(name, st); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if trunc {
+		if err := syscall.Ftruncate(int(f.Fd()), 0); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	// Processors inherit these files as their descriptors: give them
+	// blocking ones, as they expect.
+	if err := syscall.SetNonblock(int(f.Fd()), false); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// foreignLink refuses to write a file with more than one name that
+// belongs to another account than the directory: a hard link planted by
+// whoever may write the directory, to a file of root's on the same file
+// system (a clean current with the owner-execute bit would be appended
+// to), whatever account multilog runs as. A file the writer made has one
+// name when it is opened for writing.
+func (d *Dir) foreignLink(name string, st fs.FileInfo) error {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || sys.Nlink < 2 {
+		return nil
+	}
+	dst, err := d.fs.Stat(".")
+	if err != nil {
+		return nil
+	}
+	if dsys, ok := dst.Sys().(*syscall.Stat_t); ok && dsys.Uid != sys.Uid {
+		return &foreignLinkError{name, sys.Nlink, sys.Uid}
+	}
+	return nil
 }
 
 // recover makes multilog's start-up decision (daemontools' multilog.c,
@@ -172,9 +244,9 @@ func (d *Dir) recover() error {
 	name := d.opts.Name
 	st, err := d.fs.Stat(fileCurrent)
 	if err == nil && st.Mode()&0o100 != 0 {
-		f, err := d.fs.OpenFile(fileCurrent, os.O_WRONLY|os.O_APPEND, 0)
+		f, err := d.openFile(fileCurrent, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
-			return &errtext.Error{Op: "unable to append to", Path: name + "/current", Err: unwrapPath(err)}
+			return &errtext.Error{Op: "unable to append to", Path: name + "/current", Err: err}
 		}
 		if err := f.Chmod(0o644); err != nil {
 			f.Close()
@@ -212,7 +284,7 @@ func (d *Dir) recover() error {
 	if err := d.archive(fileCurrent, 'u'); err != nil {
 		return err
 	}
-	st2, err := d.fs.OpenFile(fileState, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	st2, err := d.openFile(fileState, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err == nil {
 		err = st2.Chmod(0o644)
 		st2.Close()
@@ -411,7 +483,7 @@ func (d *Dir) lastByteIsNewline() bool {
 	if d.size == 0 {
 		return true
 	}
-	f, err := d.fs.OpenFile(fileCurrent, os.O_RDONLY, 0)
+	f, err := d.openFile(fileCurrent, os.O_RDONLY, 0)
 	if err != nil {
 		return true
 	}

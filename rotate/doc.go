@@ -22,6 +22,9 @@
 //     than stalling it;
 //   - retention by count as multilog counts (n keeps n−1 archives), by total
 //     archive size (s6-log's S) and rotation by age (s6-log's R);
+//   - only regular files written and read: a FIFO, a device or a socket
+//     found at one of its names is refused, naming it (ErrNotRegular),
+//     and never holds an open(2) for ever, as a FIFO would;
 //   - errors that never drop data: a failed write is reported in
 //     daemontools' words and retried after a pause; a lossy policy, for
 //     those who prefer losing lines to blocking their service, counts what

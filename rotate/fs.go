@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -42,6 +43,14 @@ type OSFile interface{ OSFile() *os.File }
 
 // OpenDirFS opens the real directory at path as an FS.
 func OpenDirFS(path string) (FS, error) {
+	// os.OpenRoot opens path for reading without O_DIRECTORY: a FIFO there
+	// would hold it for ever. Refuse what is not a directory first, as
+	// multilog does ("not a directory").
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	syscall.Close(fd)
 	r, err := os.OpenRoot(path)
 	if err != nil {
 		return nil, err
@@ -53,6 +62,52 @@ func OpenDirFS(path string) (FS, error) {
 // leads out of the log directory ("unable to stat ./main/current: symbolic
 // link leads outside the directory"): a Dir works only inside it.
 var ErrOutside = errors.New("symbolic link leads outside the directory")
+
+// ErrNotRegular is the cause of a refusal to use a name of the log
+// directory that is not a regular file where one is expected (a FIFO, a
+// device, a socket, a directory): "unable to lock directory ./main: lock
+// is a FIFO, not a regular file". errors.Is finds it in such an error.
+var ErrNotRegular = errors.New("not a regular file")
+
+// notRegularError names the file and what it is.
+type notRegularError struct {
+	name string
+	mode fs.FileMode
+}
+
+func (e *notRegularError) Error() string {
+	what := "not a regular file"
+	switch t := e.mode.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		what = "a FIFO"
+	case t&fs.ModeSocket != 0:
+		what = "a socket"
+	case t&fs.ModeDevice != 0:
+		what = "a device"
+	case t&fs.ModeDir != 0:
+		what = "a directory"
+	case t&fs.ModeSymlink != 0:
+		what = "a symbolic link"
+	}
+	return e.name + " is " + what + ", not a regular file"
+}
+
+func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
+
+// foreignLinkError refuses to write a hard link to another account's
+// file; errors.Is matches ErrNotRegular, as for the other objects a
+// directory must not hold where a file of the writer's is expected.
+type foreignLinkError struct {
+	name  string
+	links uint64
+	uid   uint32
+}
+
+func (e *foreignLinkError) Error() string {
+	return fmt.Sprintf("%s is a hard link (%d names) to a file of another account (uid %d), not written", e.name, e.links, e.uid)
+}
+
+func (e *foreignLinkError) Is(target error) bool { return target == ErrNotRegular }
 
 type rootFS struct{ r *os.Root }
 

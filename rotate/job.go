@@ -118,7 +118,7 @@ func (d *Dir) runProcessor() (crashed bool, err error) {
 		{fileNewState, os.O_WRONLY | os.O_CREATE | os.O_TRUNC},
 	}
 	for i, o := range opens {
-		f, err := d.fs.OpenFile(o.name, o.flag, 0o644)
+		f, err := d.openFile(o.name, o.flag, 0o644)
 		if err == nil && o.flag&os.O_CREATE != 0 {
 			err = f.Chmod(0o644)
 		}
@@ -198,7 +198,7 @@ func (d *Dir) cannotRun(err error) {
 func (d *Dir) completeProcessed(withState bool) error {
 	name := d.opts.Name
 	if err := d.retry(func() string { return "unable to write " + name + "/processed to disk" }, func() error {
-		f, err := d.fs.OpenFile(fileProcessed, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		f, err := d.openFile(fileProcessed, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
 			return err
 		}
@@ -255,12 +255,12 @@ func (d *Dir) compressLoop() error {
 }
 
 func (d *Dir) compressOnce() error {
-	src, err := d.fs.OpenFile(filePrevious, os.O_RDONLY, 0)
+	src, err := d.openFile(filePrevious, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	dst, err := d.fs.OpenFile(fileProcessed, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	dst, err := d.openFile(fileProcessed, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}

@@ -37,9 +37,10 @@ func OKPath(dir string) string { return filepath.Join(dir, "supervise", "ok") }
 // Control sends commands, a string of command letters, to the supervisor
 // of the service in dir, as svc does: the FIFO is opened without blocking,
 // so a missing supervisor is ErrNotRunning at once, and a FIFO too full to
-// take them all is an error (EAGAIN) rather than a wait.
+// take them all is an error (EAGAIN) rather than a wait. Anything but a
+// FIFO at supervise/control is refused (ErrFileType), nothing written.
 func Control(dir, commands string) error {
-	fd, err := syscall.Open(ControlPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(ControlPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err == syscall.ENXIO {
 		return fmt.Errorf("unable to control %s: %w", dir, ErrNotRunning)
 	}
@@ -47,6 +48,15 @@ func Control(dir, commands string) error {
 		return &os.PathError{Op: "open", Path: ControlPath(dir), Err: err}
 	}
 	defer syscall.Close(fd)
+	// Commands go to a FIFO only, never into a regular file or a device a
+	// link there leads to (daemontools' svc writes into them).
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "fstat", Path: ControlPath(dir), Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
+		return &os.PathError{Op: "open", Path: ControlPath(dir), Err: &fileTypeError{st.Mode, aFIFO}}
+	}
 	for b := []byte(commands); len(b) > 0; {
 		n, err := syscall.Write(fd, b)
 		if err == syscall.EINTR {
@@ -64,7 +74,7 @@ func Control(dir, commands string) error {
 // svok decides: supervise/ok can be opened for writing without blocking.
 // A missing FIFO means not running; other failures are errors.
 func Running(dir string) (bool, error) {
-	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	switch err {
 	case nil:
 		syscall.Close(fd)

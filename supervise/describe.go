@@ -40,7 +40,7 @@ func Describe(dir string, now time.Time) string {
 		}
 		normallyUp = true
 	}
-	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(OKPath(dir), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err == syscall.ENXIO {
 		return "supervise not running"
 	} else if err != nil {
@@ -48,9 +48,12 @@ func Describe(dir string, now time.Time) string {
 	}
 	syscall.Close(fd)
 
-	f, err := os.Open(StatusPath(dir))
-	if err != nil {
-		return "unable to open supervise/status: " + errtext.Of(err)
+	f, err := openRegular(StatusPath(dir))
+	if errors.Is(err, ErrFileType) || errors.Is(err, syscall.EISDIR) {
+		// There, but nothing a status can be read from.
+		return "unable to read supervise/status: " + errtext.Of(causeOf(err))
+	} else if err != nil {
+		return "unable to open supervise/status: " + errtext.Of(causeOf(err))
 	}
 	var buf [StatusSize]byte
 	n, err := io.ReadFull(f, buf[:])

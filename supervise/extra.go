@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 
@@ -155,9 +154,10 @@ const MaxExtraSize = 4096
 
 // ReadExtra reads supervise/extra of the service in dir. Under a
 // daemontools supervise the file does not exist (fs.ErrNotExist). A file
-// longer than MaxExtraSize is refused (ErrExtraFormat).
+// longer than MaxExtraSize is refused (ErrExtraFormat), and one that is not
+// a regular file (ErrFileType).
 func ReadExtra(dir string) (Extra, error) {
-	f, err := os.Open(ExtraPath(dir))
+	f, err := openRegular(ExtraPath(dir))
 	if err != nil {
 		return Extra{}, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -89,9 +88,11 @@ func DecodeStatus(b []byte) (Status, error) {
 func StatusPath(dir string) string { return filepath.Join(dir, "supervise", "status") }
 
 // ReadStatus reads the status record of the service in dir. A missing
-// file is an *fs.PathError wrapping ENOENT; a short one wraps ErrBadFormat.
+// file is an *fs.PathError wrapping ENOENT; a short one wraps ErrBadFormat;
+// one that is not a regular file (a FIFO, which would block, a device)
+// wraps ErrFileType.
 func ReadStatus(dir string) (Status, error) {
-	f, err := os.Open(StatusPath(dir))
+	f, err := openRegular(StatusPath(dir))
 	if err != nil {
 		return Status{}, err
 	}

@@ -130,7 +130,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return &errtext.Error{Op: "unable to stat", Path: s.Name + "/down", Err: err}
 	}
 
-	files, err := s.takeDirectory()
+	files, err := s.takeDirectory(st.warnf)
 	if err != nil {
 		return err
 	}
@@ -138,9 +138,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 	st.pidChange(0)
 	st.announce()
-	ok, err := openFIFO(s.path("supervise/ok"), syscall.O_RDONLY)
+	ok, err := s.openFIFO("supervise/ok", syscall.O_RDONLY, st.warnf)
 	if err != nil {
-		return &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/ok", Err: err}
+		return &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/ok", Err: causeOf(err)}
 	}
 	files.ok = ok
 
@@ -189,7 +189,7 @@ func (f *dirFiles) close() {
 
 // takeDirectory makes supervise/, locks it and opens the control FIFO, in
 // daemontools' order and with its messages.
-func (s *Supervisor) takeDirectory() (*dirFiles, error) {
+func (s *Supervisor) takeDirectory(warnf func(string, ...any)) (*dirFiles, error) {
 	sup := s.path("supervise")
 	// Debian's supervise: supervise/ may be a symbolic link to a directory
 	// elsewhere (on a tmpfs, say) that does not exist yet; make it.
@@ -203,40 +203,81 @@ func (s *Supervisor) takeDirectory() (*dirFiles, error) {
 	}
 	os.Mkdir(sup, 0o700)
 	f := &dirFiles{}
-	lock, err := os.OpenFile(s.path("supervise/lock"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	// Not through a link (which could make supervise create a file
+	// wherever it leads), and only a regular file: a FIFO would hold
+	// open(2) for ever.
+	lock, err := openChecked(s.path("supervise/lock"), syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_NOFOLLOW, 0o600, syscall.S_IFREG)
 	if err == nil {
 		f.lock = lock
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	}
 	if err != nil {
 		f.close()
-		return nil, &errtext.Error{Op: "unable to acquire", Path: s.Name + "/supervise/lock", Err: err}
+		return nil, &errtext.Error{Op: "unable to acquire", Path: s.Name + "/supervise/lock", Err: causeOf(err)}
 	}
-	if f.control, err = openFIFO(s.path("supervise/control"), syscall.O_RDONLY); err != nil {
+	if f.control, err = s.openFIFO("supervise/control", syscall.O_RDONLY, warnf); err != nil {
 		f.close()
-		return nil, &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/control", Err: err}
+		return nil, &errtext.Error{Op: "unable to read", Path: s.Name + "/supervise/control", Err: causeOf(err)}
 	}
 	// Holding a writer keeps reads from ever seeing end of file when svc
 	// closes its end.
-	if f.controlWrite, err = openFIFO(s.path("supervise/control"), syscall.O_WRONLY); err != nil {
+	if f.controlWrite, err = s.openFIFO("supervise/control", syscall.O_WRONLY, warnf); err != nil {
 		f.close()
-		return nil, &errtext.Error{Op: "unable to write", Path: s.Name + "/supervise/control", Err: err}
+		return nil, &errtext.Error{Op: "unable to write", Path: s.Name + "/supervise/control", Err: causeOf(err)}
 	}
 	return f, nil
 }
 
-// openFIFO makes the FIFO at path (mode 0600) if needed and opens it
-// without blocking; the result is pollable, so reads wait in the runtime's
-// poller rather than in a thread.
-func openFIFO(path string, mode int) (*os.File, error) {
+// openFIFO makes the FIFO name (mode 0600) if needed and opens it without
+// blocking; the result is pollable, so reads wait in the runtime's poller
+// rather than in a thread. Something else found at the name (a regular
+// file, as "echo d > supervise/control" leaves before any supervisor ran,
+// or a link to one) would give end of file at once and no command ever:
+// it is replaced by a new FIFO, with a warning; the rename replaces a
+// link, never its target. A link to a FIFO is used as it is. A directory
+// cannot be replaced and is refused.
+func (s *Supervisor) openFIFO(name string, mode int, warnf func(string, ...any)) (*os.File, error) {
+	path := s.path(name)
 	if err := syscall.Mkfifo(path, 0o600); err != nil && err != syscall.EEXIST {
 		return nil, err
 	}
-	fd, err := syscall.Open(path, mode|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	var st syscall.Stat_t
+	err := syscall.Stat(path, &st)
+	if err == syscall.ENOENT && syscall.Lstat(path, &st) == nil {
+		err = nil // a dangling link
+	}
 	if err != nil {
 		return nil, err
 	}
-	return os.NewFile(uintptr(fd), path), nil
+	switch st.Mode & syscall.S_IFMT {
+	case syscall.S_IFIFO:
+	case syscall.S_IFDIR:
+		return nil, &fileTypeError{st.Mode, aFIFO}
+	default:
+		if err := replaceWithFIFO(path); err != nil {
+			return nil, err
+		}
+		warnf("%s/%s %s: replaced it with a new FIFO", s.Name, name, (&fileTypeError{st.Mode, aFIFO}).Error())
+	}
+	return openChecked(path, mode, 0, syscall.S_IFIFO)
+}
+
+// replaceWithFIFO puts a new FIFO at path in one step: made under a
+// temporary name (whatever was there removed first: mkfifo never follows
+// a link) and renamed over path.
+func replaceWithFIFO(path string) error {
+	tmp := path + ".new"
+	if err := syscall.Unlink(tmp); err != nil && err != syscall.ENOENT {
+		return err
+	}
+	if err := syscall.Mkfifo(tmp, 0o600); err != nil {
+		return err
+	}
+	if err := syscall.Rename(tmp, path); err != nil {
+		syscall.Unlink(tmp)
+		return err
+	}
+	return nil
 }
 
 // readCommands passes each byte read from the control FIFO to out until

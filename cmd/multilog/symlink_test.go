@@ -64,3 +64,54 @@ func TestStatusSpareSymlink(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusLinkOfAnotherAccount: a status file that is a symbolic link
+// made by another account (in a directory it can write) is refused with a
+// message, before anything is read, and the file it points to is left as
+// it was; daemontools' multilog writes the record into it (compared when
+// installed). A link made by multilog's own account is followed, as
+// daemontools does.
+func TestStatusLinkOfAnotherAccount(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to make a link owned by another account: run as root, as CI does")
+	}
+	t.Parallel()
+	const secret = "secret, mode 0640\n"
+	plant := func(t *testing.T, owner int) (dir, victim string) {
+		victim = filepath.Join(t.TempDir(), "victim")
+		if err := os.WriteFile(victim, []byte(secret), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		dir = t.TempDir()
+		if err := os.Symlink(victim, filepath.Join(dir, "st")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(filepath.Join(dir, "st"), owner, owner); err != nil {
+			t.Fatal(err)
+		}
+		return dir, victim
+	}
+	dir, victim := plant(t, 65534)
+	res := run(t, ours(t), dir, []byte("x\n"), nil, "=st")
+	want := "multilog: fatal: unable to write st: a symbolic link owned by another account (uid 65534), not followed: remove it, or make it with the account multilog runs as (uid 0)\n"
+	if res.Exit != 111 || string(res.Stderr) != want {
+		t.Errorf("exit %d, stderr %q; want 111, %q", res.Exit, res.Stderr, want)
+	}
+	if got := string(readFile(victim)); got != secret {
+		t.Errorf("BUG: the file the link points to now holds %d bytes %.40q", len(got), got)
+	}
+	if refOK(t) {
+		dir, victim := plant(t, 65534)
+		res := run(t, refMultilog, dir, []byte("x\n"), nil, "=st")
+		t.Logf("daemontools' multilog: exit %d, the file it points to now holds %d bytes", res.Exit, len(readFile(victim)))
+	}
+
+	// Our own link is followed: the record lands in the file it names.
+	dir, victim = plant(t, 0)
+	if res := run(t, ours(t), dir, []byte("x\n"), nil, "=st"); res.Exit != 0 {
+		t.Fatalf("own link: exit %d, stderr %q", res.Exit, res.Stderr)
+	}
+	if got := string(readFile(victim)); got != "x"+strings.Repeat("\n", 1000) {
+		t.Errorf("own link: the file it names holds %.40q, want the record", got)
+	}
+}

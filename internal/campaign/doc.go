@@ -22,7 +22,13 @@
 //     directory, a current that is a symbolic link or a directory;
 //   - security: the modes daemontools gives each file whatever the umask,
 //     and no file created outside the directories and status files a
-//     script names, whatever the input.
+//     script names, whatever the input;
+//   - hostile directories (issue 13): symbolic links in and out of the
+//     directory, dangling links, FIFOs, directories, devices and hard links,
+//     planted by another account at each name multilog, logcat, supervise,
+//     svstat and envdir touch. taikit's command must not write outside,
+//     print what lies outside, hang, or crash, and must say why whenever
+//     it fails; daemontools' outcome is run and logged beside it.
 //
 // The supervise half of the campaign (supervise_*_test.go) shares the
 // package; its figures are in SUPERVISE-RESULTS.md.

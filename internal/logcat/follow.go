@@ -54,6 +54,9 @@ func (c *command) follow(kinds []inputKind) {
 				break
 			}
 			handled = c.p.AddLines(b.Bytes, b.Stamp)
+			if b.Cut {
+				c.p.CutLine()
+			}
 		}
 		end := r.CursorAfter(handled)
 		r.Close()
@@ -118,6 +121,9 @@ func (c *command) follow(kinds []inputKind) {
 		}
 		out.mu.Lock()
 		n := c.p.AddLines(b.Bytes, b.Stamp)
+		if b.Cut {
+			c.p.CutLine()
+		}
 		if !c.p.Pending() {
 			// Saved only at line ends: a restart must not begin in the
 			// middle of a line whose start was never written.

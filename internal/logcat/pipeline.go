@@ -406,6 +406,23 @@ func (p *Pipeline) EndInput() {
 	p.inLong = false
 }
 
+// CutLine ends the line whose start AddLines holds, as a whole line,
+// written with a newline: its file ended there (a logread.Lines with Cut:
+// a ".u" archive whose writer was killed mid-line), and what comes next is
+// a line of its own, which must keep its stamp and be selected by itself.
+func (p *Pipeline) CutLine() {
+	switch {
+	case p.Done():
+	case len(p.part) > 0:
+		p.part = append(p.part, '\n')
+		p.addPart(true)
+	case p.inLong && p.q.Format != FormatJSON:
+		p.longPiece(nil, true) // the newline; a JSON record is complete already
+	}
+	p.part = p.part[:0]
+	p.inLong = false
+}
+
 // writeHeld writes the last lines kept for Last.
 func (p *Pipeline) writeHeld() {
 	if p.q.Last < 0 {

@@ -128,6 +128,13 @@ func (c *command) warn(err error) {
 		fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", gapText(g))
 		return
 	}
+	var dc *logread.DirChange
+	if errors.As(err, &dc) {
+		// -F follows the name: a directory gone or back is news, not a
+		// failure to read.
+		fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", dc)
+		return
+	}
 	c.failed = true
 	fmt.Fprintf(c.env.Stderr, "logcat: warning: %s\n", errText(err))
 }
@@ -232,7 +239,11 @@ func (c *command) readAll(kinds []inputKind, live bool) {
 		name := c.o.Inputs[i]
 		switch kinds[i] {
 		case inputStdin:
-			c.read(logread.NewStream(c.env.Stdin, logread.Options{Name: "standard input", OnError: c.warn}), nil)
+			in := c.env.Stdin
+			if c.env.Interrupt != nil {
+				in = newStoppable(in, c.env.Interrupt)
+			}
+			c.read(logread.NewStream(in, logread.Options{Name: "standard input", OnError: c.warn}), nil)
 		case inputMissing, inputFile:
 			if j := dirRun(kinds, i); j > i {
 				c.readDirs(c.present(kinds, i, j))
@@ -285,12 +296,37 @@ func (c *command) present(kinds []inputKind, i, j int) []string {
 // content is gzip's or zstd's: an archive that "!gzip" or built-in
 // compression wrote).
 func (c *command) readFile(name string) {
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() && c.env.Interrupt != nil {
+		// A FIFO (<(cmd)), a device: read as a stream, whose open and
+		// reads a signal can end.
+		f, ok, err := openStoppable(name, c.env.Interrupt)
+		switch {
+		case !ok:
+			c.stopped = true
+		case err != nil:
+			c.warn(&errtext.Error{Op: "unable to read", Path: name, Err: unwrapErr(err)})
+		default:
+			defer f.Close()
+			c.read(logread.NewStream(newStoppable(f, c.env.Interrupt), logread.Options{Name: name, OnError: c.warn}), nil)
+		}
+		return
+	}
 	r, err := logread.OpenFile(name, logread.Options{OnError: c.warn})
 	if err != nil {
 		c.warn(err)
 		return
 	}
 	c.read(r, nil)
+}
+
+// unwrapErr drops the *fs.PathError around a system error: the message
+// names the file itself.
+func unwrapErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // readDirs reads log directories to their ends; several are merged.
@@ -342,6 +378,9 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 			break
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)
+		if b.Cut {
+			c.p.CutLine()
+		}
 		if c.p.q.Live {
 			c.p.flush() // following standard input: each block out as it comes
 		}
@@ -349,6 +388,7 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 			good = r.CursorAfter(n)
 		}
 	}
+	c.interrupted() // a stop that ended the input (stoppable) is a stop
 	if cursor != nil {
 		// A line still being written is left for the next run, which
 		// starts at its beginning. The cursor is saved once the output
