@@ -16,9 +16,10 @@ import (
 // splice to /dev/null) and no extra copy of the data: tee shares the
 // pipe's pages.
 type pipeInput struct {
-	in         int // standard input, never made non-blocking (svscan shares it)
-	ownR, ownW int // the private pipe tee fills; empty between calls of next
-	null       int // /dev/null, where splice throws consumed bytes
+	in         int    // standard input, never made non-blocking (svscan shares it)
+	ownR, ownW int    // the private pipe tee fills; empty between calls of next
+	null       int    // /dev/null, where splice throws consumed bytes
+	dev, ino   uint64 // the pipe's identity, for the unconsumed record
 	scratch    []byte
 }
 
@@ -35,6 +36,7 @@ func newPipeInput(in int) *pipeInput {
 	if unix.Fstat(in, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return nil
 	}
+	dev, ino := uint64(st.Dev), st.Ino
 	var fds [2]int
 	if unix.Pipe2(fds[:], unix.O_CLOEXEC) != nil {
 		return nil
@@ -45,10 +47,16 @@ func newPipeInput(in int) *pipeInput {
 		unix.Close(fds[1])
 		return nil
 	}
-	p := &pipeInput{in: in, ownR: fds[0], ownW: fds[1], null: null}
+	p := &pipeInput{in: in, ownR: fds[0], ownW: fds[1], null: null, dev: dev, ino: ino}
 	grow(in)
 	grow(p.ownW)
 	return p
+}
+
+// isPipe reports whether fd is a pipe, the input pipeInput takes.
+func isPipe(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO
 }
 
 // grow enlarges a pipe to pipeSize if it is smaller; a refusal (a user

@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/internal/conformance"
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // TestKillMidBatchLosesNothing kills multilog while it is stuck in the
@@ -21,6 +23,9 @@ import (
 // for a processor that waits for the test), then runs a second multilog on
 // the same pipe to the end: every line is in the directory. daemontools
 // loses what it had read; taikit before issue 14 lost its whole read.
+// Nor is anything written twice: the second multilog reads in the
+// directory's "unconsumed" record how much of the batch the directory
+// has, and writes only the rest, though it runs without the processor.
 func TestKillMidBatchLosesNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -78,5 +83,34 @@ func TestKillMidBatchLosesNothing(t *testing.T) {
 	t.Logf("lines lost %d, duplicated %d (of %d); files %q", lost, dup, 200, append(archives(t, d), "current"))
 	if lost > 0 {
 		t.Errorf("%d of 200 lines lost by a kill", lost)
+	}
+	if dup > 0 || bytes.Count(all, []byte("\n")) != 200 {
+		t.Errorf("%d of 200 lines written twice, %d lines in all: the record of the unconsumed batch was not followed", dup, bytes.Count(all, []byte("\n")))
+	}
+}
+
+// TestRefMultilogWithUnconsumed: a directory our multilog logged into from
+// a pipe holds its "unconsumed" record; daemontools' multilog, given the
+// directory afterwards, ignores the file and logs as always, and ours
+// takes the directory back after it.
+func TestRefMultilogWithUnconsumed(t *testing.T) {
+	testref.Need(t, refMultilog)
+	t.Parallel()
+	dir := t.TempDir()
+	d := filepath.Join(dir, "d")
+	for i, prog := range []string{ours(t), refMultilog, ours(t)} {
+		r, w := pipe(t)
+		write(t, w, fmt.Sprintf("line %d\n", i))
+		w.Close()
+		p := start(t, prog, dir, r, nil, "./d")
+		if code := p.wait(t, 30*time.Second); code != 0 || p.stderr.String() != "" {
+			t.Fatalf("%s: exit %d, stderr %q", prog, code, p.stderr.String())
+		}
+		if _, err := os.Stat(filepath.Join(d, "unconsumed")); err != nil {
+			t.Fatalf("after %s: %v", prog, err)
+		}
+	}
+	if got := readFile(filepath.Join(d, "current")); string(got) != "line 0\nline 1\nline 2\n" {
+		t.Errorf("current %q", got)
 	}
 }
