@@ -177,7 +177,7 @@ func (r *runner) run() error {
 			r.saved, r.savedOK = append(r.saved, rec), append(r.savedOK, ok)
 		}
 	}
-	defer func() {
+	defer func() { // after a failure of start-up
 		for _, t := range r.trackers {
 			t.close()
 		}
@@ -195,6 +195,15 @@ func (r *runner) run() error {
 	}
 	for _, s := range status {
 		s.(*statusFile).Close()
+	}
+	// A clean stop: every batch taken from the pipe was consumed (or the
+	// last could not be, and its record stays for the next multilog). The
+	// records go, under the lock, so that the directories are as
+	// daemontools leaves them.
+	for _, t := range r.trackers {
+		if t.rec.state != recWriting {
+			t.remove()
+		}
 	}
 	if r.closeDirs() != nil {
 		r.lost = true

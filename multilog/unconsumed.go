@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -140,9 +141,15 @@ func (t *tracker) open() (record, bool, error) {
 		return record{}, false, err
 	}
 	t.f = f
+	f.Chmod(0o644) // whatever the umask, as every file of the directory
 	b := make([]byte, 2*recordSize)
 	n, _ := f.ReadAt(b, 0)
 	r, ok := decodeRecord(b[:n])
+	if n < len(b) {
+		// Allocated now, the record's block is not refused later by a
+		// full disk (where the file system overwrites in place).
+		f.WriteAt(make([]byte, len(b)-n), int64(n))
+	}
 	if n > 0 && !ok {
 		return record{}, false, errForeignRecord
 	}
@@ -156,7 +163,11 @@ func (t *tracker) save() {
 	}
 	t.rec.gen++
 	t.rec.encode(t.buf[:])
-	if _, err := t.f.WriteAt(t.buf[:], int64(t.slot*recordSize)); err != nil && t.err == nil {
+	if _, err := t.f.WriteAt(t.buf[:], int64(t.slot*recordSize)); err != nil && t.err == nil &&
+		!errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+		// A full disk, which blocks writing current too, is not worth a
+		// warning of its own: the record stays as it was, which the
+		// next multilog trusts no further than its pipe's bytes match.
 		t.err = err
 	}
 	t.slot ^= 1
@@ -181,6 +192,15 @@ func (t *tracker) track(ino uint64, size int64) {
 func (t *tracker) close() {
 	if t.f != nil {
 		t.f.Close()
+		t.f = nil
+	}
+}
+
+// remove deletes the record at a clean stop.
+func (t *tracker) remove() {
+	if t.f != nil {
+		os.Remove(filepath.Join(t.dir, fileUnconsumed))
+		t.close()
 	}
 }
 

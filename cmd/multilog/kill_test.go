@@ -89,28 +89,44 @@ func TestKillMidBatchLosesNothing(t *testing.T) {
 	}
 }
 
-// TestRefMultilogWithUnconsumed: a directory our multilog logged into from
-// a pipe holds its "unconsumed" record; daemontools' multilog, given the
-// directory afterwards, ignores the file and logs as always, and ours
-// takes the directory back after it.
+// TestRefMultilogWithUnconsumed: our multilog killed while reading a pipe
+// leaves its "unconsumed" record in the directory; daemontools' multilog,
+// given the directory then, ignores the file and logs as always, and ours
+// takes the directory back after it (the record names another pipe: it
+// is not trusted) and removes it at its clean stop.
 func TestRefMultilogWithUnconsumed(t *testing.T) {
 	testref.Need(t, refMultilog)
 	t.Parallel()
 	dir := t.TempDir()
 	d := filepath.Join(dir, "d")
-	for i, prog := range []string{ours(t), refMultilog, ours(t)} {
+	r, w := pipe(t)
+	p := start(t, ours(t), dir, r, nil, "./d")
+	write(t, w, "line 0\n")
+	eventually(t, 30*time.Second, "line 0 in current", func() bool {
+		return string(readFile(filepath.Join(d, "current"))) == "line 0\n"
+	})
+	p.signal(t, syscall.SIGKILL)
+	p.wait(t, 10*time.Second)
+	if _, err := os.Stat(filepath.Join(d, "unconsumed")); err != nil {
+		t.Fatalf("after a kill: %v", err)
+	}
+	for i, prog := range []string{refMultilog, ours(t)} {
 		r, w := pipe(t)
-		write(t, w, fmt.Sprintf("line %d\n", i))
+		write(t, w, fmt.Sprintf("line %d\n", i+1))
 		w.Close()
 		p := start(t, prog, dir, r, nil, "./d")
 		if code := p.wait(t, 30*time.Second); code != 0 || p.stderr.String() != "" {
 			t.Fatalf("%s: exit %d, stderr %q", prog, code, p.stderr.String())
 		}
-		if _, err := os.Stat(filepath.Join(d, "unconsumed")); err != nil {
-			t.Fatalf("after %s: %v", prog, err)
-		}
 	}
-	if got := readFile(filepath.Join(d, "current")); string(got) != "line 0\nline 1\nline 2\n" {
-		t.Errorf("current %q", got)
+	var all []byte
+	for _, n := range append(archives(t, d), "current") {
+		all = append(all, readFile(filepath.Join(d, n))...)
+	}
+	if string(all) != "line 0\nline 1\nline 2\n" {
+		t.Errorf("the directory holds %q", all)
+	}
+	if _, err := os.Lstat(filepath.Join(d, "unconsumed")); err == nil {
+		t.Errorf("unconsumed left after a clean stop")
 	}
 }
