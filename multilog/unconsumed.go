@@ -183,7 +183,9 @@ func (t *tracker) track(ino uint64, size int64) {
 		if size == r.curSize {
 			return
 		}
-		r.progress += size - r.curSize
+		if ino != 0 {
+			r.progress += size - r.curSize
+		}
 	}
 	r.curIno, r.curSize = ino, size
 	t.save()

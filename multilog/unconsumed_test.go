@@ -199,3 +199,37 @@ func TestUnconsumedWriteCut(t *testing.T) {
 		t.Errorf("current %q", got)
 	}
 }
+
+// TestTrackerCounts: the tracker counts what rotate's writes add to a file
+// (a new file starts a new count), not bytes rotate says are its own (the
+// Lossy marker, between a 0, 0 and the file's new size), and each count
+// reaches the record file at once.
+func TestTrackerCounts(t *testing.T) {
+	tr := &tracker{dir: t.TempDir()}
+	if _, ok, err := tr.open(); ok || err != nil {
+		t.Fatalf("open of a new record: %v, %v", ok, err)
+	}
+	defer tr.close()
+	tr.rec = record{state: recWriting}
+	for _, c := range []struct {
+		ino  uint64
+		size int64
+		want int64
+	}{
+		{5, 100, 0}, // before the first write: where current stands
+		{5, 150, 50},
+		{0, 0, 50},   // a marker follows
+		{5, 170, 50}, // after it
+		{5, 170, 50}, // before the next write
+		{5, 200, 80},
+		{6, 0, 80}, // a rotation: the new current
+		{6, 30, 110},
+	} {
+		tr.track(c.ino, c.size)
+		b, _ := os.ReadFile(filepath.Join(tr.dir, fileUnconsumed))
+		rec, ok := decodeRecord(b)
+		if tr.rec.progress != c.want || !ok || rec.progress != c.want {
+			t.Errorf("after track(%d, %d): counted %d, file says %d (%v); want %d", c.ino, c.size, tr.rec.progress, rec.progress, ok, c.want)
+		}
+	}
+}

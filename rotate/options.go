@@ -135,7 +135,9 @@ type Options struct {
 	// program that must know, after being killed, how much of its data
 	// reached the directory (multilog's "unconsumed" record) keeps the
 	// last pair: bytes in that file beyond that size were written by the
-	// call the kill cut short.
+	// call the kill cut short. Around bytes that are not Write's data (the
+	// Lossy policy's marker) it is told 0, 0 before, and the file and its
+	// size after.
 	Track func(ino uint64, size int64)
 
 	// OpenFS opens the directory; OpenDirFS by default. Tests wrap it to
