@@ -1,6 +1,7 @@
 package multilog
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -150,7 +151,9 @@ func (t *tracker) open() (record, bool, error) {
 		// full disk (where the file system overwrites in place).
 		f.WriteAt(make([]byte, len(b)-n), int64(n))
 	}
-	if n > 0 && !ok {
+	// Zeros are a record file a multilog killed at its start left
+	// allocated and not yet written.
+	if !ok && bytes.ContainsFunc(b[:n], func(r rune) bool { return r != 0 }) {
 		return record{}, false, errForeignRecord
 	}
 	t.rec.gen = r.gen

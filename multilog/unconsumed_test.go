@@ -233,3 +233,22 @@ func TestTrackerCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestUnconsumedZeros: the record file a multilog killed at its start
+// left allocated and not yet written (zeros) is a new record, without a
+// warning.
+func TestUnconsumedZeros(t *testing.T) {
+	for _, n := range []int{0, 1, recordSize, 2 * recordSize} {
+		dir := filepath.Join(t.TempDir(), "d")
+		if err := os.Mkdir(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fileUnconsumed), make([]byte, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, w := pipeWith(t, "a\n")
+		if e := runOnPipe(t, []string{dir}, r, w); e != "" {
+			t.Errorf("%d zeros: stderr %q", n, e)
+		}
+	}
+}
