@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/logread"
 )
 
@@ -155,6 +156,12 @@ func killCampaign(t *testing.T, v killVariant, prog string, seed int64) killFigu
 		if e := p.errText(); e != "" {
 			t.Errorf("kill %d: multilog said %q", i, e)
 		}
+		// A processor the killed process was starting holds a copy of its
+		// descriptors, the lock's among them, until it executes, which
+		// under load may be after the next multilog tried the lock (and
+		// gave up, as multilog does). supervise waits a second before a
+		// restart; the campaign waits for the lock.
+		testref.WaitFor(t, "the killed multilog's lock to be free", func() bool { return lockFree(filepath.Join(dir, "lock")) })
 		to := pipe.consumed()
 		runs = append(runs, instanceRun{ev: ev, from: from, to: to, up: up})
 		from = to
@@ -408,4 +415,19 @@ func sigName(s syscall.Signal) string {
 		return "TERM"
 	}
 	return s.String()
+}
+
+// lockFree reports whether nobody holds the directory's lock (or there is
+// none yet).
+func lockFree(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return errors.Is(err, os.ErrNotExist)
+	}
+	defer f.Close()
+	if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+		return false
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return true
 }
