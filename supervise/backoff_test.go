@@ -135,6 +135,7 @@ func currentExtra(dir string) (Extra, bool) {
 // that far apart (a lower bound, which load can only widen).
 func TestBackoffDelays(t *testing.T) {
 	const unit = 150 * time.Millisecond
+	t.Setenv("SUPERVISE_BACKOFF", "stale") // finish must see the supervisor's value only
 	dir := crashLoop(t, "", "1 8\n")
 	started(t, &Supervisor{Dir: dir, RestartDelay: 10 * time.Millisecond, BackoffUnit: unit})
 	want := "1 2 4 8 8"

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -532,7 +533,7 @@ func (st *state) childExited(e childExit) {
 		var env []string // finish's: supervise's own unless a backoff applies
 		if st.want == WantUp {
 			if next, ok := st.afterExit(time.Now()); ok {
-				env = append(os.Environ(), "SUPERVISE_BACKOFF="+next)
+				env = withVar(os.Environ(), "SUPERVISE_BACKOFF", next)
 			}
 		}
 		st.pidChange(0)
@@ -792,4 +793,16 @@ func (st *state) resetBackoff() {
 	}
 	st.backoff.reset()
 	st.extra.Backoff, st.extra.GaveUp = 0, 0
+}
+
+// withVar returns env with name set to value, any inherited setting
+// dropped: with two, the C library's getenv takes the first, the stale one.
+func withVar(env []string, name, value string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != name {
+			out = append(out, kv)
+		}
+	}
+	return append(out, name+"="+value)
 }
