@@ -96,9 +96,10 @@ type backoffState struct {
 	fast      int       // consecutive fast exits
 	restartAt time.Time // no start before this (zero: no backoff wait)
 	gaveUp    bool
+	told      bool   // svc -t, -k or -i was sent to the run now up
 	warned    string // the last warning about the file, said once
 }
 
 func (b *backoffState) reset() {
-	b.next, b.fast, b.restartAt, b.gaveUp = 0, 0, time.Time{}, false
+	b.next, b.fast, b.restartAt, b.gaveUp, b.told = 0, 0, time.Time{}, false, false
 }

@@ -222,6 +222,24 @@ func TestBackoffDownCancels(t *testing.T) {
 	})
 }
 
+// TestBackoffSignalledByCommand: run ended by svc -t, -k or -i (svctl
+// restart sends ut) is not a fast exit: it is started again at once (a
+// unit of an hour would show any wait), and finish is told 0.
+func TestBackoffSignalledByCommand(t *testing.T) {
+	dir := crashLoop(t, "exec sleep 1000", "1 8 2")
+	started(t, &Supervisor{Dir: dir, RestartDelay: 10 * time.Millisecond, BackoffUnit: time.Hour})
+	for i, cmd := range []string{"t", "k", "ut", "i"} {
+		testref.WaitFor(t, "run up", func() bool { return status(t, dir).Up() && len(lines(dir, "starts")) == i+1 })
+		control(t, dir, cmd)
+		testref.WaitFor(t, "a restart after svc -"+cmd, func() bool {
+			return status(t, dir).Up() && len(lines(dir, "starts")) == i+2 && len(lines(dir, "delays")) == i+1
+		})
+	}
+	if got := strings.Join(lines(dir, "delays"), " "); got != "0 0 0 0" {
+		t.Errorf("finish saw SUPERVISE_BACKOFF %s, want 0 0 0 0", got)
+	}
+}
+
 // TestNoBackoffFile: without a backoff file nothing changes: run is
 // restarted after each exit as daemontools does, at most once per
 // RestartDelay (a unit of an hour would stall a backoff at once), finish

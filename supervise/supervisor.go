@@ -389,10 +389,13 @@ func (st *state) command(c byte) {
 		st.signal(syscall.SIGHUP)
 	case CmdKill:
 		st.signal(syscall.SIGKILL)
+		st.backoff.told = st.run != nil
 	case CmdTerminate:
 		st.signal(syscall.SIGTERM)
+		st.backoff.told = st.run != nil
 	case CmdInterrupt:
 		st.signal(syscall.SIGINT)
+		st.backoff.told = st.run != nil
 	case CmdPause:
 		st.paused = true
 		st.announce()
@@ -443,7 +446,7 @@ func (st *state) tryStart(auto bool) {
 	}
 	st.startWanted = false
 	st.lastStart = time.Now()
-	st.backoff.restartAt = time.Time{}
+	st.backoff.restartAt, st.backoff.told = time.Time{}, false
 	st.extra.Backoff = 0
 	proc, err := st.start("./run")
 	if err != nil {
@@ -732,6 +735,11 @@ func (st *state) afterExit(now time.Time) (next string, ok bool) {
 	if !ok {
 		b.reset()
 		return "", false
+	}
+	if b.told {
+		// svc -t, -k or -i: the administrator ended run (svctl restart
+		// does so), which says nothing of how well it runs.
+		return "0", true
 	}
 	unit := orDefault(st.s.BackoffUnit, time.Second)
 	if now.Sub(st.lastStart) >= time.Duration(bo.Max)*unit {
