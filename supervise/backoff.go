@@ -101,5 +101,6 @@ type backoffState struct {
 }
 
 func (b *backoffState) reset() {
-	b.next, b.fast, b.restartAt, b.gaveUp, b.told = 0, 0, time.Time{}, false, false
+	// told is about the run now up, not the past: svc -tu still counts.
+	b.next, b.fast, b.restartAt, b.gaveUp = 0, 0, time.Time{}, false
 }

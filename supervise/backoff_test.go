@@ -228,15 +228,15 @@ func TestBackoffDownCancels(t *testing.T) {
 func TestBackoffSignalledByCommand(t *testing.T) {
 	dir := crashLoop(t, "exec sleep 1000", "1 8 2")
 	started(t, &Supervisor{Dir: dir, RestartDelay: 10 * time.Millisecond, BackoffUnit: time.Hour})
-	for i, cmd := range []string{"t", "k", "ut", "i"} {
+	for i, cmd := range []string{"t", "k", "ut", "tu", "i"} {
 		testref.WaitFor(t, "run up", func() bool { return status(t, dir).Up() && len(lines(dir, "starts")) == i+1 })
 		control(t, dir, cmd)
 		testref.WaitFor(t, "a restart after svc -"+cmd, func() bool {
 			return status(t, dir).Up() && len(lines(dir, "starts")) == i+2 && len(lines(dir, "delays")) == i+1
 		})
 	}
-	if got := strings.Join(lines(dir, "delays"), " "); got != "0 0 0 0" {
-		t.Errorf("finish saw SUPERVISE_BACKOFF %s, want 0 0 0 0", got)
+	if got := strings.Join(lines(dir, "delays"), " "); got != "0 0 0 0 0" {
+		t.Errorf("finish saw SUPERVISE_BACKOFF %s, want 0 0 0 0 0", got)
 	}
 }
 
