@@ -157,11 +157,13 @@ func TestBackoffDelays(t *testing.T) {
 // TestBackoffReset: a run that stays up MAX units resets the wait to MIN;
 // finish is told 0 after it.
 func TestBackoffReset(t *testing.T) {
-	dir := crashLoop(t, `[ "$(wc -l < starts)" -eq 4 ] && sleep 1`, "1 4")
-	started(t, &Supervisor{Dir: dir, RestartDelay: 10 * time.Millisecond, BackoffUnit: 100 * time.Millisecond})
+	// MAX is a second, so that a run that exits at once is fast even on a
+	// loaded machine, and the long run's sleep of two is surely past it.
+	dir := crashLoop(t, `[ "$(wc -l < starts)" -eq 4 ] && sleep 2`, "1 4")
+	started(t, &Supervisor{Dir: dir, RestartDelay: 10 * time.Millisecond, BackoffUnit: 250 * time.Millisecond})
 	testref.WaitFor(t, "five exits", func() bool { return len(lines(dir, "delays")) >= 5 })
 	if got, want := strings.Join(lines(dir, "delays")[:5], " "), "1 2 4 0 1"; got != want {
-		t.Errorf("finish saw SUPERVISE_BACKOFF %s, want %s (the fourth run stayed up 1 s, past MAX)", got, want)
+		t.Errorf("finish saw SUPERVISE_BACKOFF %s, want %s (the fourth run stayed up 2 s, past MAX)", got, want)
 	}
 }
 
