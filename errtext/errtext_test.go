@@ -60,3 +60,31 @@ func TestError(t *testing.T) {
 		t.Errorf("errors.Is EAGAIN")
 	}
 }
+
+func TestFileType(t *testing.T) {
+	for _, c := range []struct {
+		st   uint32
+		want string
+	}{
+		{syscall.S_IFREG, "a regular file"},
+		{syscall.S_IFLNK, "a symbolic link"},
+		{syscall.S_IFIFO, "a FIFO"},
+		{syscall.S_IFDIR, "a directory"},
+		{syscall.S_IFSOCK, "a socket"},
+		{syscall.S_IFCHR, "a character device"},
+		{syscall.S_IFBLK, "a block device"},
+		{0, "of an unknown type"},
+	} {
+		if got := FileType(StatType(c.st)); got != c.want {
+			t.Errorf("st_mode %#o: %q, want %q", c.st, got, c.want)
+		}
+	}
+	// What os.Lstat gives words the same.
+	fi, err := os.Lstat("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := FileType(fi.Mode()); got != "a character device" {
+		t.Errorf("/dev/null: %q", got)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // Every file of a log directory is opened here. Whoever may write the
@@ -38,25 +40,6 @@ func (e *notRegularError) Error() string {
 
 func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }
 
-// fileType words the type of a file that is not a regular one.
-func fileType(mode uint32) string {
-	switch mode & syscall.S_IFMT {
-	case syscall.S_IFLNK:
-		return "a symbolic link"
-	case syscall.S_IFIFO:
-		return "a FIFO"
-	case syscall.S_IFDIR:
-		return "a directory"
-	case syscall.S_IFCHR:
-		return "a character device"
-	case syscall.S_IFBLK:
-		return "a block device"
-	case syscall.S_IFSOCK:
-		return "a socket"
-	}
-	return "of an unknown type"
-}
-
 // openEntry opens the file at path, a name inside a log directory, for
 // reading, and returns it with its status. The last name is not followed
 // (O_NOFOLLOW), a FIFO or device is not waited for (O_NONBLOCK), and what
@@ -78,7 +61,7 @@ func openEntry(path string) (*os.File, *syscall.Stat_t, error) {
 			// O_NOFOLLOW's answer for a link, dangling or not.
 			var st syscall.Stat_t
 			if syscall.Lstat(path, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
-				return nil, nil, &notRegularError{what: fileType(st.Mode), id: idOf(&st)}
+				return nil, nil, &notRegularError{what: errtext.FileType(errtext.StatType(st.Mode)), id: idOf(&st)}
 			}
 		}
 		return nil, nil, err
@@ -90,7 +73,7 @@ func openEntry(path string) (*os.File, *syscall.Stat_t, error) {
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, nil, &notRegularError{what: fileType(st.Mode), id: idOf(st)}
+		return nil, nil, &notRegularError{what: errtext.FileType(errtext.StatType(st.Mode)), id: idOf(st)}
 	}
 	// A hard link planted by whoever may write the directory, to a file
 	// of another account's (root's /etc/shadow, on the same file system),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -255,5 +256,23 @@ func TestRefuseForeignHardLink(t *testing.T) {
 	got, errs := readAllBounded(t, d.dir, Options{Name: "./log"})
 	if want := d.without(-1); len(errs) > 0 || !bytes.Equal(got, want) {
 		t.Fatalf("own hard link: %v\n%s", errs, firstDiff(got, want))
+	}
+}
+
+// TestWaitForDir: only a follower may open a directory that is not there
+// yet; it starts as one whose directory went away.
+func TestWaitForDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "main")
+	if _, err := OpenDir(dir, Options{WaitForDir: true}); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("without Follow: %v, want file does not exist", err)
+	}
+	r, err := OpenDir(dir, Options{WaitForDir: true, Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var dc *DirChange
+	if errs := r.Errors(); len(errs) != 1 || !errors.As(errs[0], &dc) || !dc.Gone {
+		t.Fatalf("errors %v, want one DirChange, gone", errs)
 	}
 }

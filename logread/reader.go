@@ -38,6 +38,13 @@ type Options struct {
 	// (see DirChange).
 	Follow bool
 
+	// WaitForDir, with Follow, lets OpenDir open a directory that is not
+	// there yet (a service being set up, a redeploy in progress): the
+	// Reader starts as one whose directory went away, says so (a
+	// *DirChange to OnError), and reads the directory from its start once
+	// it is there, as tail -F waits for a file.
+	WaitForDir bool
+
 	// Cursor, when not nil, starts the stream right after the position it
 	// holds (see Reader.Cursor) instead of at the oldest archive. Since is
 	// still applied to the lines after it.
@@ -229,11 +236,12 @@ func OpenDir(dir string, opts Options) (*Reader, error) {
 		opts.PollInterval = time.Second
 	}
 	id, err := dirIdentity(dir)
-	if err != nil {
+	waiting := err != nil && opts.Follow && opts.WaitForDir && dirMissing(err)
+	if err != nil && !waiting {
 		return nil, &errtext.Error{Op: "unable to open directory", Path: opts.Name, Err: err}
 	}
 	r := &Reader{dir: dir, name: opts.Name, opts: opts, buf: make([]byte, readBufSize),
-		interruptC: make(chan struct{}), dirID: id}
+		interruptC: make(chan struct{}), dirID: id, dirGone: waiting}
 	if opts.Cursor != nil {
 		c := *opts.Cursor
 		r.resume = &c
@@ -244,6 +252,9 @@ func OpenDir(dir string, opts Options) (*Reader, error) {
 	}
 	if opts.Follow {
 		r.watch = newWatcher(dir, opts.PollInterval, r.interruptC)
+	}
+	if waiting {
+		r.notify(&DirChange{Dir: r.name, Gone: true, Err: err})
 	}
 	return r, nil
 }

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // FS is the file system a Dir works in: one directory, names relative to
@@ -76,20 +78,7 @@ type notRegularError struct {
 }
 
 func (e *notRegularError) Error() string {
-	what := "not a regular file"
-	switch t := e.mode.Type(); {
-	case t&fs.ModeNamedPipe != 0:
-		what = "a FIFO"
-	case t&fs.ModeSocket != 0:
-		what = "a socket"
-	case t&fs.ModeDevice != 0:
-		what = "a device"
-	case t&fs.ModeDir != 0:
-		what = "a directory"
-	case t&fs.ModeSymlink != 0:
-		what = "a symbolic link"
-	}
-	return e.name + " is " + what + ", not a regular file"
+	return e.name + " is " + errtext.FileType(e.mode) + ", not a regular file"
 }
 
 func (e *notRegularError) Is(target error) bool { return target == ErrNotRegular }

@@ -36,8 +36,8 @@ func TestOpenRefusesNonRegular(t *testing.T) {
 	}{
 		{"lock", "a FIFO", mkfifo, "unable to lock directory d"},
 		{"current", "a FIFO", mkfifo, "unable to append to d/current"},
-		{"lock", "a device", mkdev, "unable to lock directory d"},
-		{"current", "a device", mkdev, "unable to append to d/current"},
+		{"lock", "a character device", mkdev, "unable to lock directory d"},
+		{"current", "a character device", mkdev, "unable to append to d/current"},
 	} {
 		t.Run(c.name+" "+c.what, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "d")

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"os"
 	"syscall"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // ErrFileType is the cause of a refusal of a file of the service
@@ -19,31 +21,15 @@ type fileTypeError struct {
 	want string // "a regular file", "a FIFO"
 }
 
-func (e *fileTypeError) Error() string   { return "is " + kindOf(e.mode) + ", not " + e.want }
+func (e *fileTypeError) Error() string {
+	return "is " + errtext.FileType(errtext.StatType(e.mode)) + ", not " + e.want
+}
 func (e *fileTypeError) Is(t error) bool { return t == ErrFileType }
 
 const (
 	aRegularFile = "a regular file"
 	aFIFO        = "a FIFO"
 )
-
-func kindOf(mode uint32) string {
-	switch mode & syscall.S_IFMT {
-	case syscall.S_IFREG:
-		return "a regular file"
-	case syscall.S_IFIFO:
-		return "a FIFO"
-	case syscall.S_IFDIR:
-		return "a directory"
-	case syscall.S_IFLNK:
-		return "a symbolic link"
-	case syscall.S_IFSOCK:
-		return "a socket"
-	case syscall.S_IFCHR, syscall.S_IFBLK:
-		return "a device"
-	}
-	return "of an unknown type"
-}
 
 // openChecked opens path with flag, never blocking in open(2) (a FIFO
 // without a writer or reader would hold it for ever, where no signal ends

@@ -145,7 +145,7 @@ func TestLockNotRegular(t *testing.T) {
 func TestReadersDoNotBlock(t *testing.T) {
 	for _, c := range []struct{ name, kind, want string }{
 		{"status", "FIFO", "unable to read supervise/status: is a FIFO, not a regular file"},
-		{"status", "device", "unable to read supervise/status: is a device, not a regular file"},
+		{"status", "device", "unable to read supervise/status: is a character device, not a regular file"},
 		{"extra", "FIFO", ""},
 		{"extra", "device", ""},
 	} {

@@ -272,3 +272,52 @@ func TestSIGTERMWhileBlocked(t *testing.T) {
 		}
 	})
 }
+
+// TestFollowMissingAtStart: -F on a directory not there yet (a service
+// being set up) says so once, waits, and reads the directory from its
+// start once a writer makes it, with -n 5 too (the last lines of nothing
+// are none), as tail -F waits for a file; -f still refuses at once.
+func TestFollowMissingAtStart(t *testing.T) {
+	for _, args := range [][]string{{"-F"}, {"-F", "-n", "5"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "main")
+			out := filepath.Join(t.TempDir(), "out")
+			f := startQuietFollower(t, out, append(args, dir)...)
+			gone := "logcat: warning: " + dir + " went away (file does not exist): waiting for it to come back\n"
+			testref.WaitFor(t, "logcat to say the directory is not there", func() bool { return stderrOf(t, f) == gone })
+
+			cmd := exec.Command(ourMultilog(t), "t", "s4096", dir)
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			w := &writer{cmd: cmd, in: in, dir: dir}
+			w.lines(t, 0, 200)
+			w.finish(t)
+			want := finalContent(t, dir)
+			testref.WaitFor(t, "the new directory followed", func() bool { return len(f.output(t)) >= len(want) })
+			f.cmd.Process.Signal(syscall.SIGTERM)
+			if err := f.cmd.Wait(); err != nil {
+				t.Fatalf("logcat %v after SIGTERM: %v", args, err)
+			}
+			if got := f.output(t); got != want {
+				t.Fatalf("%s", testref.Diff(want, got))
+			}
+			back := "logcat: warning: " + dir + " is back: reading it from its start\n"
+			if e := stderrOf(t, f); e != gone+back {
+				t.Fatalf("said %q, want %q", e, gone+back)
+			}
+		})
+	}
+	t.Run("-f", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "main")
+		res := run(t, "", "-f", dir)
+		if want := "logcat: warning: unable to open directory " + dir + ": file does not exist\n"; res.code != 111 || res.err != want {
+			t.Fatalf("exit %d, stderr %q; want 111, %q", res.code, res.err, want)
+		}
+	})
+}

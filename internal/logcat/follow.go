@@ -19,11 +19,7 @@ func (c *command) follow(kinds []inputKind) {
 		return
 	}
 	dir := c.o.Inputs[0]
-	if kinds[0] == inputMissing {
-		// A directory being set up may appear later; logread says what is
-		// wrong with it now.
-		kinds[0] = inputDir
-	}
+	missing := kinds[0] == inputMissing
 	var start *logread.Cursor
 	if c.o.Cursor != "" {
 		cur, err := logread.LoadCursor(c.o.Cursor)
@@ -36,7 +32,9 @@ func (c *command) follow(kinds []inputKind) {
 
 	out := &liveOutput{p: c.p, path: c.o.Cursor, dirty: make(chan struct{}, 1),
 		stop: make(chan struct{}), stopped: make(chan struct{}), warn: c.warn}
-	if c.q.Last >= 0 {
+	// -n: the last lines of a directory not there yet are none; -F then
+	// prints it whole once it is there, as tail -F does with a file.
+	if c.q.Last >= 0 && !(missing && c.o.FollowRotate) {
 		// -n: what is there now is read to its end first, to know which
 		// lines are the last; following goes on from where that ended.
 		rs := c.openReaders([]string{dir}, start, false)

@@ -420,6 +420,8 @@ func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool
 			Since: c.q.Since, HasSince: c.q.HasSince,
 			Until: c.q.Until, HasUntil: c.q.HasUntil,
 			Follow: follow, Cursor: cursor,
+			// -F follows the name, even before there is a directory.
+			WaitForDir:   c.o.FollowRotate,
 			OnError:      c.warn,
 			PollInterval: c.env.PollInterval,
 		})
