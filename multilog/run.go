@@ -73,13 +73,16 @@ type runner struct {
 	dirs     []*rotate.Dir
 	outs     []*skipWriter // the engine's directories
 	trackers []*tracker    // each directory's record, when the input is a pipe
-	saved    []record      // what each record held at start
-	savedOK  []bool
-	engine   *Engine
-	warnMu   sync.Mutex    // rotate's jobs warn from their goroutines too
-	term     chan struct{} // closed on SIGTERM: ends every pause
-	termOnce sync.Once
-	lost     bool // some input could not be logged
+	// scriptSum is planSum of the plan, which every record is made with
+	// and a saved one must match: computed once.
+	scriptSum uint32
+	saved     []record // what each record held at start
+	savedOK   []bool
+	engine    *Engine
+	warnMu    sync.Mutex    // rotate's jobs warn from their goroutines too
+	term      chan struct{} // closed on SIGTERM: ends every pause
+	termOnce  sync.Once
+	lost      bool // some input could not be logged
 }
 
 func (r *runner) warn(text string) {
@@ -176,6 +179,9 @@ func (r *runner) run() error {
 			r.trackers = append(r.trackers, t)
 			r.saved, r.savedOK = append(r.saved, rec), append(r.savedOK, ok)
 		}
+	}
+	if len(r.trackers) > 0 {
+		r.scriptSum = planSum(r.plan)
 	}
 	defer func() { // after a failure of start-up
 		for _, t := range r.trackers {
@@ -440,9 +446,8 @@ func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int6
 			flags |= endsMid
 		}
 		sum := crc32.Checksum(batch, castagnoli)
-		script := planSum(r.plan)
 		for i, t := range r.trackers {
-			rec := record{gen: t.rec.gen, pipeDev: p.dev, pipeIno: p.ino, script: script, state: state, flags: flags,
+			rec := record{gen: t.rec.gen, pipeDev: p.dev, pipeIno: p.ino, script: r.scriptSum, state: state, flags: flags,
 				length: uint64(len(batch)), sum: sum, stamp: now.UnixNano()}
 			if had != nil {
 				rec.progress = had[i]
@@ -478,11 +483,10 @@ func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int6
 // is consumed — and continues the line it was in, if any. It reports
 // whether the input can go on.
 func (r *runner) resume(p *pipeInput, buf []byte) bool {
-	script := planSum(r.plan)
 	var want *record
 	for i := range r.saved {
 		s := &r.saved[i]
-		if r.savedOK[i] && s.state != recNone && s.pipeDev == p.dev && s.pipeIno == p.ino && s.script == script {
+		if r.savedOK[i] && s.state != recNone && s.pipeDev == p.dev && s.pipeIno == p.ino && s.script == r.scriptSum {
 			want = s
 			break
 		}
@@ -497,7 +501,7 @@ func (r *runner) resume(p *pipeInput, buf []byte) bool {
 			return false
 		}
 		if uint64(n) == want.length && crc32.Checksum(buf[:n], castagnoli) == want.sum {
-			return r.repeat(p, buf[:n], want, script)
+			return r.repeat(p, buf[:n], want)
 		}
 		// The batch was consumed; the record was not marked so in time.
 	}
@@ -509,7 +513,7 @@ func (r *runner) resume(p *pipeInput, buf []byte) bool {
 
 // repeat writes again the batch want describes, each directory less what
 // it has, and consumes it.
-func (r *runner) repeat(p *pipeInput, batch []byte, want *record, script uint32) bool {
+func (r *runner) repeat(p *pipeInput, batch []byte, want *record) bool {
 	if want.flags&startsMid != 0 && !r.engine.ContinueLine() {
 		return true
 	}
@@ -517,7 +521,7 @@ func (r *runner) repeat(p *pipeInput, batch []byte, want *record, script uint32)
 	for i, t := range r.trackers {
 		s := r.saved[i]
 		if r.savedOK[i] && s.state == recWriting && s.pipeDev == want.pipeDev && s.pipeIno == want.pipeIno &&
-			s.script == script && s.length == want.length && s.sum == want.sum && s.stamp == want.stamp && s.flags == want.flags {
+			s.script == r.scriptSum && s.length == want.length && s.sum == want.sum && s.stamp == want.stamp && s.flags == want.flags {
 			had[i] = alreadyThere(t.dir, s)
 			r.outs[i].skip = had[i]
 		}
