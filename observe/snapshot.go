@@ -1,0 +1,158 @@
+package observe
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/taikit/taikit/errtext"
+	"github.com/taikit/taikit/supervise/control"
+)
+
+// DefaultLogNames are the log directories looked for in each log service:
+// the ./main of daemontools' examples.
+var DefaultLogNames = []string{"main"}
+
+// Tree is what to observe: scan directories, as svscan runs them, and log
+// directories. Its methods are safe for concurrent use.
+type Tree struct {
+	// ScanDirs are the scan directories: each subdirectory whose name does
+	// not begin with a dot is a service, and its log subdirectory one too
+	// (see control.Services).
+	ScanDirs []string
+	// LogNames are the log directories looked for in each log service
+	// (SERVICE/log/NAME); nil means DefaultLogNames.
+	LogNames []string
+	// LogDirs are further log directories, named on their own.
+	LogDirs []string
+	// Now is the clock of Snapshot.Time; nil means time.Now.
+	Now func() time.Time
+
+	mu    sync.Mutex
+	cache oldestCache
+}
+
+// Snapshot is the state of a Tree at one time.
+type Snapshot struct {
+	Time     time.Time `json:"time"`
+	Services []Service `json:"services"`
+	LogDirs  []LogDir  `json:"logdirs"`
+	// Errors are what could not be listed: a scan directory that cannot
+	// be read, a service name found in two of them.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Service returns the service called name, if the snapshot has it.
+func (s *Snapshot) Service(name string) (*Service, bool) {
+	for i := range s.Services {
+		if s.Services[i].Name == name {
+			return &s.Services[i], true
+		}
+	}
+	return nil, false
+}
+
+// LogDir returns the log directory called name, if the snapshot has it.
+func (s *Snapshot) LogDir(name string) (*LogDir, bool) {
+	for i := range s.LogDirs {
+		if s.LogDirs[i].Name == name {
+			return &s.LogDirs[i], true
+		}
+	}
+	return nil, false
+}
+
+// Entry is a service or log directory found, before its state is read.
+type Entry struct {
+	Name, Dir string
+	Service   string // a log directory's logger
+}
+
+// List finds the services and log directories of the tree, without
+// reading their state: what Snapshot reads.
+func (t *Tree) List() (services, logdirs []Entry, errs []string) {
+	logNames := t.LogNames
+	if logNames == nil {
+		logNames = DefaultLogNames
+	}
+	seen := map[string]string{}
+	for _, scan := range t.ScanDirs {
+		dirs, err := control.Services(scan)
+		if err != nil {
+			errs = append(errs, "unable to read scan directory "+scan+": "+errtext.Of(err))
+			continue
+		}
+		for _, dir := range dirs {
+			name, _ := relName(filepath.Clean(scan), dir)
+			if other, dup := seen[name]; dup {
+				errs = append(errs, "service "+name+" of "+scan+" is also in "+other+": left out")
+				continue
+			}
+			seen[name] = scan
+			services = append(services, Entry{Name: name, Dir: dir})
+			if !control.IsLogger(dir) {
+				continue
+			}
+			for _, ln := range logNames {
+				p := filepath.Join(dir, ln)
+				if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+					logdirs = append(logdirs, Entry{Name: name + "/" + ln, Dir: p, Service: name})
+				}
+			}
+		}
+	}
+	for _, dir := range t.LogDirs {
+		name := filepath.Clean(dir)
+		for _, scan := range t.ScanDirs {
+			if n, err := relName(filepath.Clean(scan), name); err == nil {
+				name = n
+				break
+			}
+		}
+		logdirs = append(logdirs, Entry{Name: name, Dir: dir})
+	}
+	// A log directory named on its own that is also SERVICE/log/main is
+	// listed once.
+	out := logdirs[:0]
+	names := map[string]bool{}
+	for _, e := range logdirs {
+		if !names[e.Name] {
+			names[e.Name] = true
+			out = append(out, e)
+		}
+	}
+	return services, out, errs
+}
+
+// Snapshot reads the state of every service and log directory of the
+// tree.
+func (t *Tree) Snapshot() Snapshot {
+	now := time.Now
+	if t.Now != nil {
+		now = t.Now
+	}
+	services, logdirs, errs := t.List()
+	s := Snapshot{Time: now(), Errors: errs, Services: make([]Service, 0, len(services)), LogDirs: make([]LogDir, 0, len(logdirs))}
+	for _, e := range services {
+		s.Services = append(s.Services, ReadService(e.Dir, e.Name))
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cache == nil {
+		t.cache = oldestCache{}
+	}
+	used := make(map[string]bool, len(logdirs))
+	for _, e := range logdirs {
+		d := readLogDir(e.Dir, t.cache)
+		d.Name, d.Service = e.Name, e.Service
+		s.LogDirs = append(s.LogDirs, d)
+		used[e.Dir] = true
+	}
+	for dir := range t.cache {
+		if !used[dir] {
+			delete(t.cache, dir) // a directory gone: forget it
+		}
+	}
+	return s
+}

@@ -1,0 +1,183 @@
+package statusweb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/taikit/taikit/observe"
+)
+
+// DefaultAddr is where svstatd listens by default: loopback only, on the
+// port 9118.
+const DefaultAddr = "127.0.0.1:9118"
+
+// Defaults of Server.
+const (
+	DefaultMaxStreams   = 32
+	DefaultReadTimeout  = 10 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+	DefaultIdleTimeout  = 60 * time.Second
+	// maxScrapes bounds concurrent /metrics requests: each reads every
+	// status file, and more at once would only compete for the disk.
+	maxScrapes = 4
+)
+
+// Server serves a Tree over HTTP. Set its fields, then call Serve; do not
+// change them afterwards.
+type Server struct {
+	Tree *observe.Tree
+	// MaxStreams bounds the event-stream clients (the page keeps one
+	// open); more are refused with 503. 0 means DefaultMaxStreams.
+	MaxStreams int
+	// ReadTimeout, WriteTimeout and IdleTimeout bound every connection:
+	// reading a request, writing a response (an event stream's deadline
+	// is moved forward at each event), waiting for the next request.
+	// 0 means the defaults.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// Log receives one line per control action and per failure to serve;
+	// nil discards them.
+	Log io.Writer
+
+	handler http.Handler
+	streams chan struct{}
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// registry returns a registry with the tree's collector.
+func registry(tree *observe.Tree) *prometheus.Registry {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(&Collector{Tree: tree})
+	return reg
+}
+
+// WriteMetrics writes the tree's metrics once, in the Prometheus text
+// format: what svstatd -once prints for node_exporter's textfile
+// collector.
+func WriteMetrics(w io.Writer, tree *observe.Tree) error {
+	mfs, err := registry(tree).Gather()
+	if err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	if s.handler != nil {
+		return s.handler
+	}
+	s.streams = make(chan struct{}, orDefault(s.MaxStreams, DefaultMaxStreams))
+	reg := registry(s.Tree)
+	// svstatd's own process and runtime, as every exporter shows them.
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		EnableOpenMetrics:   true,
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: maxScrapes,
+		Timeout:             orDefault(s.WriteTimeout, DefaultWriteTimeout) - time.Second,
+	}))
+	mux.HandleFunc("GET /api/v1/services", s.services)
+	mux.HandleFunc("GET /api/v1/services/{name...}", s.service)
+	mux.HandleFunc("GET /{$}", s.index)
+	s.handler = noSniff(mux)
+	return s.handler
+}
+
+// Serve serves HTTP on ln until ctx is cancelled, then shuts down,
+// waiting at most a few seconds for requests under way (event streams end
+// at once).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: orDefault(s.ReadTimeout, DefaultReadTimeout),
+		ReadTimeout:       orDefault(s.ReadTimeout, DefaultReadTimeout),
+		WriteTimeout:      orDefault(s.WriteTimeout, DefaultWriteTimeout),
+		IdleTimeout:       orDefault(s.IdleTimeout, DefaultIdleTimeout),
+		MaxHeaderBytes:    16 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          nil,
+	}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = hs.Close()
+	}
+	<-done
+	return err
+}
+
+// noSniff makes browsers take every response for the type it says it is.
+func noSniff(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	enc.Encode(v)
+}
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+// services serves the snapshot of the whole tree.
+func (s *Server) services(w http.ResponseWriter, r *http.Request) {
+	snap := s.Tree.Snapshot()
+	writeJSON(w, http.StatusOK, snap)
+}
+
+// service serves one service, looked up by its name in a snapshot: a name
+// is never joined to a path, so no request reaches outside the tree.
+func (s *Server) service(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	snap := s.Tree.Snapshot()
+	if svc, ok := snap.Service(name); ok {
+		writeJSON(w, http.StatusOK, svc)
+		return
+	}
+	writeJSON(w, http.StatusNotFound, apiError{"no service " + name})
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "svstatd: /metrics, /api/v1/services\n")
+}
