@@ -25,5 +25,8 @@ func ExampleServer_Serve() {
 
 // Writing the metrics once, for node_exporter's textfile collector.
 func ExampleWriteMetrics() {
-	statusweb.WriteMetrics(os.Stdout, &observe.Tree{ScanDirs: []string{"/service"}})
+	problems, err := statusweb.WriteMetrics(os.Stdout, &observe.Tree{ScanDirs: []string{"/service"}})
+	if err != nil || len(problems) > 0 {
+		os.Exit(111) // the textfile is not to be trusted
+	}
 }

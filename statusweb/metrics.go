@@ -59,6 +59,8 @@ var (
 // directory (see observe).
 type Collector struct {
 	Tree *observe.Tree
+
+	seen func(*observe.Snapshot) // told each snapshot, for WriteMetrics
 }
 
 // Describe sends the descriptions of every metric.
@@ -75,6 +77,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	begin := time.Now()
 	snap := c.Tree.Snapshot()
 	took := time.Since(begin)
+	if c.seen != nil {
+		c.seen(&snap)
+	}
 	errs := len(snap.Errors)
 	for i := range snap.Services {
 		s := &snap.Services[i]

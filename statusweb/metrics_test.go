@@ -21,7 +21,11 @@ func TestMetrics(t *testing.T) {
 	testref.Need(t, promtool)
 	f := newFixture(t)
 	var out bytes.Buffer
-	must(t, statusweb.WriteMetrics(&out, f.tree()))
+	problems, err := statusweb.WriteMetrics(&out, f.tree())
+	must(t, err)
+	if len(problems) > 0 {
+		t.Errorf("problems %q", problems)
+	}
 	t.Logf("%s", out.String())
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(out.Bytes())

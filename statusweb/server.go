@@ -60,28 +60,31 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-// registry returns a registry with the tree's collector.
-func registry(tree *observe.Tree) *prometheus.Registry {
+// registry returns a registry with c.
+func registry(c *Collector) *prometheus.Registry {
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(&Collector{Tree: tree})
+	reg.MustRegister(c)
 	return reg
 }
 
 // WriteMetrics writes the tree's metrics once, in the Prometheus text
-// format: what svstatd -once prints for node_exporter's textfile
-// collector.
-func WriteMetrics(w io.Writer, tree *observe.Tree) error {
-	mfs, err := registry(tree).Gather()
+// format: what svstatd --once prints for node_exporter's textfile
+// collector. It returns the problems the metrics count in
+// taikit_svstatd_errors that concern the tree as a whole (a scan
+// directory that cannot be read), for the caller to report.
+func WriteMetrics(w io.Writer, tree *observe.Tree) (problems []string, err error) {
+	c := &Collector{Tree: tree, seen: func(s *observe.Snapshot) { problems = s.Errors }}
+	mfs, err := registry(c).Gather()
 	if err != nil {
-		return err
+		return problems, err
 	}
 	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
-			return err
+			return problems, err
 		}
 	}
-	return nil
+	return problems, nil
 }
 
 // Handler returns the server's HTTP handler.
@@ -90,7 +93,7 @@ func (s *Server) Handler() http.Handler {
 		return s.handler
 	}
 	s.streams = make(chan struct{}, orDefault(s.MaxStreams, DefaultMaxStreams))
-	reg := registry(s.Tree)
+	reg := registry(&Collector{Tree: s.Tree})
 	// svstatd's own process and runtime, as every exporter shows them.
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
