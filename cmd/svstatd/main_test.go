@@ -119,7 +119,9 @@ func TestServe(t *testing.T) {
 	addrs := make(chan net.Addr, 1)
 	done := make(chan int, 1)
 	var errOut testref.Buffer
-	go func() { done <- run(ctx, []string{"-l", "127.0.0.1:0", scan}, io.Discard, &errOut, func(a net.Addr) { addrs <- a }) }()
+	go func() {
+		done <- run(ctx, []string{"-l", "127.0.0.1:0", scan}, io.Discard, &errOut, func(a net.Addr) { addrs <- a })
+	}()
 	addr := testref.Receive(t, "svstatd to listen", addrs)
 	resp, err := http.Get("http://" + addr.String() + "/metrics")
 	must(t, err)
