@@ -156,3 +156,15 @@ func (t *Tree) Snapshot() Snapshot {
 	}
 	return s
 }
+
+// Service reads the state of the service called name, if the tree has
+// one: it is looked up among the services listed, never joined to a path.
+func (t *Tree) Service(name string) (Service, bool) {
+	services, _, _ := t.List()
+	for _, e := range services {
+		if e.Name == name {
+			return ReadService(e.Dir, e.Name), true
+		}
+	}
+	return Service{}, false
+}

@@ -172,8 +172,7 @@ func (s *Server) services(w http.ResponseWriter, r *http.Request) {
 // is never joined to a path, so no request reaches outside the tree.
 func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	snap := s.Tree.Snapshot()
-	if svc, ok := snap.Service(name); ok {
+	if svc, ok := s.Tree.Service(name); ok {
 		writeJSON(w, http.StatusOK, svc)
 		return
 	}
