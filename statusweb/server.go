@@ -2,8 +2,10 @@ package statusweb
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/taikit/taikit/observe"
+	"github.com/taikit/taikit/tai64n"
 )
 
 // DefaultAddr is where svstatd listens by default: loopback only, on the
@@ -47,9 +50,28 @@ type Server struct {
 	// Log receives one line per control action and per failure to serve;
 	// nil discards them.
 	Log io.Writer
+	// Zone is the time zone of the stamps of log lines on the page
+	// (tzlocal.Local(): tai64nlocal's); nil means UTC.
+	Zone tai64n.Zone
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 
 	handler http.Handler
 	streams chan struct{}
+	hub     *hub
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.Log != nil {
+		fmt.Fprintf(s.Log, "svstatd: "+format+"\n", args...)
+	}
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -93,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 		return s.handler
 	}
 	s.streams = make(chan struct{}, orDefault(s.MaxStreams, DefaultMaxStreams))
+	s.hub = newHub(s.Tree)
 	reg := registry(&Collector{Tree: s.Tree})
 	// svstatd's own process and runtime, as every exporter shows them.
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -105,7 +128,10 @@ func (s *Server) Handler() http.Handler {
 	}))
 	mux.HandleFunc("GET /api/v1/services", s.services)
 	mux.HandleFunc("GET /api/v1/services/{name...}", s.service)
+	mux.HandleFunc("GET /api/v1/events", s.events)
+	mux.HandleFunc("GET /api/v1/logs/{name...}", s.logTail)
 	mux.HandleFunc("GET /{$}", s.index)
+	mux.HandleFunc("GET /static/{file}", s.static)
 	s.handler = noSniff(mux)
 	return s.handler
 }
@@ -124,6 +150,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          nil,
 	}
+	// The hub's watch, owned here: it ends with ctx, before Serve returns.
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	w, err := newWatcher()
+	if err != nil {
+		s.logf("warning: %v: pages are updated every 5 seconds instead of at each change", err)
+	}
+	go func() { defer close(hubDone); s.hub.run(hubCtx, w) }()
+	defer func() { stopHub(); <-hubDone }()
+
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	select {
@@ -133,7 +169,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := hs.Shutdown(sctx)
+	err = hs.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = hs.Close()
 	}
@@ -179,7 +215,37 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, apiError{"no service " + name})
 }
 
+// page holds the web page: HTML, script and style, nothing fetched from
+// elsewhere (it works on a host without Internet access).
+//
+//go:embed page
+var page embed.FS
+
+// pageCSP lets the page load only its own script, style and streams.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, "svstatd: /metrics, /api/v1/services\n")
+	b, _ := page.ReadFile("page/index.html")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", pageCSP)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
+}
+
+// static serves the page's script and style.
+func (s *Server) static(w http.ResponseWriter, r *http.Request) {
+	var typ string
+	switch name := r.PathValue("file"); name {
+	case "app.js":
+		typ = "text/javascript; charset=utf-8"
+	case "app.css":
+		typ = "text/css; charset=utf-8"
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	b, _ := page.ReadFile("page/" + r.PathValue("file"))
+	w.Header().Set("Content-Type", typ)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/observe"
 	"github.com/taikit/taikit/statusweb"
+	"github.com/taikit/taikit/tzlocal"
 )
 
 const prog = "svstatd"
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 	if listening != nil {
 		listening(ln.Addr())
 	}
-	srv := &statusweb.Server{Tree: tree, MaxStreams: c.maxStreams, Log: stderr}
+	srv := &statusweb.Server{Tree: tree, MaxStreams: c.maxStreams, Log: stderr, Zone: tzlocal.Local()}
 	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
 		return cli.FatalErr(stderr, prog, err)
 	}
