@@ -240,6 +240,8 @@ func (s *Server) static(w http.ResponseWriter, r *http.Request) {
 		typ = "text/javascript; charset=utf-8"
 	case "app.css":
 		typ = "text/css; charset=utf-8"
+	case "icon.svg":
+		typ = "image/svg+xml"
 	default:
 		http.NotFound(w, r)
 		return
