@@ -16,7 +16,8 @@ import (
 // whose state changed, and each that went away. It snapshots the tree only
 // while a page is subscribed.
 type hub struct {
-	tree *observe.Tree
+	tree    *observe.Tree
+	control bool // the page may offer start, stop and restart
 
 	mu   sync.Mutex
 	subs map[chan []byte]bool
@@ -33,6 +34,7 @@ type listEvent struct {
 	Services []observe.Service `json:"services"`
 	LogDirs  []logDirRef       `json:"logdirs"`
 	Errors   []string          `json:"errors,omitempty"`
+	Control  bool              `json:"control"`
 }
 
 type logDirRef struct {
@@ -88,7 +90,7 @@ func (h *hub) refresh() []byte {
 			}
 		}
 	}
-	list := listEvent{Services: snap.Services, Errors: snap.Errors, LogDirs: []logDirRef{}}
+	list := listEvent{Services: snap.Services, Errors: snap.Errors, LogDirs: []logDirRef{}, Control: h.control}
 	for _, d := range snap.LogDirs {
 		list.LogDirs = append(list.LogDirs, logDirRef{d.Name, d.Service})
 	}

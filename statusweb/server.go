@@ -2,6 +2,7 @@ package statusweb
 
 import (
 	"context"
+	"crypto/tls"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/taikit/taikit/observe"
+	"github.com/taikit/taikit/supervise/control"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -56,9 +58,22 @@ type Server struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
+	// ControlToken, when not nil, turns control on: POST
+	// /api/v1/control/{start,stop,restart}/NAME with the header
+	// "Authorization: Bearer TOKEN" (see LoadToken). Serve refuses it on a
+	// listener outside the loopback interface unless TLS is set.
+	ControlToken []byte
+	// Control tunes the verbs (their waits); the zero value means
+	// package control's defaults.
+	Control control.Options
+	// TLS, when not nil, makes Serve speak HTTPS.
+	TLS *tls.Config
+
 	handler http.Handler
 	streams chan struct{}
 	hub     *hub
+	busy    *busySet
+	ctx     context.Context // Serve's, for controls that outlive their request
 }
 
 func (s *Server) now() time.Time {
@@ -116,6 +131,11 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.streams = make(chan struct{}, orDefault(s.MaxStreams, DefaultMaxStreams))
 	s.hub = newHub(s.Tree)
+	s.hub.control = s.ControlToken != nil
+	s.busy = newBusySet()
+	if s.ctx == nil {
+		s.ctx = context.Background()
+	}
 	reg := registry(&Collector{Tree: s.Tree})
 	// svstatd's own process and runtime, as every exporter shows them.
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -130,6 +150,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/services/{name...}", s.service)
 	mux.HandleFunc("GET /api/v1/events", s.events)
 	mux.HandleFunc("GET /api/v1/logs/{name...}", s.logTail)
+	mux.HandleFunc("POST /api/v1/control/{verb}/{name...}", s.control)
 	mux.HandleFunc("GET /{$}", s.index)
 	mux.HandleFunc("GET /static/{file}", s.static)
 	s.handler = noSniff(mux)
@@ -140,6 +161,13 @@ func (s *Server) Handler() http.Handler {
 // waiting at most a few seconds for requests under way (event streams end
 // at once).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.ControlToken != nil && s.TLS == nil && !isLoopback(ln.Addr()) {
+		return ErrControlNeedsTLS
+	}
+	if s.TLS != nil {
+		ln = tls.NewListener(ln, s.TLS)
+	}
+	s.ctx = ctx
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: orDefault(s.ReadTimeout, DefaultReadTimeout),

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +24,7 @@ import (
 
 const prog = "svstatd"
 
-const synopsis = "svstatd [ -l addr ] [ --once ] [ --logname name ] [ --logdir dir ] scandir ..."
+const synopsis = "svstatd [ -l addr ] [ --once ] [ --logname name ] [ --logdir dir ] [ --control-token file [ --tls-cert file --tls-key file ] ] scandir ..."
 
 func main() {
 	cli.IgnoreBrokenPipe()
@@ -40,6 +41,9 @@ type config struct {
 	logNames   []string
 	logDirs    []string
 	maxStreams int
+	tokenFile  string
+	tlsCert    string
+	tlsKey     string
 }
 
 func (c *config) options() []cli.Option {
@@ -57,6 +61,9 @@ func (c *config) options() []cli.Option {
 				c.maxStreams = n
 				return nil
 			}},
+		cli.String(0, "control-token", "file", &c.tokenFile, "allow start, stop and restart by POST with the token in file (mode 0600); off by default"),
+		cli.String(0, "tls-cert", "file", &c.tlsCert, "serve HTTPS with the certificate in file (PEM), with --tls-key"),
+		cli.String(0, "tls-key", "file", &c.tlsKey, "the private key of --tls-cert (PEM)"),
 		cli.Help("print this help and exit"),
 	}
 }
@@ -76,6 +83,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 	}
 	if len(rest) == 0 && len(c.logDirs) == 0 {
 		return cli.Usage(stderr, prog, synopsis, options, errors.New("no scan directory: name one, for instance /service"))
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return cli.Usage(stderr, prog, synopsis, options, errors.New("--tls-cert and --tls-key go together"))
 	}
 	tree := &observe.Tree{ScanDirs: rest, LogNames: c.logNames, LogDirs: c.logDirs}
 	if c.once {
@@ -97,6 +107,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 		}
 		return cli.ExitOK
 	}
+	srv := &statusweb.Server{Tree: tree, MaxStreams: c.maxStreams, Log: stderr, Zone: tzlocal.Local()}
+	if c.tokenFile != "" {
+		tok, err := statusweb.LoadToken(c.tokenFile)
+		if err != nil {
+			return cli.FatalErr(stderr, prog, err)
+		}
+		srv.ControlToken = tok
+	}
+	if c.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.tlsCert, c.tlsKey)
+		if err != nil {
+			return cli.Fatal(stderr, prog, "unable to load --tls-cert "+c.tlsCert+" and --tls-key "+c.tlsKey, errtext.Of(err))
+		}
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return cli.Fatal(stderr, prog, "unable to listen on "+c.addr, errtext.Of(err))
@@ -104,8 +129,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 	if listening != nil {
 		listening(ln.Addr())
 	}
-	srv := &statusweb.Server{Tree: tree, MaxStreams: c.maxStreams, Log: stderr, Zone: tzlocal.Local()}
-	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+	err = srv.Serve(ctx, ln)
+	switch {
+	case errors.Is(err, statusweb.ErrControlNeedsTLS):
+		return cli.Usage(stderr, prog, synopsis, options, fmt.Errorf("--control-token on %s: %w", ln.Addr(), err))
+	case err != nil && !errors.Is(err, context.Canceled):
 		return cli.FatalErr(stderr, prog, err)
 	}
 	return cli.ExitOK

@@ -147,3 +147,26 @@ func TestListenFailure(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestControlOptions: a token file others may read is refused, and a
+// token is never taken in the clear outside the loopback interface.
+func TestControlOptions(t *testing.T) {
+	dir := t.TempDir()
+	open := filepath.Join(dir, "open")
+	must(t, os.WriteFile(open, []byte("0123456789abcdef0123\n"), 0o644))
+	must(t, os.Chmod(open, 0o644))
+	code, _, errOut := runCmd("--control-token", open, dir)
+	if code != 111 || errOut != "svstatd: fatal: "+open+" has mode 0644: others may read it; chmod 600 "+open+": control token file refused\n" {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	good := filepath.Join(dir, "good")
+	must(t, os.WriteFile(good, []byte("0123456789abcdef0123\n"), 0o600))
+	code, _, errOut = runCmd("-l", "0.0.0.0:0", "--control-token", good, dir)
+	if code != 100 || !strings.Contains(errOut, "control over a non-loopback address needs TLS") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCmd("--tls-cert", good, dir)
+	if code != 100 || !strings.HasPrefix(errOut, "svstatd: fatal: --tls-cert and --tls-key go together\n") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}

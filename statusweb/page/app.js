@@ -7,6 +7,7 @@ const services = new Map();
 let logdirs = [];
 let selected = decodeURIComponent((location.hash.match(/^#service=(.*)$/) || [])[1] || '');
 let logStream = null;
+let controlOn = false;
 const maxLines = 1000;
 
 const $ = (id) => document.getElementById(id);
@@ -121,6 +122,7 @@ function select(name) {
   box.replaceChildren();
   if (!name) { $('log').hidden = true; return; }
   $('log').hidden = false;
+  $('actions').hidden = !controlOn;
   const dir = logDirOf(name);
   $('log-title').textContent = dir ? 'log ' + dir : name;
   if (!dir) { note('no log directory for ' + name + ' (' + name + '/log/main)'); return; }
@@ -144,6 +146,7 @@ function connect() {
     services.clear();
     for (const s of d.services) services.set(s.service, s);
     logdirs = d.logdirs;
+    controlOn = d.control;
     const errs = $('errors');
     errs.hidden = !(d.errors && d.errors.length);
     errs.textContent = (d.errors || []).join('; ');
@@ -164,6 +167,30 @@ function connect() {
 }
 
 $('log-close').addEventListener('click', () => select(''));
+
+// Control: the token is asked once and kept for this tab only.
+async function act(verb) {
+  const name = selected;
+  let token = sessionStorage.getItem('svstatd-token');
+  if (!token) token = prompt('svstatd control token (from the file given to --control-token)');
+  if (!token) return;
+  const buttons = document.querySelectorAll('#actions button');
+  buttons.forEach((b) => { b.disabled = true; });
+  note(verb + ' ' + name + '…');
+  try {
+    const resp = await fetch('api/v1/control/' + verb + '/' + name.split('/').map(encodeURIComponent).join('/'),
+      { method: 'POST', headers: { Authorization: 'Bearer ' + token } });
+    const r = await resp.json();
+    if (resp.status === 401) sessionStorage.removeItem('svstatd-token');
+    else sessionStorage.setItem('svstatd-token', token);
+    note(verb + ' ' + name + ': ' + (r.ok ? r.done + (r.pid ? ' (pid ' + r.pid + ')' : '') : r.error));
+  } catch (e) {
+    note(verb + ' ' + name + ': ' + e);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+for (const b of document.querySelectorAll('#actions button')) b.addEventListener('click', () => act(b.dataset.verb));
 // Durations count on between events; the server is not asked again.
 setInterval(() => {
   for (const tr of tbody.rows) {
