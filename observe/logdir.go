@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -50,8 +51,44 @@ type oldestKey struct {
 
 // oldestCache keeps the first stamp of each directory's oldest file, so
 // that a scrape opens (and maybe decompresses) a file only when the
-// oldest one changed.
-type oldestCache map[string]oldestEntry
+// oldest one changed. The zero value is empty; a nil one keeps nothing.
+type oldestCache struct {
+	mu sync.Mutex
+	m  map[string]oldestEntry
+}
+
+func (c *oldestCache) get(dir string) (oldestEntry, bool) {
+	if c == nil {
+		return oldestEntry{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[dir]
+	return e, ok
+}
+
+func (c *oldestCache) put(dir string, e oldestEntry) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]oldestEntry{}
+	}
+	c.m[dir] = e
+}
+
+// keep forgets every directory but those in used.
+func (c *oldestCache) keep(used map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for dir := range c.m {
+		if !used[dir] {
+			delete(c.m, dir)
+		}
+	}
+}
 
 type oldestEntry struct {
 	key   oldestKey
@@ -61,7 +98,7 @@ type oldestEntry struct {
 
 // ReadLogDir reads the state of the log directory dir. cache, when not
 // nil, keeps the oldest line's stamp between calls (see Collector).
-func readLogDir(dir string, cache oldestCache) LogDir {
+func readLogDir(dir string, cache *oldestCache) LogDir {
 	d := LogDir{Dir: dir}
 	f, err := os.Open(dir)
 	if err != nil {
@@ -76,6 +113,7 @@ func readLogDir(dir string, cache oldestCache) LogDir {
 	}
 	var oldestName string
 	var oldestStamp tai64n.Label
+	var oldestSt, currentSt syscall.Stat_t
 	for _, n := range names {
 		stamp, archive := archiveStamp(n)
 		if !archive && n != "current" && n != "previous" && n != "processed" {
@@ -90,17 +128,18 @@ func readLogDir(dir string, cache oldestCache) LogDir {
 		case archive:
 			d.Archives++
 			if oldestName == "" || stamp.Before(oldestStamp) {
-				oldestName, oldestStamp = n, stamp
+				oldestName, oldestStamp, oldestSt = n, stamp, st
 			}
 		case n == "current":
 			d.LastWrite = time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+			currentSt = st
 		}
 	}
-	first := oldestName
+	first, firstSt := oldestName, oldestSt
 	if first == "" {
-		first = "current"
+		first, firstSt = "current", currentSt
 	}
-	if l, ok := firstStamp(dir, first, cache); ok {
+	if l, ok := firstStamp(dir, first, &firstSt, cache); ok {
 		d.Oldest = l.Time(tai64n.Daemontools)
 	} else if oldestName != "" {
 		d.Oldest = oldestStamp.Time(tai64n.Daemontools)
@@ -123,7 +162,13 @@ func archiveStamp(n string) (tai64n.Label, bool) {
 // lines of dir/name, read through logread (which decompresses archives by
 // content). Only a regular file is opened, without following a link or
 // waiting on a FIFO.
-func firstStamp(dir, name string, cache oldestCache) (tai64n.Label, bool) {
+//
+// seen is what lstat said of the file as the directory was listed: the
+// file is not opened at all when the cache holds its stamp.
+func firstStamp(dir, name string, seen *syscall.Stat_t, cache *oldestCache) (tai64n.Label, bool) {
+	if e, ok := cache.get(dir); ok && seen.Ino != 0 && e.key == keyOf(seen) {
+		return e.stamp, e.ok
+	}
 	path := dir + "/" + name
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -135,8 +180,8 @@ func firstStamp(dir, name string, cache oldestCache) (tai64n.Label, bool) {
 	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return tai64n.Label{}, false
 	}
-	key := oldestKey{uint64(st.Dev), st.Ino, st.Size, st.Mtim.Nano()}
-	if e, ok := cache[dir]; ok && e.key == key {
+	key := keyOf(&st)
+	if e, ok := cache.get(dir); ok && e.key == key {
 		return e.stamp, e.ok
 	}
 	syscall.SetNonblock(fd, false)
@@ -156,10 +201,12 @@ func firstStamp(dir, name string, cache oldestCache) (tai64n.Label, bool) {
 			break
 		}
 	}
-	if cache != nil {
-		cache[dir] = oldestEntry{key, stamp, found}
-	}
+	cache.put(dir, oldestEntry{key, stamp, found})
 	return stamp, found
+}
+
+func keyOf(st *syscall.Stat_t) oldestKey {
+	return oldestKey{uint64(st.Dev), st.Ino, st.Size, st.Mtim.Nano()}
 }
 
 var errNotInTree = errors.New("not under a scan directory")

@@ -140,7 +140,7 @@ func TestLogDirLinks(t *testing.T) {
 	must(t, os.WriteFile(secret, []byte("@4000000065f1a2b3001e8480 secret\n"), 0o600))
 	must(t, os.Symlink(secret, filepath.Join(dir, "current")))
 	must(t, os.Symlink(secret, filepath.Join(dir, "@4000000065f1a2b3001e8480.s")))
-	d := readLogDir(dir, oldestCache{})
+	d := readLogDir(dir, &oldestCache{})
 	if d.Bytes != 0 || d.Archives != 0 || !d.Oldest.IsZero() || !d.LastWrite.IsZero() {
 		t.Errorf("links read: %+v", d)
 	}

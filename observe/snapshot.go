@@ -3,7 +3,9 @@ package observe
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/taikit/taikit/errtext"
@@ -29,7 +31,6 @@ type Tree struct {
 	// Now is the clock of Snapshot.Time; nil means time.Now.
 	Now func() time.Time
 
-	mu    sync.Mutex
 	cache oldestCache
 }
 
@@ -133,28 +134,54 @@ func (t *Tree) Snapshot() Snapshot {
 		now = t.Now
 	}
 	services, logdirs, errs := t.List()
-	s := Snapshot{Time: now(), Errors: errs, Services: make([]Service, 0, len(services)), LogDirs: make([]LogDir, 0, len(logdirs))}
-	for _, e := range services {
-		s.Services = append(s.Services, ReadService(e.Dir, e.Name))
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.cache == nil {
-		t.cache = oldestCache{}
-	}
+	s := Snapshot{Time: now(), Errors: errs, Services: make([]Service, len(services)), LogDirs: make([]LogDir, len(logdirs))}
+	// A few readers at once: the work is system calls, mostly waiting on
+	// the file system's locks and, on a cold cache, the disk.
+	parallel(len(services)+len(logdirs), func(i int) {
+		if i < len(services) {
+			s.Services[i] = ReadService(services[i].Dir, services[i].Name)
+			return
+		}
+		e := logdirs[i-len(services)]
+		d := readLogDir(e.Dir, &t.cache)
+		d.Name, d.Service = e.Name, e.Service
+		s.LogDirs[i-len(services)] = d
+	})
 	used := make(map[string]bool, len(logdirs))
 	for _, e := range logdirs {
-		d := readLogDir(e.Dir, t.cache)
-		d.Name, d.Service = e.Name, e.Service
-		s.LogDirs = append(s.LogDirs, d)
 		used[e.Dir] = true
 	}
-	for dir := range t.cache {
-		if !used[dir] {
-			delete(t.cache, dir) // a directory gone: forget it
-		}
-	}
+	t.cache.keep(used) // a directory gone: forgotten
 	return s
+}
+
+// readers is how many goroutines read a snapshot at most.
+const readers = 4
+
+// parallel calls f(0) … f(n-1) from up to readers goroutines, which it
+// waits for.
+func parallel(n int, f func(int)) {
+	w := min(readers, runtime.GOMAXPROCS(0), n)
+	if w <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range w {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // Service reads the state of the service called name, if the tree has

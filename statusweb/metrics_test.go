@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/statusweb"
 )
@@ -31,6 +33,13 @@ func TestMetrics(t *testing.T) {
 	cmd.Stdin = bytes.NewReader(out.Bytes())
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, msg)
+	}
+	// Every metric collected is one the Collector describes, with the
+	// labels it says.
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(&statusweb.Collector{Tree: f.tree()})
+	if _, err := reg.Gather(); err != nil {
+		t.Errorf("pedantic registry: %v", err)
 	}
 	got := samples(t, out.String())
 	want := map[string]float64{

@@ -22,7 +22,7 @@ import (
 
 // fakeService makes root/name with a status record and a reader on
 // supervise/ok, as if a supervisor ran.
-func fakeService(t *testing.T, root, name string, st supervise.Status) string {
+func fakeService(t testing.TB, root, name string, st supervise.Status) string {
 	t.Helper()
 	dir := filepath.Join(root, name)
 	must(t, os.MkdirAll(filepath.Join(dir, "supervise"), 0o700))

@@ -99,7 +99,7 @@ func orDefault[T comparable](v, def T) T {
 
 // registry returns a registry with c.
 func registry(c *Collector) *prometheus.Registry {
-	reg := prometheus.NewPedanticRegistry()
+	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
 	return reg
 }

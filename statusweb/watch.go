@@ -22,10 +22,13 @@ type watcher struct {
 	limit bool // a watch could not be added (the kernel's limit)
 }
 
-// The changes that matter: supervise renames status and extra into place,
-// down files come and go, services and supervise/ directories appear.
+// The changes that matter: supervise renames status and extra into place
+// (daemontools', runit's and taikit's alike), down files come and go,
+// services and supervise/ directories appear. Not IN_CLOSE_WRITE: reading
+// the tree opens supervise/ok for writing (svok's test), and would wake
+// the watcher that made it read, for ever.
 const watchMask = unix.IN_MOVED_TO | unix.IN_MOVED_FROM | unix.IN_CREATE | unix.IN_DELETE |
-	unix.IN_CLOSE_WRITE | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
+	unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 
 func newWatcher() (*watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
