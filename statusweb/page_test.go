@@ -12,8 +12,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/taikit/taikit/internal/testref"
+	"github.com/taikit/taikit/observe"
 	"github.com/taikit/taikit/statusweb"
 	"github.com/taikit/taikit/supervise"
+	"github.com/taikit/taikit/supervise/control"
+	"github.com/taikit/taikit/supervise/control/controltest"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -135,6 +138,9 @@ func TestPage(t *testing.T) {
 
 	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`tr[data-service="web"]`))))
 	until(t, ctx, "the log's last lines", `document.getElementById('lines').textContent.includes('three')`)
+	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('actions').hidden`)); err != nil || !hidden {
+		t.Errorf("control is off, yet the page offers it (hidden %v, %v)", hidden, err)
+	}
 	current := filepath.Join(f.scan, "web", "log", "main", "current")
 	stamp := time.Now().Truncate(time.Second)
 	fl, err := os.OpenFile(current, os.O_WRONLY|os.O_APPEND, 0)
@@ -165,6 +171,37 @@ func TestPage(t *testing.T) {
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(t.TempDir(), "svstatd-phone.png"), phone, 0o644))
 
+	if p := consoleProblems(); len(p) > 0 {
+		t.Errorf("console:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// TestPageControl: with a token, the page's stop and start buttons
+// control the service selected and say the outcome.
+func TestPageControl(t *testing.T) {
+	ctx, consoleProblems := browser(t)
+	scan := filepath.Join(t.TempDir(), "service")
+	t.Cleanup(func() { testref.KillUnder(scan) })
+	dir := controltest.Service(t, scan, "web", map[string]string{"run": "exec sleep 1000", "check": "exit 0"})
+	controltest.Supervise(t, controltest.Ours(t), dir)
+	url := serve(t, &statusweb.Server{Tree: &observe.Tree{ScanDirs: []string{scan}}, ControlToken: []byte(token),
+		Control: control.Options{Timeout: testref.Patience}})
+
+	must(t, chromedp.Do(ctx, chromedp.Navigate(url+"/")))
+	until(t, ctx, "web up", `document.querySelector('tr[data-service="web"] td.state')?.dataset.s === 'up'`)
+	// The token as the page keeps it once asked for (prompt is not driven here).
+	must(t, chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`sessionStorage.setItem('svstatd-token', '`+token+`')`),
+		chromedp.Click(chromedp.CSS(`tr[data-service="web"]`))))
+	until(t, ctx, "the buttons", `!document.getElementById('actions').hidden`)
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#actions button[data-verb="stop"]`))))
+	until(t, ctx, "the outcome of stop", `document.getElementById('lines').textContent.includes('stop web: stopped')`)
+	until(t, ctx, "web shown down", `document.querySelector('tr[data-service="web"] td.state').dataset.s === 'down'`)
+	if st := controltest.Status(t, dir); st.Up() || st.Want != supervise.WantDown {
+		t.Errorf("after stop: %+v", st)
+	}
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#actions button[data-verb="start"]`))))
+	until(t, ctx, "the outcome of start", `document.getElementById('lines').textContent.includes('start web: started (pid ')`)
+	until(t, ctx, "web shown up", `document.querySelector('tr[data-service="web"] td.state').dataset.s === 'up'`)
 	if p := consoleProblems(); len(p) > 0 {
 		t.Errorf("console:\n%s", strings.Join(p, "\n"))
 	}
