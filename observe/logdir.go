@@ -39,6 +39,22 @@ type LogDir struct {
 	// stamps, when the oldest archive was closed (its name). Zero when
 	// neither is known.
 	Oldest time.Time `json:"oldest,omitzero"`
+
+	// Cursor is the cursor file named for the directory (Tree.Cursors):
+	// where its reader (logcat --cursor, a shipper) stands. The fields
+	// below say how far behind it is.
+	Cursor      string `json:"cursor,omitempty"`
+	CursorError string `json:"cursor_error,omitempty"`
+	// Behind is how many bytes of lines come after the cursor, at least
+	// (BehindAtLeast) when more than MaxBehindRead.
+	Behind        int64 `json:"behind_bytes,omitempty"`
+	BehindAtLeast bool  `json:"behind_at_least,omitempty"`
+	// BehindSince is the stamp of the first line after the cursor; zero
+	// when there is none.
+	BehindSince time.Time `json:"behind_since,omitzero"`
+	// CursorGap says that files were pruned before the cursor's reader
+	// read them: lines were lost to it.
+	CursorGap bool `json:"cursor_gap,omitempty"`
 }
 
 // oldestKey identifies a file whose first stamp was read: archives never

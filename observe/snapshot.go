@@ -28,6 +28,10 @@ type Tree struct {
 	LogNames []string
 	// LogDirs are further log directories, named on their own.
 	LogDirs []string
+	// Cursors name, for a log directory (by its path, or its name in a
+	// Snapshot: "qmail/log/main"), the cursor file of a reader of it
+	// (logcat --cursor, a shipper), whose lag is then reported.
+	Cursors map[string]string
 	// Now is the clock of Snapshot.Time; nil means time.Now.
 	Now func() time.Time
 
@@ -145,6 +149,9 @@ func (t *Tree) Snapshot() Snapshot {
 		e := logdirs[i-len(services)]
 		d := readLogDir(e.Dir, &t.cache)
 		d.Name, d.Service = e.Name, e.Service
+		if c, ok := t.cursorOf(e); ok && d.Error == "" {
+			readBehind(e.Dir, c, &d)
+		}
 		s.LogDirs[i-len(services)] = d
 	})
 	used := make(map[string]bool, len(logdirs))
@@ -153,6 +160,19 @@ func (t *Tree) Snapshot() Snapshot {
 	}
 	t.cache.keep(used) // a directory gone: forgotten
 	return s
+}
+
+// cursorOf returns the cursor file named for the log directory e.
+func (t *Tree) cursorOf(e Entry) (string, bool) {
+	if c, ok := t.Cursors[e.Name]; ok {
+		return c, true
+	}
+	for dir, c := range t.Cursors {
+		if filepath.Clean(dir) == filepath.Clean(e.Dir) {
+			return c, true
+		}
+	}
+	return "", false
 }
 
 // readers is how many goroutines read a snapshot at most.

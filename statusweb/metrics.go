@@ -48,6 +48,13 @@ var (
 	descLogOldest = prometheus.NewDesc("taikit_logdir_oldest_timestamp_seconds",
 		"Stamp of the oldest line kept (for unstamped lines, when the oldest archive was closed), in seconds since the epoch.", logLabels, nil)
 
+	descLagBytes = prometheus.NewDesc("taikit_logdir_cursor_lag_bytes",
+		"Bytes of the log directory after the cursor named for it (--cursor): what its reader (a shipper, logcat --cursor) has yet to read; a lower bound beyond 64 MiB.", logLabels, nil)
+	descLagSeconds = prometheus.NewDesc("taikit_logdir_cursor_lag_seconds",
+		"Age of the first line after the cursor named for the log directory (by its stamp), 0 when its reader has read everything.", logLabels, nil)
+	descCursorGap = prometheus.NewDesc("taikit_logdir_cursor_gap",
+		"1 if files of the log directory were pruned before the cursor's reader read them, else 0.", logLabels, nil)
+
 	descErrors = prometheus.NewDesc("taikit_svstatd_errors",
 		"Services and log directories that could not be read at this scrape, and scan directories that could not be listed.", nil, nil)
 	descDuration = prometheus.NewDesc("taikit_svstatd_scrape_duration_seconds",
@@ -67,7 +74,8 @@ type Collector struct {
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSuperviseRunning, descNormallyUp, descUp, descWantUp, descPaused,
 		descChange, descReady, descRestarts, descExitCode, descExitSignal, descBackoff, descGaveUp,
-		descLogBytes, descLogArchives, descLogLastWrite, descLogOldest, descErrors, descDuration} {
+		descLogBytes, descLogArchives, descLogLastWrite, descLogOldest, descLagBytes, descLagSeconds, descCursorGap,
+		descErrors, descDuration} {
 		ch <- d
 	}
 }
@@ -103,6 +111,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if !d.Oldest.IsZero() {
 			gauge(ch, descLogOldest, seconds(d.Oldest), l...)
+		}
+		if d.Cursor != "" && d.CursorError != "" {
+			errs++
+		} else if d.Cursor != "" {
+			gauge(ch, descLagBytes, float64(d.Behind), l...)
+			gauge(ch, descLagSeconds, d.BehindSeconds(snap.Time), l...)
+			gauge(ch, descCursorGap, b2f(d.CursorGap), l...)
 		}
 	}
 	gauge(ch, descErrors, float64(errs))

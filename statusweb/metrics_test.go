@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,7 +25,10 @@ func TestMetrics(t *testing.T) {
 	testref.Need(t, promtool)
 	f := newFixture(t)
 	var out bytes.Buffer
-	problems, err := statusweb.WriteMetrics(&out, f.tree())
+	tree := f.tree()
+	// A reader of web/log/main that has read nothing yet.
+	tree.Cursors = map[string]string{"web/log/main": filepath.Join(t.TempDir(), "cursor")}
+	problems, err := statusweb.WriteMetrics(&out, tree)
 	must(t, err)
 	if len(problems) > 0 {
 		t.Errorf("problems %q", problems)
@@ -83,6 +88,9 @@ func TestMetrics(t *testing.T) {
 		if strings.Contains(k, "hidden") {
 			t.Errorf("%s: a directory whose name begins with a dot is not a service", k)
 		}
+	}
+	if lag := got[`taikit_logdir_cursor_lag_seconds{logdir="web/log/main",service="web/log"}`]; lag < float64(time.Now().Unix()-f.archiveOldest.Unix()-60) {
+		t.Errorf("taikit_logdir_cursor_lag_seconds = %v, want the age of the oldest line", lag)
 	}
 	if b := got[`taikit_logdir_bytes{logdir="web/log/main",service="web/log"}`]; b != float64(3*(25+2)+3+3+5) {
 		t.Errorf("taikit_logdir_bytes = %v", b)

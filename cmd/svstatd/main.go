@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/taikit/taikit/errtext"
@@ -24,7 +25,7 @@ import (
 
 const prog = "svstatd"
 
-const synopsis = "svstatd [ -l addr ] [ --once ] [ --logname name ] [ --logdir dir ] [ --control-token file [ --tls-cert file --tls-key file ] ] scandir ..."
+const synopsis = "svstatd [ -l addr ] [ --once ] [ --logname name ] [ --logdir dir ] [ --cursor logdir=file ] [ --control-token file [ --tls-cert file --tls-key file ] ] scandir ..."
 
 func main() {
 	cli.IgnoreBrokenPipe()
@@ -41,6 +42,7 @@ type config struct {
 	logNames   []string
 	logDirs    []string
 	maxStreams int
+	cursors    map[string]string
 	tokenFile  string
 	tlsCert    string
 	tlsKey     string
@@ -59,6 +61,18 @@ func (c *config) options() []cli.Option {
 					return fmt.Errorf("--max-streams %s: want a number from 1 to 100000", v)
 				}
 				c.maxStreams = n
+				return nil
+			}},
+		{Long: "cursor", Arg: "logdir=file", Help: "report how far the reader whose cursor is file (logcat --cursor, a shipper) is behind in logdir (a path, or a name such as qmail/log/main)",
+			Set: func(v string) error {
+				dir, file, ok := strings.Cut(v, "=")
+				if !ok || dir == "" || file == "" {
+					return fmt.Errorf("--cursor %s: want logdir=file", v)
+				}
+				if c.cursors == nil {
+					c.cursors = map[string]string{}
+				}
+				c.cursors[dir] = file
 				return nil
 			}},
 		cli.String(0, "control-token", "file", &c.tokenFile, "allow start, stop and restart by POST with the token in file (mode 0600); off by default"),
@@ -87,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, listening
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return cli.Usage(stderr, prog, synopsis, options, errors.New("--tls-cert and --tls-key go together"))
 	}
-	tree := &observe.Tree{ScanDirs: rest, LogNames: c.logNames, LogDirs: c.logDirs}
+	tree := &observe.Tree{ScanDirs: rest, LogNames: c.logNames, LogDirs: c.logDirs, Cursors: c.cursors}
 	if c.once {
 		// Exit 111 on a scan directory that cannot be read, so that a
 		// "svstatd --once /service > x.prom.new && mv" keeps the last
