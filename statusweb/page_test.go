@@ -23,7 +23,8 @@ import (
 const chromium = "/usr/bin/chromium"
 
 // screenshotEnv names a file to write the page's screenshot to as well as
-// the test's directory: how doc/svstatd.png is made.
+// the test's directory (and the phone's beside it, NAME-phone.png): how
+// doc/svstatd.png is made.
 const screenshotEnv = "TAIKIT_SVSTATD_SCREENSHOT"
 
 // browser starts a headless Chromium for the test and returns its
@@ -170,6 +171,9 @@ func TestPage(t *testing.T) {
 	phone, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(t.TempDir(), "svstatd-phone.png"), phone, 0o644))
+	if path := os.Getenv(screenshotEnv); path != "" {
+		must(t, os.WriteFile(strings.TrimSuffix(path, ".png")+"-phone.png", phone, 0o644))
+	}
 
 	if p := consoleProblems(); len(p) > 0 {
 		t.Errorf("console:\n%s", strings.Join(p, "\n"))

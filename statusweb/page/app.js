@@ -59,6 +59,7 @@ function cell(tr, label, text, cls) {
   td.dataset.label = label;
   td.textContent = text;
   if (cls) td.className = cls;
+  if (text === '—') td.classList.add('none'); // nothing known: left out on a phone
   tr.appendChild(td);
   return td;
 }
