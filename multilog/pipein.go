@@ -29,8 +29,10 @@ type pipeInput struct {
 	dev, ino   uint64 // the pipe's identity, for the unconsumed record
 	scratch    []byte
 
-	// batchSize is the most next should be asked for: half the input
-	// pipe, so that a batch being written and the next fit in it together.
+	// batchSize is the most next should be asked for: a quarter of the
+	// input pipe, so that the batch being written, the next, and room for
+	// the writer of the pipe to go on all fit in it together (measured: a
+	// half left the writer blocked and multilog waiting for it, 15% slower).
 	batchSize int
 
 	mu   sync.Mutex
@@ -68,9 +70,9 @@ func newPipeInput(in int) *pipeInput {
 	p := &pipeInput{in: in, ownR: fds[0], ownW: fds[1], null: null, dev: dev, ino: ino}
 	grow(in)
 	grow(p.ownW)
-	p.batchSize = readSize / 2
+	p.batchSize = readSize / 4
 	if n, err := unix.FcntlInt(uintptr(in), unix.F_GETPIPE_SZ, 0); err == nil && n >= 2*4096 {
-		p.batchSize = min(readSize, n/2)
+		p.batchSize = min(readSize, n/4)
 	}
 	return p
 }
