@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/internal/testref"
+	"github.com/taikit/taikit/tai64n"
 )
 
 // scanService makes the service name in the scan directory scan, whose
@@ -87,7 +88,7 @@ func TestNeedsWithoutCheck(t *testing.T) {
 	started(t, &Supervisor{Dir: db, Name: "db", ScanDir: scan})
 	started(t, &Supervisor{Dir: web, Name: "web", ScanDir: scan})
 	testref.WaitFor(t, "web up", func() bool { return status(t, web).Up() })
-	if gap := status(t, web).When.Time(0).Sub(status(t, db).When.Time(0)); gap < ReadyAfter {
+	if gap := status(t, web).When.Time(tai64n.Daemontools).Sub(status(t, db).When.Time(tai64n.Daemontools)); gap < ReadyAfter {
 		t.Errorf("web started %v after db, want at least %v", gap, ReadyAfter)
 	}
 }
@@ -141,7 +142,7 @@ func TestNeedsMissingAndCycle(t *testing.T) {
 		}
 		return true
 	})
-	when := func(dir string) time.Time { return status(t, dir).When.Time(0) }
+	when := func(dir string) time.Time { return status(t, dir).When.Time(tai64n.Daemontools) }
 	if !when(c).Before(when(b)) || !when(b).Before(when(a)) || !when(a).Before(when(d)) {
 		t.Errorf("started c %v, b %v, a %v, d %v: want that order", when(c), when(b), when(a), when(d))
 	}
