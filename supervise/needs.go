@@ -216,10 +216,11 @@ func (s *Supervisor) cycles(scan string, names []string) map[string]string {
 	}
 	me := filepath.Base(filepath.Clean(s.Name))
 	var found map[string]string
+	// dead: services from which no chain of needs leads back, whichever
+	// need the walk started from; so each service is read once a look.
+	dead := map[[2]uint64]bool{}
 	for _, n := range names {
-		// Each need gets a walk of its own: what one walk saw without a
-		// way back may still lead back from another need.
-		if chain := wayBack(scan, self, []string{n}, map[[2]uint64]bool{}); chain != nil {
+		if chain, _ := wayBack(scan, self, []string{n}, map[[2]uint64]bool{}, dead); chain != nil {
 			if found == nil {
 				found = map[string]string{}
 			}
@@ -231,25 +232,34 @@ func (s *Supervisor) cycles(scan string, names []string) map[string]string {
 
 // wayBack extends path, a chain of needs from the service self, until it
 // leads back to self, and returns it; nil when there is no way back.
-func wayBack(scan string, self [2]uint64, path []string, visited map[[2]uint64]bool) []string {
+// onPath holds the services of path: meeting one again is a cycle that
+// avoids self, which cuts the walk short there. dead holds the services
+// known to have no way back: those whose walk was not cut short.
+func wayBack(scan string, self [2]uint64, path []string, onPath, dead map[[2]uint64]bool) (way []string, cut bool) {
 	dir := filepath.Join(scan, path[len(path)-1])
 	id, ok := dirID(dir)
 	switch {
-	case !ok:
-		return nil
+	case !ok || dead[id]:
+		return nil, false
 	case id == self:
-		return path
-	case visited[id] || len(visited) >= maxNeedsWalk:
-		return nil
+		return path, false
+	case onPath[id] || len(onPath)+len(dead) >= maxNeedsWalk:
+		return nil, true
 	}
-	visited[id] = true
+	onPath[id] = true
 	next, _ := Needs(dir)
 	for _, n := range next {
-		if p := wayBack(scan, self, append(path[:len(path):len(path)], n), visited); p != nil {
-			return p
+		p, c := wayBack(scan, self, append(path[:len(path):len(path)], n), onPath, dead)
+		if p != nil {
+			return p, false
 		}
+		cut = cut || c
 	}
-	return nil
+	delete(onPath, id)
+	if !cut {
+		dead[id] = true
+	}
+	return nil, cut
 }
 
 // wordCycle words a chain of needs from me back to me: "web needs db, db

@@ -64,11 +64,21 @@ func TestNeedsWaitsForReadiness(t *testing.T) {
 		t.Errorf("warnings %q, want none: waiting for a service that exists is no mistake", w)
 	}
 
-	// svc -d during a wait cancels it: the service stays down once db is
-	// ready again.
+	// db going down leaves web running (see supervise.8, "When a needed
+	// service goes down"): its supervisor looks at db only to start run.
+	// Once web's run exits, it is held back until db is ready again; svc
+	// -d during that wait cancels it, and the service stays down once db
+	// is ready again.
+	webPID := status(t, web).PID
 	control(t, db, "d")
 	testref.WaitFor(t, "db down", func() bool { return !status(t, db).Up() })
-	control(t, web, "k")
+	// A round trip through web's supervisor: it has seen db go down.
+	control(t, web, "p")
+	testref.WaitFor(t, "web paused", func() bool { return status(t, web).Paused })
+	if st := status(t, web); !st.Up() || st.PID != webPID {
+		t.Fatalf("web after db went down: %+v, want still up as pid %d", st, webPID)
+	}
+	control(t, web, "ck")
 	testref.WaitFor(t, "web waiting again after its run was killed", func() bool { return extraOf(web).Waiting == "db" })
 	control(t, web, "d")
 	testref.WaitFor(t, "the wait cancelled", func() bool { e := extraOf(web); return e.Waiting == "" && status(t, web).Want == WantDown })
@@ -195,5 +205,45 @@ func TestWaitList(t *testing.T) {
 	e := Extra{Waiting: got, Missing: got, Cycle: got}
 	if n := len(e.Append(nil)); n > MaxExtraSize {
 		t.Errorf("extra with three full lists is %d bytes, above MaxExtraSize", n)
+	}
+}
+
+// Two needs leading back through a shared service are both a cycle; a
+// cycle that does not pass through the service is no way back for it.
+func TestNeedsCycleShared(t *testing.T) {
+	scan := t.TempDir()
+	a := scanService(t, scan, "a", "exec sleep 1000", "b", "c")
+	scanService(t, scan, "b", "exec sleep 1000", "d")
+	scanService(t, scan, "c", "exec sleep 1000", "d")
+	scanService(t, scan, "d", "exec sleep 1000", "e", "a")
+	scanService(t, scan, "e", "exec sleep 1000", "f")
+	scanService(t, scan, "f", "exec sleep 1000", "e")
+	s := &Supervisor{Dir: a, Name: "a"}
+	got := s.cycles(scan, []string{"b", "c"})
+	want := map[string]string{"b": "a needs b, b needs d, d needs a", "c": "a needs c, c needs d, d needs a"}
+	if len(got) != 2 || got["b"] != want["b"] || got["c"] != want["c"] {
+		t.Errorf("cycles = %q, want %q", got, want)
+	}
+	g := &Supervisor{Dir: filepath.Join(scan, "e"), Name: "e"}
+	if got := g.cycles(scan, []string{"f"}); got["f"] != "e needs f, f needs e" {
+		t.Errorf("cycles of e = %q", got)
+	}
+	// d needs e and e needs f needs e: a cycle, but not through a.
+	os.Remove(filepath.Join(scan, "d", NeedsDir, "a"))
+	if got := s.cycles(scan, []string{"b", "c"}); len(got) != 0 {
+		t.Errorf("cycles without d → a: %q, want none", got)
+	}
+
+	// A walk cut short by a service already on its path has not shown
+	// that there is no way back: p needs q and r; the walk from q meets
+	// r, which needs q, before it finds q → s → p; the walk from r must
+	// still find its way back.
+	p := scanService(t, scan, "p", "exec sleep 1000", "q", "r")
+	scanService(t, scan, "q", "exec sleep 1000", "r", "s")
+	scanService(t, scan, "r", "exec sleep 1000", "q")
+	scanService(t, scan, "s", "exec sleep 1000", "p")
+	got = (&Supervisor{Dir: p, Name: "p"}).cycles(scan, []string{"q", "r"})
+	if got["q"] != "p needs q, q needs s, s needs p" || got["r"] != "p needs r, r needs q, q needs s, s needs p" {
+		t.Errorf("cycles of p = %q", got)
 	}
 }

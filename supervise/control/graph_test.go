@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/taikit/taikit/supervise"
 	"github.com/taikit/taikit/supervise/control"
@@ -155,5 +156,24 @@ func TestDoAllCycleAndMissing(t *testing.T) {
 		if r.Temporary() {
 			t.Errorf("%s: a refusal for a cycle or a missing service is the service's failure, not a temporary one", r.Dir)
 		}
+	}
+}
+
+// Started alone (DoAll without WithNeeds, or svc -u), a service whose
+// supervisor waits for what it needs fails in words that say so.
+func TestStartHeldBack(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	db := controltest.Service(t, root, "db", map[string]string{"run": "exec sleep 1000"})
+	os.WriteFile(filepath.Join(db, "down"), nil, 0o644)
+	web := controltest.Service(t, root, "web", map[string]string{"run": "exec sleep 1000"})
+	os.WriteFile(filepath.Join(web, "down"), nil, 0o644)
+	needs(t, web, "db")
+	controltest.Supervise(t, controltest.Ours(t), db)
+	controltest.Supervise(t, controltest.Ours(t), web)
+	r := do(t, web, control.Start, quick(time.Second))
+	mustFail(t, r, "run did not start within 1 second: the supervisor is waiting for db (see svstat)", "brought it down again")
+	if st := controltest.Status(t, db); st.Up() {
+		t.Errorf("db started by a start of web alone: %+v", st)
 	}
 }
