@@ -179,8 +179,9 @@ func svCrashLoopBackoff(t *testing.T, tools svTools) {
 // svBackoffDelays runs a service whose run exits 1 a moment after it
 // starts, with the backoff file "1 8", under taikit's svscan and
 // supervise, and measures each wait from the status record: the stamp of a
-// start minus the stamp of the exit before it. The record is polled, and
-// run stays up 0.2 s so that every start is seen. The waits must be
+// start minus the stamp of the exit before it. The record is polled; run
+// exits only once the test has seen it up (it waits for a file named
+// after its pid), so that no start is missed. The waits must be
 // 1, 2, 4, 8, 8... seconds: never shorter (a wait cannot end early), and
 // not so much longer that the doubling went past MAX; supervise/extra must
 // announce each. The short form measures the first three waits; the long
@@ -190,7 +191,7 @@ func svBackoffDelays(t *testing.T, tools svTools) {
 	root := svRoot(t)
 	scan := filepath.Join(root, "service")
 	dir := filepath.Join(scan, "flapper")
-	svWriteScript(t, filepath.Join(dir, "run"), "sleep 0.2\nexit 1")
+	svWriteScript(t, filepath.Join(dir, "run"), "while [ ! -e seen.$$ ]; do sleep 0.02; done\nexit 1")
 	svWriteFile(t, filepath.Join(dir, "backoff"), "1 8\n", 0o644)
 	svscan := svStart(t, root, tools.svPath(), tools.svscan, scan)
 
@@ -226,6 +227,7 @@ func svBackoffDelays(t *testing.T, tools svTools) {
 			}
 		} else {
 			starts++
+			svWriteFile(t, filepath.Join(dir, fmt.Sprintf("seen.%d", st.PID)), "", 0o644)
 		}
 		records = append(records, r)
 	}
@@ -242,6 +244,13 @@ func svBackoffDelays(t *testing.T, tools svTools) {
 		}
 	}
 	svFigure(t, "backoff 1 8 under svscan: waits between an exit and the next start, from supervise/status: %s", strings.Join(got, ", "))
+	defer func() {
+		if t.Failed() {
+			for _, r := range records {
+				t.Logf("record: %s up=%v announced %d", r.when.Format("15:04:05.000"), r.up, r.announced)
+			}
+		}
+	}()
 	if len(measured) < len(want) {
 		t.Fatalf("measured %d waits, want %d: records %+v", len(measured), len(want), records)
 	}
