@@ -53,9 +53,10 @@ func TestNeedsWaitsForReadiness(t *testing.T) {
 		t.Fatalf("web started while db was up but not ready: %+v", st)
 	}
 	os.WriteFile(filepath.Join(scan, "db-ready"), nil, 0o644)
-	testref.WaitFor(t, "web up", func() bool { return status(t, web).Up() })
-	if b, _ := os.ReadFile(filepath.Join(scan, "events")); string(b) != "db\nweb\n" {
-		t.Errorf("events %q, want db then web", b)
+	events := func() string { b, _ := os.ReadFile(filepath.Join(scan, "events")); return string(b) }
+	testref.WaitFor(t, "web's run to start", func() bool { return events() != "db\n" && status(t, web).Up() })
+	if got := events(); got != "db\nweb\n" {
+		t.Errorf("events %q, want db then web", got)
 	}
 	if e := extraOf(web); e.Waiting != "" || strings.Contains(string(e.Append(nil)), "waiting") {
 		t.Errorf("web up, extra still says %+v", e)
@@ -83,9 +84,10 @@ func TestNeedsWaitsForReadiness(t *testing.T) {
 	control(t, web, "d")
 	testref.WaitFor(t, "the wait cancelled", func() bool { e := extraOf(web); return e.Waiting == "" && status(t, web).Want == WantDown })
 	control(t, db, "u")
-	testref.WaitFor(t, "db up again", func() bool { ok, _ := ServiceReady(db, time.Now()); return ok })
-	if b, _ := os.ReadFile(filepath.Join(scan, "events")); string(b) != "db\nweb\ndb\n" {
-		t.Errorf("events %q: web must stay down after svc -d", b)
+	testref.WaitFor(t, "db's run to start again", func() bool { return events() != "db\nweb\n" })
+	testref.WaitFor(t, "db ready again", func() bool { ok, _ := ServiceReady(db, time.Now()); return ok })
+	if st := status(t, web); st.Up() || st.Want != WantDown || events() != "db\nweb\ndb\n" {
+		t.Errorf("web %+v, events %q: web must stay down after svc -d", st, events())
 	}
 }
 

@@ -105,9 +105,9 @@ func TestNeedsUnderSvscan(t *testing.T) {
 		s := stderr.String()
 		return strings.Contains(s, cycleA) && strings.Contains(s, cycleB) && strings.Contains(s, missing)
 	})
-	testref.WaitFor(t, "waiter waiting for held", func() bool {
-		e, _ := supervise.ReadExtra(filepath.Join(root, "waiter"))
-		return e.Waiting == "held"
+	extra := func(name string) supervise.Extra { e, _ := supervise.ReadExtra(filepath.Join(root, name)); return e }
+	testref.WaitFor(t, "waiter, p and lonely held back", func() bool {
+		return extra("waiter").Waiting == "held" && extra("p").Cycle == "q" && extra("lonely").Missing == "ghost"
 	})
 	out := testref.Run(t, nil, nil, svstat, filepath.Join(root, "waiter"), filepath.Join(root, "p"), filepath.Join(root, "lonely"))
 	want := regexp.MustCompile(`^` + regexp.QuoteMeta(root) + `/waiter: down \d+ seconds, normally up, want up, waiting for held\n` +
