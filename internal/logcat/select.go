@@ -214,5 +214,11 @@ func exactLiteral(re *regexp.Regexp) []byte {
 	if !complete || prefix == "" {
 		return nil
 	}
+	// LiteralPrefix calls "^x$" complete too, anchors and all, which a
+	// search for "x" anywhere in the line would not honour.
+	sre, err := syntax.Parse(re.String(), syntax.Perl)
+	if err != nil || sre.Simplify().Op != syntax.OpLiteral {
+		return nil
+	}
 	return []byte(prefix)
 }
