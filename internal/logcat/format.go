@@ -35,8 +35,13 @@ func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
 // append appends line (without its newline) in the writer's format; nl says
 // whether the line ended with a newline (only a last line without one, or a
 // piece of a very long line, does not). label is the line's own stamp when
-// stamped is true.
-func (w *writer) append(dst, line []byte, label tai64n.Label, stamped, nl bool) []byte {
+// stamped is true. pre is what goes before the line: its label and mark
+// in text, its label and context fields (each with its comma) in JSON.
+func (w *writer) append(dst, pre, line []byte, label tai64n.Label, stamped, nl bool) []byte {
+	if w.format == FormatJSON {
+		return w.appendJSON(dst, pre, line, label, stamped)
+	}
+	dst = append(dst, pre...)
 	switch w.format {
 	case FormatRaw:
 		dst = append(dst, line...)
@@ -50,8 +55,6 @@ func (w *writer) append(dst, line []byte, label tai64n.Label, stamped, nl bool) 
 			}
 		}
 		dst = append(dst, line...)
-	case FormatJSON:
-		return w.appendJSON(dst, line, label, stamped)
 	}
 	if nl {
 		dst = append(dst, '\n')
@@ -59,13 +62,16 @@ func (w *writer) append(dst, line []byte, label tai64n.Label, stamped, nl bool) 
 	return dst
 }
 
-// appendJSON writes {"time":…,"tai64n":…,"line":…} and a newline. A line
+// appendJSON writes {"time":…,"tai64n":…,"line":…} and a newline, pre's
+// fields first ("label":…, "context":true). A line
 // without a stamp has null time and tai64n and the whole line as line; a
 // stamp whose time RFC 3339 cannot write (a year past 9999, nanoseconds
 // above 999999999) has null time. The space after the stamp is not part of
 // line.
-func (w *writer) appendJSON(dst, line []byte, label tai64n.Label, stamped bool) []byte {
-	dst = append(dst, `{"time":`...)
+func (w *writer) appendJSON(dst, pre, line []byte, label tai64n.Label, stamped bool) []byte {
+	dst = append(dst, '{')
+	dst = append(dst, pre...)
+	dst = append(dst, `"time":`...)
 	if stamped {
 		n := len(dst)
 		dst = append(dst, '"')

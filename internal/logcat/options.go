@@ -10,7 +10,7 @@ import (
 )
 
 // Synopsis is logcat's usage line.
-const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-C cursor] [--allow-gaps] [dir|file|-]..."
+const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [-C cursor] [--allow-gaps] [dir|file|-]..."
 
 // Format is how selected lines are written.
 type Format uint8
@@ -22,6 +22,15 @@ const (
 	FormatJSON                  // one JSON object per line
 )
 
+// LabelMode says when lines are written after the name of their input.
+type LabelMode uint8
+
+const (
+	LabelAuto   LabelMode = iota // when two or more log directories are read
+	LabelAlways                  // -H
+	LabelNever                   // --no-label
+)
+
 // Options is a parsed command line.
 type Options struct {
 	Since, Until string   // time arguments as given; "" when absent
@@ -31,6 +40,10 @@ type Options struct {
 	Count        bool     // -c
 	First        int      // -m: stop after this many selected lines; 0 means no limit
 	Last         int      // -n: only the last this many selected lines; -1 means all
+	Before       int      // -B: context lines before each selected line; -1 means --context's
+	After        int      // -A: context lines after each selected line; -1 means --context's
+	Context      int      // --context: -B and -A, where they are not given; -1 means none
+	Label        LabelMode
 	Format       Format
 	UTC          bool // -u: UTC instead of local time
 	Leap         bool // -l: stamps are leap-aware (s6)
@@ -76,6 +89,16 @@ var optionTable = []option{
 		value: func(o *Options, v string) error { return count(v, "-m", &o.First) }},
 	{short: 'n', long: "last", arg: "n", help: "only the last n selected lines (with -f: then follow)",
 		value: func(o *Options, v string) error { return count(v, "-n", &o.Last) }},
+	{short: 'A', long: "after-context", arg: "n", help: "also write the n lines after each selected line (\"--\" between groups)",
+		value: func(o *Options, v string) error { return count(v, "-A", &o.After) }},
+	{short: 'B', long: "before-context", arg: "n", help: "also write the n lines before each selected line (\"--\" between groups)",
+		value: func(o *Options, v string) error { return count(v, "-B", &o.Before) }},
+	{long: "context", arg: "n", help: "also write the n lines before and after each selected line, as -B n -A n",
+		value: func(o *Options, v string) error { return count(v, "--context", &o.Context) }},
+	{short: 'H', long: "label", help: "write each line after the name of its input (the default with several directories)",
+		set: func(o *Options) { o.Label = LabelAlways }},
+	{long: "no-label", help: "write no names of inputs, even with several directories",
+		set: func(o *Options) { o.Label = LabelNever }},
 	{short: 't', long: "local", help: "write stamps as tai64nlocal does (local time)",
 		set: func(o *Options) { o.Format = FormatTAI64N }},
 	{short: 'r', long: "rfc3339", help: "write stamps as RFC 3339 with the local offset",
@@ -119,10 +142,16 @@ func count(v, name string, dst *int) error {
 // value" or "--name=value"; "--" ends the options, and so does the first
 // operand. Mistakes are *cli.OptionError or *cli.UsageError.
 func Parse(args []string) (*Options, error) {
-	o := &Options{Last: -1}
+	o := &Options{Last: -1, Before: -1, After: -1, Context: -1}
 	_, inputs, err := cli.Parse(args, declare(o))
 	if err != nil {
 		return nil, err
+	}
+	// As grep: -A and -B win over --context, whatever their order.
+	for _, n := range []*int{&o.Before, &o.After} {
+		if *n < 0 {
+			*n = max(o.Context, 0)
+		}
 	}
 	o.Inputs = inputs
 	if o.Count && (o.Follow || o.FollowRotate) {

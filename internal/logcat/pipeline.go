@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/taikit/taikit/tai64n"
 )
@@ -31,6 +33,23 @@ type Query struct {
 	Format     Format
 	Zone       tai64n.Zone // for FormatTAI64N, FormatRFC3339, FormatJSON; nil is UTC
 	Convention tai64n.Convention
+
+	// Before and After are the numbers of lines written before and after
+	// each selected line, as grep's -B and -A write them: context lines
+	// within the time range, neighbours in the stream as it is read
+	// (across the files of a directory and the directories of a merge),
+	// "--" between groups that are not next to each other (not in JSON,
+	// where a context line has "context":true). Count ignores them. A
+	// context line longer than ChunkSize is its first ChunkSize bytes when
+	// it comes before the selected line, whole when after.
+	Before, After int
+
+	// Labels name the inputs, in the order SetSource numbers them; each
+	// line is written after the label of the input it came from, padded
+	// to the longest: "name: " before a selected line, "name- " before a
+	// context line, as grep marks them; in JSON, a "label" field. Nil
+	// writes no labels.
+	Labels []string
 
 	// Live, for following a log as it grows, writes the output without
 	// holding it back for large blocks: whoever feeds the pipeline flushes
@@ -93,9 +112,23 @@ type Pipeline struct {
 	longStamped bool
 
 	selected int64
-	ring     ring
+	ring     ring  // the last selected lines (Last)
+	held     queue // the same with context (Before, After)
 	done     bool
 	err      error // the first write error
+
+	pres [][2][]byte // per input: what goes before a selected line, a context line
+	src  int         // the input the lines come from (SetSource)
+
+	// Context (Before, After).
+	ctxOn     bool
+	seq       int64 // the number of the line being looked at: lines next to each other differ by one
+	lastSeq   int64 // that of the last line written
+	wrote     bool  // a line has been written: the next group that is not next to it gets "--"
+	afterLeft int   // context lines still to write after the last selected one
+	draining  bool  // First reached: only the context after the last selected line is left
+	back      queue // the lines before the next selected one, up to Before
+	longCtx   bool  // the long line being written is a context line
 }
 
 // NewPipeline returns a Pipeline writing the result of q to dst.
@@ -103,14 +136,52 @@ func NewPipeline(q Query, dst io.Writer) *Pipeline {
 	p := &Pipeline{q: q, dst: dst, w: newWriter(q.Format, q.Zone, q.Convention)}
 	p.ranged = q.HasSince || q.HasUntil
 	p.needStamp = p.ranged || q.Format != FormatRaw
-	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count
+	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil
 	if q.Selector != nil {
 		p.required = q.Selector.Required()
 	}
+	p.ctxOn = (q.Before > 0 || q.After > 0) && !q.Count
 	if q.Last >= 0 {
 		p.ring.size = q.Last
 	}
+	p.pres = prefixes(q.Labels, q.Format)
 	return p
+}
+
+// prefixes returns, for each label, what goes before a selected line and a
+// context line: in text, the label, ':' or '-' as grep marks them, and
+// spaces up to the longest label and one more; in JSON, the fields. With no
+// labels, one input with nothing before its lines but "context":true.
+func prefixes(labels []string, format Format) [][2][]byte {
+	pres := make([][2][]byte, max(1, len(labels)))
+	width := 0
+	for _, l := range labels {
+		width = max(width, utf8.RuneCountInString(l))
+	}
+	for i := range pres {
+		if format == FormatJSON {
+			var pre []byte
+			if labels != nil {
+				pre = append(appendJSONString([]byte(`"label":`), []byte(labels[i])), ',')
+			}
+			pres[i] = [2][]byte{pre, append(bytes.Clone(pre), `"context":true,`...)}
+			continue
+		}
+		if labels == nil {
+			continue
+		}
+		pad := strings.Repeat(" ", width-utf8.RuneCountInString(labels[i])+1)
+		pres[i] = [2][]byte{[]byte(labels[i] + ":" + pad), []byte(labels[i] + "-" + pad)}
+	}
+	return pres
+}
+
+// SetSource says which input (numbered as Query.Labels) the lines given to
+// AddLines next come from.
+func (p *Pipeline) SetSource(i int) {
+	if i >= 0 && i < len(p.pres) {
+		p.src = i
+	}
 }
 
 // Selected returns the number of lines selected so far.
@@ -144,6 +215,9 @@ func (p *Pipeline) chunk(b []byte) int {
 		}
 		return len(b)
 	}
+	if p.ctxOn {
+		return p.chunkContext(b)
+	}
 	whole := len(b)
 	for len(b) > 0 && !p.Done() {
 		if p.required != nil {
@@ -162,6 +236,52 @@ func (p *Pipeline) chunk(b []byte) int {
 		b = b[nl+1:]
 	}
 	return whole - len(b)
+}
+
+// chunkContext is chunk with context lines: the search for the required
+// bytes passes over the lines that cannot be selected once the context
+// after the last selected line is written, looking at only the last Before
+// of them, which may come before the next selected line.
+func (p *Pipeline) chunkContext(b []byte) int {
+	whole := len(b)
+	for len(b) > 0 && !p.Done() {
+		if p.required != nil && p.afterLeft == 0 {
+			end := len(b)
+			if i := bytes.Index(b, p.required); i >= 0 {
+				end = bytes.LastIndexByte(b[:i], '\n') + 1
+			}
+			if end > 0 {
+				p.passOver(b[:end])
+				b = b[end:]
+				continue
+			}
+		}
+		nl := bytes.IndexByte(b, '\n')
+		p.line(b[:nl], true)
+		b = b[nl+1:]
+	}
+	return whole - len(b)
+}
+
+// passOver handles whole lines none of which is selected, with no context
+// after a selected line left to write: only the last Before of them are
+// looked at, one by one; the others are skipped as a block.
+func (p *Pipeline) passOver(b []byte) {
+	s := len(b)
+	for k := 0; k < p.q.Before && s > 0; k++ {
+		s = bytes.LastIndexByte(b[:s-1], '\n') + 1
+	}
+	if s > 0 {
+		p.skip(b[:s])
+		// Far enough for the lines held before to be no one's context, and
+		// for the next group to be apart from the last.
+		p.seq += int64(p.q.Before) + 1
+	}
+	for b = b[s:]; len(b) > 0; {
+		nl := bytes.IndexByte(b, '\n')
+		p.line(b[:nl], true)
+		b = b[nl+1:]
+	}
 }
 
 // skip passes over whole lines that cannot be selected, keeping only the
@@ -185,8 +305,126 @@ func (p *Pipeline) skip(b []byte) {
 // pipeline follows itself.
 func (p *Pipeline) line(line []byte, nl bool) {
 	label, stamped, has := p.stampFor(line)
+	// take, by hand: this is the loop over every line of a chunk.
+	if p.ctxOn {
+		p.takeContext(line, p.inRange(label, has), nl)
+	} else if p.admit(line, label, stamped, has) {
+		p.emit(line, label, stamped, nl)
+	}
+}
+
+// take decides on a line (or the first piece of a long one) and writes,
+// keeps or counts it. It reports whether the line is written, its later
+// pieces with it.
+func (p *Pipeline) take(line []byte, label tai64n.Label, stamped, has, nl bool) bool {
+	if p.ctxOn {
+		return p.takeContext(line, p.inRange(label, has), nl)
+	}
 	if p.admit(line, label, stamped, has) {
 		p.emit(line, label, stamped, nl)
+		return true
+	}
+	return false
+}
+
+// takeContext is take with context lines; in says that the line is in the
+// time range. A line outside it ends the context: no line is the context
+// of one across it.
+func (p *Pipeline) takeContext(line []byte, in, nl bool) bool {
+	if !in {
+		if p.draining {
+			p.done = true
+		}
+		p.afterLeft = 0
+		p.seq += int64(p.q.Before) + 1
+		return false
+	}
+	p.seq++
+	if !p.draining && (p.q.Selector == nil || p.q.Selector.Match(line)) {
+		for i := 0; i < p.back.n; i++ {
+			if e := p.back.at(i); e.seq >= p.seq-int64(p.q.Before) {
+				p.put(e.line, true, true, e.seq, e.src)
+			}
+		}
+		p.back.reset()
+		p.put(line, nl, false, p.seq, p.src)
+		p.longCtx = false
+		p.selected++
+		p.afterLeft = p.q.After
+		if p.q.First > 0 && p.selected >= int64(p.q.First) {
+			// As grep -m: the context after the last line is still written.
+			p.draining = p.afterLeft > 0
+			p.done = !p.draining
+		}
+		return true
+	}
+	if p.afterLeft > 0 {
+		p.afterLeft--
+		p.put(line, nl, true, p.seq, p.src)
+		p.longCtx = true
+		if p.draining && p.afterLeft == 0 {
+			p.done = true
+		}
+		return true
+	}
+	if p.q.Before > 0 {
+		// Written before a selected line, a context line ends with a newline.
+		p.back.push(line, true, true, p.seq, p.src)
+		if p.back.n > p.q.Before {
+			p.back.pop()
+		}
+	}
+	return false
+}
+
+// put writes a line (ctx: a context line), or keeps it for Last.
+func (p *Pipeline) put(line []byte, nl, ctx bool, seq int64, src int) {
+	if p.q.Last < 0 {
+		p.write(line, nl, ctx, seq, src)
+		return
+	}
+	if p.q.Last == 0 {
+		return
+	}
+	p.held.push(line, nl, ctx, seq, src)
+	if p.held.sel <= p.q.Last {
+		return
+	}
+	// One selected line too many: the first is one no more, and what is
+	// not context before the next goes (that first line too, unless it is).
+	next := int64(-1)
+	for i := 0; i < p.held.n; i++ {
+		if e := p.held.at(i); !e.ctx {
+			if next < 0 {
+				e.ctx = true
+				p.held.sel--
+				next = 0
+				continue
+			}
+			next = e.seq
+			break
+		}
+	}
+	for p.held.n > 0 && p.held.at(0).seq < next-int64(p.q.Before) {
+		p.held.pop()
+	}
+}
+
+// write writes a line with its label, after "--" when context is on and
+// the line is not next to the last one written.
+func (p *Pipeline) write(line []byte, nl, ctx bool, seq int64, src int) {
+	if p.ctxOn && p.wrote && seq > p.lastSeq+1 && p.q.Format != FormatJSON {
+		p.out = append(p.out, "--\n"...)
+	}
+	p.wrote, p.lastSeq = true, seq
+	pre := p.pres[src][0]
+	if ctx {
+		pre = p.pres[src][1]
+	}
+	label, stamped := stampOf(line)
+	p.out = p.w.append(p.out, pre, line, label, stamped, nl)
+	if len(p.out) >= flushAt {
+		p.flush()
 	}
 }
 
@@ -205,15 +443,19 @@ func (p *Pipeline) stampFor(line []byte) (label tai64n.Label, stamped, has bool)
 // admit decides whether line is selected. label is its stamp (stamped) or
 // the one it inherits (has: there is one).
 func (p *Pipeline) admit(line []byte, label tai64n.Label, stamped, has bool) bool {
-	if p.ranged {
-		if !has {
-			return false
-		}
-		if p.q.HasSince && label.Before(p.q.Since) || p.q.HasUntil && !label.Before(p.q.Until) {
-			return false
-		}
+	return p.inRange(label, has) && (p.q.Selector == nil || p.q.Selector.Match(line))
+}
+
+// inRange reports whether a line stamped label (has: it has one, its own or
+// inherited) is in the time range.
+func (p *Pipeline) inRange(label tai64n.Label, has bool) bool {
+	if !p.ranged {
+		return true
 	}
-	return p.q.Selector == nil || p.q.Selector.Match(line)
+	if !has {
+		return false
+	}
+	return !(p.q.HasSince && label.Before(p.q.Since) || p.q.HasUntil && !label.Before(p.q.Until))
 }
 
 // add runs the query over one line or piece of a line (for AddLines): b
@@ -244,9 +486,7 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 			return
 		}
 		has := stamped || stamp != (tai64n.Label{})
-		if p.admit(b[:len(b)-1], stamp, stamped, has) {
-			p.emit(b[:len(b)-1], stamp, stamped, true)
-		}
+		p.take(b[:len(b)-1], stamp, stamped, has, true)
 	default:
 		if len(p.part) == 0 {
 			p.partStamp, p.partStamped = stamp, stamped
@@ -258,10 +498,8 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 		case len(p.part) >= ChunkSize:
 			has := p.partStamped || p.partStamp != (tai64n.Label{})
 			p.inLong = true
-			if p.longSel = p.admit(p.part, p.partStamp, p.partStamped, has); p.longSel {
-				p.longLabel, p.longStamped = p.partStamp, p.partStamped
-				p.emit(p.part, p.partStamp, p.partStamped, p.q.Last >= 0)
-			}
+			p.longLabel, p.longStamped = p.partStamp, p.partStamped
+			p.longSel = p.take(p.part, p.partStamp, p.partStamped, has, p.q.Last >= 0)
 			p.part = p.part[:0]
 		}
 	}
@@ -323,9 +561,7 @@ func (p *Pipeline) addPart(nl bool) {
 		line = line[:len(line)-1]
 	}
 	has := p.partStamped || p.partStamp != (tai64n.Label{})
-	if p.admit(line, p.partStamp, p.partStamped, has) {
-		p.emit(line, p.partStamp, p.partStamped, nl)
-	}
+	p.take(line, p.partStamp, p.partStamped, has, nl)
 	p.part = p.part[:0]
 }
 
@@ -335,9 +571,9 @@ func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
 	switch {
 	case p.q.Count:
 	case p.q.Last >= 0:
-		p.ring.push(line, nl)
+		p.ring.push(line, nl, p.src)
 	default:
-		p.out = p.w.append(p.out, line, label, stamped, nl)
+		p.out = p.w.append(p.out, p.pres[p.src][0], line, label, stamped, nl)
 		if len(p.out) >= flushAt {
 			p.flush()
 		}
@@ -353,9 +589,15 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 		return
 	}
 	if p.q.Format == FormatJSON {
+		pre := p.pres[p.src][0]
+		if p.longCtx {
+			pre = p.pres[p.src][1]
+		}
 		if p.longStamped {
 			// The piece with the line's stamp, so that the record says when.
-			p.out = append(p.out, `{"time":`...)
+			p.out = append(p.out, '{')
+			p.out = append(p.out, pre...)
+			p.out = append(p.out, `"time":`...)
 			n := len(p.out)
 			p.out = append(p.out, '"')
 			if out, ok := p.w.times.Append(p.out, p.longLabel); ok {
@@ -369,7 +611,7 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 			p.out = appendJSONString(p.out, b)
 			p.out = append(p.out, "}\n"...)
 		} else {
-			p.out = p.w.appendJSON(p.out, b, tai64n.Label{}, false)
+			p.out = p.w.appendJSON(p.out, pre, b, tai64n.Label{}, false)
 		}
 	} else {
 		p.out = append(p.out, b...)
@@ -428,12 +670,13 @@ func (p *Pipeline) writeHeld() {
 	if p.q.Last < 0 {
 		return
 	}
-	p.ring.each(func(line []byte, nl bool) {
-		label, stamped := stampOf(line)
-		p.out = p.w.append(p.out, line, label, stamped, nl)
-		if len(p.out) >= flushAt {
-			p.flush()
-		}
+	for i := 0; i < p.held.n; i++ {
+		e := p.held.at(i)
+		p.write(e.line, e.nl, e.ctx, e.seq, e.src)
+	}
+	p.held.reset()
+	p.ring.each(func(line []byte, nl bool, src int) {
+		p.write(line, nl, false, 0, src)
 	})
 	p.ring.reset()
 }
@@ -460,22 +703,69 @@ func (p *Pipeline) flush() {
 	p.out = p.out[:0]
 }
 
+// queue keeps lines in order, first in first out, reusing their buffers.
+// Its length is a power of two.
+type queue struct {
+	e       []held
+	head, n int
+	sel     int // lines held that are not context lines
+}
+
+// held is a line a queue keeps.
+type held struct {
+	line    []byte
+	nl, ctx bool
+	seq     int64
+	src     int
+}
+
+func (q *queue) push(line []byte, nl, ctx bool, seq int64, src int) {
+	if q.n == len(q.e) {
+		e := make([]held, max(8, 2*len(q.e)))
+		for i := range q.n {
+			e[i] = *q.at(i)
+		}
+		q.e, q.head = e, 0
+	}
+	h := &q.e[(q.head+q.n)&(len(q.e)-1)]
+	h.line = append(h.line[:0], line...)
+	h.nl, h.ctx, h.seq, h.src = nl, ctx, seq, src
+	q.n++
+	if !ctx {
+		q.sel++
+	}
+}
+
+func (q *queue) at(i int) *held { return &q.e[(q.head+i)&(len(q.e)-1)] }
+
+func (q *queue) pop() {
+	if !q.at(0).ctx {
+		q.sel--
+	}
+	q.head = (q.head + 1) & (len(q.e) - 1)
+	q.n--
+}
+
+func (q *queue) reset() { q.head, q.n, q.sel = 0, 0, 0 }
+
 // ring keeps the last size lines pushed, reusing their buffers.
 type ring struct {
 	size  int
 	lines [][]byte
 	nls   []bool
+	srcs  []int
 	next  int // where the next line goes once the ring is full
 	full  bool
 }
 
-func (r *ring) push(line []byte, nl bool) {
+func (r *ring) push(line []byte, nl bool, src int) {
 	if r.size == 0 {
 		return
 	}
 	if !r.full {
 		r.lines = append(r.lines, append([]byte(nil), line...))
 		r.nls = append(r.nls, nl)
+		r.srcs = append(r.srcs, src)
 		if len(r.lines) == r.size {
 			r.full = true
 		}
@@ -483,16 +773,17 @@ func (r *ring) push(line []byte, nl bool) {
 	}
 	r.lines[r.next] = append(r.lines[r.next][:0], line...)
 	r.nls[r.next] = nl
+	r.srcs[r.next] = src
 	r.next = (r.next + 1) % r.size
 }
 
-func (r *ring) each(f func(line []byte, nl bool)) {
+func (r *ring) each(f func(line []byte, nl bool, src int)) {
 	for i := range r.lines {
 		j := (r.next + i) % len(r.lines)
-		f(r.lines[j], r.nls[j])
+		f(r.lines[j], r.nls[j], r.srcs[j])
 	}
 }
 
 func (r *ring) reset() {
-	r.lines, r.nls, r.next, r.full = r.lines[:0], r.nls[:0], 0, false
+	r.lines, r.nls, r.srcs, r.next, r.full = r.lines[:0], r.nls[:0], r.srcs[:0], 0, false
 }

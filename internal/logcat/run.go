@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -78,7 +79,7 @@ type command struct {
 
 func newCommand(o *Options, env Env) (*command, error) {
 	c := &command{o: o, env: env}
-	q := Query{First: o.First, Last: o.Last, Count: o.Count, Format: o.Format}
+	q := Query{First: o.First, Last: o.Last, Count: o.Count, Format: o.Format, Before: o.Before, After: o.After}
 	if o.Leap {
 		q.Convention = tai64n.LeapAware
 	}
@@ -169,6 +170,15 @@ func (c *command) run() int {
 			}
 		}
 	}
+	dirs := 0
+	for _, k := range kinds {
+		if k == inputDir {
+			dirs++
+		}
+	}
+	if c.o.Label == LabelAlways || c.o.Label == LabelAuto && dirs >= 2 {
+		c.q.Labels = labelsOf(c.o.Inputs, kinds)
+	}
 	c.p = NewPipeline(c.q, c.env.Stdout)
 	if following && kinds[0] != inputStdin {
 		c.follow(kinds)
@@ -237,6 +247,7 @@ func (c *command) readAll(kinds []inputKind, live bool) {
 	c.p.q.Live = live
 	for i := 0; i < len(kinds) && !c.p.Done(); i++ {
 		name := c.o.Inputs[i]
+		c.p.SetSource(i)
 		switch kinds[i] {
 		case inputStdin:
 			in := c.env.Stdin
@@ -278,16 +289,16 @@ func dirRun(kinds []inputKind, i int) int {
 	return j
 }
 
-// present returns the directories among inputs i to j, warning about the
-// missing names as a missing file is warned about.
-func (c *command) present(kinds []inputKind, i, j int) []string {
-	var dirs []string
+// present returns the numbers of the directories among inputs i to j,
+// warning about the missing names as a missing file is warned about.
+func (c *command) present(kinds []inputKind, i, j int) []int {
+	var dirs []int
 	for k := i; k < j; k++ {
 		if kinds[k] == inputMissing {
 			c.readFile(c.o.Inputs[k])
 			continue
 		}
-		dirs = append(dirs, c.o.Inputs[k])
+		dirs = append(dirs, k)
 	}
 	return dirs
 }
@@ -329,8 +340,13 @@ func unwrapErr(err error) error {
 	return err
 }
 
-// readDirs reads log directories to their ends; several are merged.
-func (c *command) readDirs(dirs []string) {
+// readDirs reads log directories (inputs numbered idx) to their ends;
+// several are merged.
+func (c *command) readDirs(idx []int) {
+	dirs := make([]string, len(idx))
+	for i, k := range idx {
+		dirs[i] = c.o.Inputs[k]
+	}
 	var cursor *logread.Cursor
 	if c.o.Cursor != "" {
 		cur, err := logread.LoadCursor(c.o.Cursor)
@@ -340,18 +356,107 @@ func (c *command) readDirs(dirs []string) {
 		}
 		cursor = &cur
 	}
-	readers := c.openReaders(dirs, cursor, false)
+	readers, opened := c.openReaders(dirs, cursor, false)
 	switch len(readers) {
 	case 0:
 	case 1:
+		c.p.SetSource(idx[opened[0]])
 		c.read(readers[0], cursor)
 	default:
 		srcs := make([]logread.Source, len(readers))
 		for i, r := range readers {
 			srcs[i] = r
 		}
-		c.read(logread.Merge(srcs...), nil)
+		if c.q.Labels == nil {
+			c.read(logread.Merge(srcs...), nil)
+			return
+		}
+		m := &labelledMerge{inputs: make([]int, len(readers))}
+		for i := range readers {
+			t := &tagged{Source: srcs[i]}
+			srcs[i] = t
+			m.srcs = append(m.srcs, t)
+			m.inputs[i] = idx[opened[i]]
+		}
+		m.Merged = logread.Merge(srcs...)
+		c.read(m, nil)
 	}
+}
+
+// tagged is a source of a merge that remembers the line it gave last. A
+// logread.Merged gives each line as its source's Next gave it, and only
+// after giving it reads that source again, so the line it gives is the
+// one its source gave last: where its bytes are tells which source that
+// was.
+type tagged struct {
+	logread.Source
+	last []byte
+}
+
+func (t *tagged) Next() (logread.Line, error) {
+	l, err := t.Source.Next()
+	t.last = l.Bytes
+	return l, err
+}
+
+// labelledMerge is a merge that tells which input each line came from.
+type labelledMerge struct {
+	*logread.Merged
+	srcs   []*tagged
+	inputs []int // the number of each source's input
+}
+
+// sourceOf returns the number of the input b came from, or -1.
+func (m *labelledMerge) sourceOf(b []byte) int {
+	if len(b) == 0 {
+		return -1
+	}
+	for i, s := range m.srcs {
+		if len(s.last) > 0 && &s.last[0] == &b[0] {
+			return m.inputs[i]
+		}
+	}
+	return -1
+}
+
+// labelsOf returns the labels of the inputs: a directory's short name (the
+// service's name for /service/NAME/log/main or /service/NAME/log), a
+// file's base name, "-" for standard input. Inputs whose short names are
+// the same are named as given, cleaned.
+func labelsOf(inputs []string, kinds []inputKind) []string {
+	labels := make([]string, len(inputs))
+	seen := map[string]int{}
+	for i, name := range inputs {
+		labels[i] = shortName(name, kinds[i])
+		seen[labels[i]]++
+	}
+	for i, name := range inputs {
+		if seen[labels[i]] > 1 && name != "-" {
+			labels[i] = filepath.Clean(name)
+		}
+	}
+	return labels
+}
+
+func shortName(name string, kind inputKind) string {
+	if name == "-" {
+		return "-"
+	}
+	path := filepath.Clean(name)
+	if abs, err := filepath.Abs(name); err == nil {
+		path = abs // "." and "main" name the directory they are
+	}
+	base := filepath.Base(path)
+	if kind != inputFile {
+		parent := filepath.Dir(path)
+		switch {
+		case base == "main" && filepath.Base(parent) == "log":
+			return filepath.Base(filepath.Dir(parent))
+		case base == "log":
+			return filepath.Base(parent)
+		}
+	}
+	return base
 }
 
 // read runs the query over src to its end, a block of lines at a time,
@@ -362,6 +467,7 @@ func (c *command) readDirs(dirs []string) {
 func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 	defer src.Close()
 	r, _ := src.(*logread.Reader)
+	m, _ := src.(*labelledMerge)
 	var good logread.Cursor // after the last whole line handled
 	if cursor != nil {
 		good = *cursor
@@ -376,6 +482,9 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 				c.p.EndInput() // its last line, without a newline, is a line
 			}
 			break
+		}
+		if m != nil {
+			c.p.SetSource(m.sourceOf(b.Bytes))
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)
 		if b.Cut {
@@ -412,10 +521,9 @@ func (c *command) interrupted() bool {
 }
 
 // openReaders opens a logread.Reader per directory, warning about those
-// that cannot be opened.
-func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool) []*logread.Reader {
-	var readers []*logread.Reader
-	for _, d := range dirs {
+// that cannot be opened; opened numbers, among dirs, those it returns.
+func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool) (readers []*logread.Reader, opened []int) {
+	for i, d := range dirs {
 		r, err := logread.OpenDir(d, logread.Options{
 			Since: c.q.Since, HasSince: c.q.HasSince,
 			Until: c.q.Until, HasUntil: c.q.HasUntil,
@@ -430,6 +538,7 @@ func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool
 			continue
 		}
 		readers = append(readers, r)
+		opened = append(opened, i)
 	}
-	return readers
+	return readers, opened
 }
