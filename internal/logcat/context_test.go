@@ -211,7 +211,8 @@ func TestShortNames(t *testing.T) {
 		{[]string{"/service/web/log/main", "/service/db/log/main"}, []inputKind{inputDir, inputDir}, []string{"web", "db"}},
 		{[]string{"/etc/s6/web/log", "/var/log/db/", "./x/main"}, []inputKind{inputDir, inputDir, inputDir}, []string{"web", "db", "main"}},
 		{[]string{"/a/log/main", "/b/log/main", "/c/log/main"}, []inputKind{inputDir, inputMissing, inputDir}, []string{"a", "b", "c"}},
-		{[]string{"/x/web/log/main", "/y/web/log/main", "-"}, []inputKind{inputDir, inputDir, inputStdin}, []string{"/x/web/log/main", "/y/web/log/main", "-"}},
+		{[]string{"/x/web/log/main", "/y/web/log/main", "-"}, []inputKind{inputDir, inputDir, inputStdin}, []string{"/x/web/log/main", "/y/web/log/main", "stdin"}},
+		{[]string{"/x/stdin", "-"}, []inputKind{inputDir, inputStdin}, []string{"/x/stdin", "stdin"}},
 		{[]string{dir + "/log/main/current", dir + "/@4000.s"}, []inputKind{inputFile, inputFile}, []string{"current", "@4000.s"}},
 	}
 	for _, c := range cases {

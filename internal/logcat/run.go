@@ -421,8 +421,9 @@ func (m *labelledMerge) sourceOf(b []byte) int {
 
 // labelsOf returns the labels of the inputs: a directory's short name (the
 // service's name for /service/NAME/log/main or /service/NAME/log), a
-// file's base name, "-" for standard input. Inputs whose short names are
-// the same are named as given, cleaned.
+// file's base name, "stdin" for standard input ("-" would make its context
+// lines "-- line", which reads as the "--" between groups). Inputs whose
+// short names are the same are named as given, cleaned.
 func labelsOf(inputs []string, kinds []inputKind) []string {
 	labels := make([]string, len(inputs))
 	seen := map[string]int{}
@@ -440,7 +441,7 @@ func labelsOf(inputs []string, kinds []inputKind) []string {
 
 func shortName(name string, kind inputKind) string {
 	if name == "-" {
-		return "-"
+		return "stdin"
 	}
 	path := filepath.Clean(name)
 	if abs, err := filepath.Abs(name); err == nil {
