@@ -249,3 +249,23 @@ func TestParseContextOptions(t *testing.T) {
 		}
 	}
 }
+
+// A context line longer than ChunkSize is written whole after a selected
+// line, and as its first ChunkSize bytes, ended, before one.
+func TestContextLongLines(t *testing.T) {
+	long := stamped(2, "long "+strings.Repeat("x", 2*ChunkSize+5))
+	input := stamped(1, "hit one") + "\n" + long + "\n" + stamped(3, "hit three") + "\n"
+	q := Query{Last: -1, After: 1, Selector: mustSelector(t, nil, []string{"hit one"}, false)}
+	if got := runQuery(t, q, input); got != stamped(1, "hit one")+"\n"+long+"\n" {
+		t.Errorf("after: got %d bytes, want %d", len(got), len(stamped(1, "hit one"))+len(long)+2)
+	}
+	q = Query{Last: -1, Before: 1, Selector: mustSelector(t, nil, []string{"hit three"}, false)}
+	if got, want := runQuery(t, q, input), long[:ChunkSize]+"\n"+stamped(3, "hit three")+"\n"; got != want {
+		t.Errorf("before: got %d bytes %.40q, want %d", len(got), got, len(want))
+	}
+	q = Query{Last: -1, After: 1, Format: FormatJSON, Selector: mustSelector(t, nil, []string{"hit one"}, false)}
+	got := runQuery(t, q, input)
+	if n := strings.Count(got, `"context":true`); n != 3 || strings.Count(got, "\n") != 4 {
+		t.Errorf("JSON after: %d context records in %d lines, want 3 in 4", n, strings.Count(got, "\n"))
+	}
+}
