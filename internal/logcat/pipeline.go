@@ -142,7 +142,7 @@ func NewPipeline(q Query, dst io.Writer) *Pipeline {
 	}
 	p.ctxOn = (q.Before > 0 || q.After > 0) && !q.Count
 	if q.Last >= 0 {
-		p.ring.size = q.Last
+		p.ring.size, p.ring.labelled = q.Last, q.Labels != nil
 	}
 	p.pres = prefixes(q.Labels, q.Format)
 	return p
@@ -753,9 +753,11 @@ type ring struct {
 	size  int
 	lines [][]byte
 	nls   []bool
-	srcs  []int
-	next  int // where the next line goes once the ring is full
-	full  bool
+	srcs  []int // the inputs', when labelled
+	// labelled: the lines' inputs are kept; without labels there is one.
+	labelled bool
+	next     int // where the next line goes once the ring is full
+	full     bool
 }
 
 func (r *ring) push(line []byte, nl bool, src int) {
@@ -765,7 +767,9 @@ func (r *ring) push(line []byte, nl bool, src int) {
 	if !r.full {
 		r.lines = append(r.lines, append([]byte(nil), line...))
 		r.nls = append(r.nls, nl)
-		r.srcs = append(r.srcs, src)
+		if r.labelled {
+			r.srcs = append(r.srcs, src)
+		}
 		if len(r.lines) == r.size {
 			r.full = true
 		}
@@ -773,14 +777,20 @@ func (r *ring) push(line []byte, nl bool, src int) {
 	}
 	r.lines[r.next] = append(r.lines[r.next][:0], line...)
 	r.nls[r.next] = nl
-	r.srcs[r.next] = src
+	if r.labelled {
+		r.srcs[r.next] = src
+	}
 	r.next = (r.next + 1) % r.size
 }
 
 func (r *ring) each(f func(line []byte, nl bool, src int)) {
 	for i := range r.lines {
 		j := (r.next + i) % len(r.lines)
-		f(r.lines[j], r.nls[j], r.srcs[j])
+		src := 0
+		if r.labelled {
+			src = r.srcs[j]
+		}
+		f(r.lines[j], r.nls[j], src)
 	}
 }
 
