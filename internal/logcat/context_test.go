@@ -269,3 +269,25 @@ func TestContextLongLines(t *testing.T) {
 		t.Errorf("JSON after: %d context records in %d lines, want 3 in 4", n, strings.Count(got, "\n"))
 	}
 }
+
+// Following after -n: the last groups held back are written, and the
+// lines that come next are context of the last one, or a group apart.
+func TestContextLastThenLive(t *testing.T) {
+	var out strings.Builder
+	p := NewPipeline(Query{Last: 1, After: 1, Before: 1, Selector: mustSelector(t, nil, []string{"hit"}, false)}, &out)
+	for _, l := range []string{"a", "hit b", "c", "d", "hit e"} {
+		p.AddLines([]byte(l+"\n"), label(0))
+	}
+	if err := p.StartLive(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{"f", "g", "h", "hit i", "j"} {
+		p.AddLines([]byte(l+"\n"), label(0))
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "d\nhit e\nf\n--\nh\nhit i\nj\n"; out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+}
