@@ -159,8 +159,14 @@ func (e *Engine) setStamp(now time.Time) {
 // or end inside a line. It returns the first write error of a directory
 // or status file; everything else in the chunk is still processed.
 func (e *Engine) Process(chunk []byte) error {
+	return e.ProcessAt(chunk, e.clock())
+}
+
+// ProcessAt is Process with the chunk's lines stamped with now: what a
+// multilog repeating a killed one's batch needs to write the same bytes.
+func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 	e.err = nil
-	e.setStamp(e.clock())
+	e.setStamp(now)
 	// Every line that starts in this chunk has the chunk's stamp at the
 	// start of its window: copied there once, at the first such line (a
 	// line in progress still has its own stamp there).
@@ -299,6 +305,23 @@ func (e *Engine) Finish() error {
 	e.flush()
 	return e.err
 }
+
+// ContinueLine makes a fresh engine continue a line an earlier one began,
+// as the earlier one would have: possible only when a line's selection
+// does not depend on its content (no pattern, status file or alert), so
+// that nothing but the rest of the line is left to write. It reports
+// whether it could.
+func (e *Engine) ContinueLine() bool {
+	if e.needWindow {
+		return false
+	}
+	e.inLine, e.windowDone = true, true
+	e.sel = e.walk.Eval(e.window[:0], e.sel[:0])
+	return true
+}
+
+// Continuable reports whether ContinueLine would work.
+func (e *Engine) Continuable() bool { return !e.needWindow }
 
 // AtLineStart reports whether the input so far ended with a newline (or
 // nothing has been read): what TERM handling needs to know.

@@ -1,8 +1,10 @@
 package multilog
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"strconv"
@@ -18,8 +20,10 @@ import (
 	"github.com/taikit/taikit/tzlocal"
 )
 
-// readSize is how much is read from the input at a time: large, so that a
+// readSize is how much is taken from the input at a time: large, so that a
 // busy pipe or a file costs few system calls; one clock reading stamps it.
+// From a pipe it is taken without being consumed (pipeInput), so its size
+// costs nothing on a kill.
 const readSize = 1 << 20
 
 // Config is what Run needs from the process around it.
@@ -67,11 +71,18 @@ type runner struct {
 	c        Config
 	plan     *Plan
 	dirs     []*rotate.Dir
-	engine   *Engine
-	warnMu   sync.Mutex    // rotate's jobs warn from their goroutines too
-	term     chan struct{} // closed on SIGTERM: ends every pause
-	termOnce sync.Once
-	lost     bool // some input could not be logged
+	outs     []*skipWriter // the engine's directories
+	trackers []*tracker    // each directory's record, when the input is a pipe
+	// scriptSum is planSum of the plan, which every record is made with
+	// and a saved one must match: computed once.
+	scriptSum uint32
+	saved     []record // what each record held at start
+	savedOK   []bool
+	engine    *Engine
+	warnMu    sync.Mutex    // rotate's jobs warn from their goroutines too
+	term      chan struct{} // closed on SIGTERM: ends every pause
+	termOnce  sync.Once
+	lost      bool // some input could not be logged
 }
 
 func (r *runner) warn(text string) {
@@ -135,6 +146,7 @@ func (r *runner) run() error {
 		}
 	}
 	var outs []io.Writer
+	piped := isPipe(int(r.c.Stdin.Fd()))
 	for _, a := range r.plan.Actions {
 		if a.Kind != Dir {
 			continue
@@ -142,13 +154,40 @@ func (r *runner) run() error {
 		o := a.Options
 		o.Clock, o.Pause, o.Interrupt, o.Stderr = r.c.Clock, r.c.Pause, r.term, r.c.Stderr
 		o.Warn = r.warn
+		var t *tracker
+		if piped {
+			t = &tracker{dir: a.Path}
+			o.Track = t.track
+		}
 		d, err := rotate.Open(a.Path, o)
 		if err != nil {
 			return r.fatal(err)
 		}
 		r.dirs = append(r.dirs, d)
-		outs = append(outs, d)
+		w := &skipWriter{w: d}
+		r.outs = append(r.outs, w)
+		outs = append(outs, w)
+		if t != nil {
+			rec, ok, err := t.open()
+			switch {
+			case errors.Is(err, errForeignRecord):
+				r.warn(fmt.Sprintf("%s/%s: %s", a.Path, fileUnconsumed, err))
+			case err != nil:
+				r.warn(fmt.Sprintf("unable to use %s/%s (a kill may then make the next multilog write some lines twice): %s",
+					a.Path, fileUnconsumed, errtext.Of(err)))
+			}
+			r.trackers = append(r.trackers, t)
+			r.saved, r.savedOK = append(r.saved, rec), append(r.savedOK, ok)
+		}
 	}
+	if len(r.trackers) > 0 {
+		r.scriptSum = planSum(r.plan)
+	}
+	defer func() { // after a failure of start-up
+		for _, t := range r.trackers {
+			t.close()
+		}
+	}()
 	zone := r.c.Zone
 	if zone == nil && r.plan.Stamp == StampLocal {
 		zone = tzlocal.Local()
@@ -162,6 +201,15 @@ func (r *runner) run() error {
 	}
 	for _, s := range status {
 		s.(*statusFile).Close()
+	}
+	// A clean stop: every batch taken from the pipe was consumed (or the
+	// last could not be, and its record stays for the next multilog). The
+	// records go, under the lock, so that the directories are as
+	// daemontools leaves them.
+	for _, t := range r.trackers {
+		if t.rec.state != recWriting {
+			t.remove()
+		}
 	}
 	if r.closeDirs() != nil {
 		r.lost = true
@@ -270,6 +318,11 @@ func (r *runner) closeDirs() error {
 // signal also ends the wait for input at once (the wait is a select on
 // stdin and a pipe the signal goroutine writes to), so neither TERM nor
 // ALRM waits for the next line — multilog's §11.4 latency bug.
+//
+// Standard input that is a pipe is peeked, logged, then consumed
+// (pipeInput): a kill at any moment leaves what is not in every directory
+// in the pipe. Other input (a file, a terminal, a socket) is read as
+// daemontools reads it.
 func (r *runner) read() {
 	wake, wakeW, err := os.Pipe()
 	if err != nil {
@@ -306,6 +359,13 @@ func (r *runner) read() {
 	buf := make([]byte, readSize)
 	// Fd once: it is a fcntl each time.
 	in, wakeFD := int(r.c.Stdin.Fd()), int(wake.Fd())
+	pipe := newPipeInput(in)
+	if pipe != nil {
+		defer pipe.close()
+		if !r.resume(pipe, buf) {
+			return
+		}
+	}
 	for {
 		mu.Lock()
 		doAlrm, doTerm := alrm, term
@@ -320,7 +380,11 @@ func (r *runner) read() {
 		}
 		if doTerm {
 			if !r.engine.AtLineStart() {
-				r.finishLine(in)
+				if pipe != nil {
+					r.finishLinePiped(pipe, buf)
+				} else {
+					r.finishLine(in)
+				}
 			}
 			return
 		}
@@ -328,10 +392,27 @@ func (r *runner) read() {
 			drain(wake)
 			continue
 		}
-		n, err := syscall.Read(in, buf)
-		if n > 0 {
-			if err := r.engine.Process(buf[:n]); err != nil {
-				r.lose(err)
+		var n int
+		var err error
+		if pipe != nil {
+			n, err = pipe.next(buf)
+			if n > 0 {
+				// A batch ends at a line end where it can, so that the
+				// next one starts a line: only such a batch can be
+				// repeated after a kill with the same output.
+				if nl := bytes.LastIndexByte(buf[:n], '\n'); nl >= 0 {
+					n = nl + 1
+				}
+				if !r.pipeBatch(pipe, buf[:n], r.c.Clock(), nil) {
+					return
+				}
+			}
+		} else {
+			n, err = syscall.Read(in, buf)
+			if n > 0 {
+				if err := r.engine.Process(buf[:n]); err != nil {
+					r.lose(err)
+				}
 			}
 		}
 		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
@@ -339,6 +420,150 @@ func (r *runner) read() {
 		}
 		if n <= 0 {
 			return // end of input; a read error counts as one, as in multilog
+		}
+	}
+}
+
+// pipeBatch logs a batch taken from the pipe with stamp now, and only then
+// consumes it from the pipe. Around it each directory's record says what
+// the batch is and how much of its output the directory has (had gives
+// what a directory has already: a repeated batch), so that a multilog
+// killed in between is followed by one that writes each directory only
+// what it lacks. It reports whether the input can go on.
+func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int64) bool {
+	if len(r.trackers) > 0 {
+		// The output depends only on the batch and now, and, for a batch
+		// continuing a line, on that line's selection, which a fresh
+		// engine knows only when it does not depend on the line.
+		state, flags := uint32(recWriting), uint32(0)
+		if !r.engine.AtLineStart() {
+			state, flags = recNone, startsMid
+			if r.engine.Continuable() {
+				state = recWriting
+			}
+		}
+		if batch[len(batch)-1] != '\n' && r.engine.Continuable() {
+			flags |= endsMid
+		}
+		sum := crc32.Checksum(batch, castagnoli)
+		for i, t := range r.trackers {
+			rec := record{gen: t.rec.gen, pipeDev: p.dev, pipeIno: p.ino, script: r.scriptSum, state: state, flags: flags,
+				length: uint64(len(batch)), sum: sum, stamp: now.UnixNano()}
+			if had != nil {
+				rec.progress = had[i]
+			}
+			t.rec = rec
+			t.save()
+		}
+	}
+	if err := r.engine.ProcessAt(batch, now); err != nil {
+		r.lose(err)
+	}
+	// Only now, with the bytes in every directory, do they leave the pipe.
+	if err := p.consume(len(batch)); err != nil {
+		r.lose(err)
+		return false
+	}
+	for _, t := range r.trackers {
+		t.rec.state = recDone
+		t.save()
+		if t.err != nil {
+			r.warn(fmt.Sprintf("unable to write %s/%s (a kill may then make the next multilog write some lines twice): %s",
+				t.dir, fileUnconsumed, errtext.Of(t.err)))
+			t.close()
+			t.f, t.err = nil, nil
+		}
+	}
+	return true
+}
+
+// resume takes up where a killed multilog left the pipe, as its records
+// say: it finishes the batch the killed one was writing, if the pipe still
+// holds it — each directory gets only the output it lacks, and the batch
+// is consumed — and continues the line it was in, if any. It reports
+// whether the input can go on.
+func (r *runner) resume(p *pipeInput, buf []byte) bool {
+	var want *record
+	for i := range r.saved {
+		s := &r.saved[i]
+		if r.savedOK[i] && s.state != recNone && s.pipeDev == p.dev && s.pipeIno == p.ino && s.script == r.scriptSum {
+			want = s
+			break
+		}
+	}
+	if want == nil {
+		return true
+	}
+	if want.state == recWriting && want.length > 0 && want.length <= uint64(len(buf)) {
+		n, err := p.next(buf[:want.length])
+		if err != nil && !errors.Is(err, syscall.EAGAIN) {
+			r.lose(err)
+			return false
+		}
+		if uint64(n) == want.length && crc32.Checksum(buf[:n], castagnoli) == want.sum {
+			return r.repeat(p, buf[:n], want)
+		}
+		// The batch was consumed; the record was not marked so in time.
+	}
+	if want.flags&endsMid != 0 {
+		r.engine.ContinueLine()
+	}
+	return true
+}
+
+// repeat writes again the batch want describes, each directory less what
+// it has, and consumes it.
+func (r *runner) repeat(p *pipeInput, batch []byte, want *record) bool {
+	if want.flags&startsMid != 0 && !r.engine.ContinueLine() {
+		return true
+	}
+	had := make([]int64, len(r.trackers))
+	for i, t := range r.trackers {
+		s := r.saved[i]
+		if r.savedOK[i] && s.state == recWriting && s.pipeDev == want.pipeDev && s.pipeIno == want.pipeIno &&
+			s.script == r.scriptSum && s.length == want.length && s.sum == want.sum && s.stamp == want.stamp && s.flags == want.flags {
+			had[i] = alreadyThere(t.dir, s)
+			r.outs[i].skip = had[i]
+		}
+	}
+	ok := r.pipeBatch(p, batch, time.Unix(0, want.stamp), had)
+	for _, o := range r.outs {
+		o.skip = 0 // what a batch written only in part did not reach
+	}
+	return ok
+}
+
+// finishLinePiped is finishLine for a pipe: it takes what the pipe holds,
+// logs it up to the first newline and consumes exactly that, leaving the
+// rest unread for the next reader, and waits for more while no newline
+// came.
+func (r *runner) finishLinePiped(p *pipeInput, buf []byte) {
+	for {
+		n, err := p.next(buf)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if errors.Is(err, syscall.EAGAIN) {
+			waitReadable(p.in, -1)
+			continue
+		}
+		if n <= 0 {
+			return
+		}
+		m := n
+		nl := bytes.IndexByte(buf[:n], '\n')
+		if nl >= 0 {
+			m = nl + 1
+		}
+		if err := r.engine.Process(buf[:m]); err != nil {
+			r.lose(err)
+		}
+		if err := p.consume(m); err != nil {
+			r.lose(err)
+			return
+		}
+		if nl >= 0 {
+			return
 		}
 	}
 }

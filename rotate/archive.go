@@ -54,7 +54,7 @@ func (d *Dir) rotateLocked() error {
 		return err
 	}
 	d.cur.Close()
-	d.cur, d.size, d.started, d.lineEnd = f, 0, d.opts.Clock(), true
+	d.cur, d.size, d.started, d.lineEnd, d.curIno = f, 0, d.opts.Clock(), true, 0
 	d.stats.rotations.Add(1)
 	d.job = d.startJob()
 	return nil

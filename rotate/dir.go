@@ -50,6 +50,7 @@ type Dir struct {
 	mu            sync.Mutex // serialises writing, rotation and Close
 	cur           File
 	size          int64     // bytes in current
+	curIno        uint64    // current's inode number, kept only for Track
 	lineEnd       bool      // current is empty or its last byte is a newline
 	started       time.Time // when current was begun, for Period
 	job           *job      // processing of the last rotated file, if any
@@ -252,7 +253,7 @@ func (d *Dir) recover() error {
 			f.Close()
 			return &errtext.Error{Op: "unable to set mode of", Path: name + "/current", Err: unwrapPath(err)}
 		}
-		d.cur, d.size, d.started = f, st.Size(), d.opts.Clock()
+		d.cur, d.size, d.started, d.curIno = f, st.Size(), d.opts.Clock(), 0
 		d.lineEnd = d.lastByteIsNewline()
 		return d.scanNames()
 	}
@@ -296,7 +297,7 @@ func (d *Dir) recover() error {
 	if err != nil {
 		return &errtext.Error{Op: "unable to write to", Path: name + "/current", Err: err}
 	}
-	d.cur, d.size, d.started, d.lineEnd = f, 0, d.opts.Clock(), true
+	d.cur, d.size, d.started, d.lineEnd, d.curIno = f, 0, d.opts.Clock(), true, 0
 	return nil
 }
 
@@ -447,7 +448,13 @@ func (d *Dir) writeCurrent(p []byte) (int, error) {
 			d.drop(p)
 			return total, nil
 		}
+		if d.opts.Track != nil {
+			d.opts.Track(d.currentIno(), d.size)
+		}
 		n, err := d.write(p)
+		if d.opts.Track != nil {
+			d.opts.Track(d.curIno, d.size)
+		}
 		total += n
 		p = p[n:]
 		if err == nil {
@@ -466,6 +473,19 @@ func (d *Dir) writeCurrent(p []byte) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// currentIno returns current's inode number, asking the file system once
+// per file.
+func (d *Dir) currentIno() uint64 {
+	if d.curIno == 0 {
+		if st, err := d.cur.Stat(); err == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+				d.curIno = sys.Ino
+			}
+		}
+	}
+	return d.curIno
 }
 
 // write writes to current once, keeping size and lineEnd.

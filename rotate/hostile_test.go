@@ -130,15 +130,7 @@ func TestOpenDirectoryNotADirectory(t *testing.T) {
 		}
 		done <- err
 	}()
-	var err error
-	testref.WaitFor(t, "Open to return", func() bool {
-		select {
-		case err = <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	err := testref.Receive(t, "Open to return", done)
 	if want := "unable to open directory ./d: not a directory"; err == nil || err.Error() != want {
 		t.Errorf("error %v; want %q", err, want)
 	}

@@ -73,7 +73,13 @@ func (d *Dir) writeDropMarker() error {
 				piece, cut = piece[:from+int64(i)+1], true
 			}
 		}
+		if d.opts.Track != nil {
+			d.opts.Track(0, 0) // the marker is not Write's data
+		}
 		n, err := d.write(piece)
+		if d.opts.Track != nil {
+			d.opts.Track(d.currentIno(), d.size)
+		}
 		if n > 0 && fresh {
 			// From here this marker speaks for these counts; later drops
 			// get a marker of their own.

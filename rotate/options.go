@@ -130,6 +130,16 @@ type Options struct {
 	// recovering a directory (what SIGTERM must be able to stop).
 	Interrupt <-chan struct{}
 
+	// Track, when set, is told current's inode number and size just
+	// before and just after each write(2) of data given to Write. A
+	// program that must know, after being killed, how much of its data
+	// reached the directory (multilog's "unconsumed" record) keeps the
+	// last pair: bytes in that file beyond that size were written by the
+	// call the kill cut short. Around bytes that are not Write's data (the
+	// Lossy policy's marker) it is told 0, 0 before, and the file and its
+	// size after.
+	Track func(ino uint64, size int64)
+
 	// OpenFS opens the directory; OpenDirFS by default. Tests wrap it to
 	// inject faults.
 	OpenFS func(path string) (FS, error)

@@ -26,6 +26,8 @@ import (
 //
 //	, ready 12 seconds | , not ready | , check failed   (up, with a check script)
 //	, exited 3 | , killed by signal 9                   (down, after run exited)
+//	, backing off 16 seconds                            (down, waiting to restart)
+//	, gave up after 5 fast exits                        (down, not restarting)
 //	, 1 restart | , 5 restarts                          (automatic restarts)
 //
 // now is the clock to count seconds from.
@@ -117,6 +119,19 @@ func appendExtra(b []byte, st Status, ex Extra, now time.Time) []byte {
 		} else {
 			b = append(b, ", exited "...)
 			b = strconv.AppendInt(b, int64(ex.ExitCode), 10)
+		}
+	}
+	if !st.Up() && ex.Backoff > 0 {
+		b = append(b, ", backing off "...)
+		b = strconv.AppendInt(b, int64(ex.Backoff), 10)
+		b = append(b, " seconds"...)
+	}
+	if !st.Up() && ex.GaveUp > 0 {
+		b = append(b, ", gave up after "...)
+		b = strconv.AppendInt(b, int64(ex.GaveUp), 10)
+		b = append(b, " fast exit"...)
+		if ex.GaveUp != 1 {
+			b = append(b, 's')
 		}
 	}
 	if ex.Restarts > 0 {

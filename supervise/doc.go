@@ -1,15 +1,16 @@
 // Package supervise runs one service the way daemontools' supervise does,
 // and reads and drives such services the way svc, svstat and svok do.
 //
-// A service directory holds an executable run (and optionally down, check
-// and finish). Its supervisor keeps run running and publishes its state in
-// the directory supervise/ inside it:
+// A service directory holds an executable run (and optionally down, check,
+// finish and backoff, which slows a crash loop: see Backoff). Its
+// supervisor keeps run running and publishes its state in the directory
+// supervise/ inside it:
 //
 //	supervise/lock     locked while a supervisor runs (flock), mode 0600
 //	supervise/control  FIFO, 0600: each byte written is a command (see Command)
 //	supervise/ok       FIFO, 0600: opened for reading while a supervisor runs
 //	supervise/status   the 18-byte daemontools record (see Status)
-//	supervise/extra    taikit's additions: readiness, restarts, last exit (see Extra)
+//	supervise/extra    taikit's additions: readiness, restarts, last exit, backoff (see Extra)
 //
 // The first four are exactly daemontools' 0.76 layout, so daemontools'
 // svc, svstat and svok work on a taikit supervisor and taikit's on

@@ -38,8 +38,12 @@ var readinessWords = [...]string{"unchecked", "checking", "ready", "failed"}
 //	restarts 3                        (automatic restarts since supervise started)
 //	ready @4000000065f1a2b4002dc6c0   (or: unchecked, checking, failed)
 //	exit 1 0                          (last exit of run: code or -1, and signal or 0)
+//	backoff 16                        (waiting 16 seconds to start run again)
+//	gaveup 5                          (not starting run again after 5 fast exits)
 //
-// The exit line is absent until run has exited once. Readers ignore lines
+// The exit line is absent until run has exited once; backoff and gaveup
+// only appear under a backoff file, while they apply, so that a service
+// without one gets the same bytes as before they existed. Readers ignore lines
 // they do not know, so later versions can add some. An Extra goes with the
 // status record whose When it names; a reader finding another record (the
 // service changed state since, or another supervisor took over) must not
@@ -52,6 +56,8 @@ type Extra struct {
 	Exited    bool         // whether run has exited since supervise started
 	ExitCode  int          // exit code of that exit, or -1 if a signal ended it
 	Signal    int          // the signal that ended it, or 0
+	Backoff   int          // seconds of the backoff wait under way, or 0
+	GaveUp    int          // fast exits after which the supervisor gave up, or 0
 }
 
 const extraMagic = "taikit-extra 1"
@@ -77,6 +83,16 @@ func (e Extra) Append(dst []byte) []byte {
 		dst = strconv.AppendInt(dst, int64(e.ExitCode), 10)
 		dst = append(dst, ' ')
 		dst = strconv.AppendInt(dst, int64(e.Signal), 10)
+		dst = append(dst, '\n')
+	}
+	if e.Backoff > 0 {
+		dst = append(dst, "backoff "...)
+		dst = strconv.AppendInt(dst, int64(e.Backoff), 10)
+		dst = append(dst, '\n')
+	}
+	if e.GaveUp > 0 {
+		dst = append(dst, "gaveup "...)
+		dst = strconv.AppendInt(dst, int64(e.GaveUp), 10)
 		dst = append(dst, '\n')
 	}
 	return dst
@@ -117,12 +133,25 @@ func DecodeExtra(b []byte) (Extra, error) {
 			if e.ExitCode, err = strconv.Atoi(string(code)); err == nil {
 				e.Signal, err = strconv.Atoi(string(sig))
 			}
+		case "backoff":
+			e.Backoff, err = parseCount(val)
+		case "gaveup":
+			e.GaveUp, err = parseCount(val)
 		}
 		if err != nil {
 			return Extra{}, fmt.Errorf("line %q: %v: %w", line, err, ErrExtraFormat)
 		}
 	}
 	return e, nil
+}
+
+// parseCount parses a positive count; a zero is never written.
+func parseCount(b []byte) (int, error) {
+	n, err := strconv.Atoi(string(b))
+	if err == nil && n < 1 {
+		err = fmt.Errorf("%d is not positive", n)
+	}
+	return n, err
 }
 
 func parseAtLabel(b []byte) (tai64n.Label, error) {
@@ -146,7 +175,7 @@ func parseReady(b []byte) (Readiness, tai64n.Label, error) {
 func ExtraPath(dir string) string { return filepath.Join(dir, "supervise", "extra") }
 
 // MaxExtraSize bounds supervise/extra. A record of this version is at
-// most about 160 bytes; the bound leaves room for the lines later versions
+// most about 190 bytes; the bound leaves room for the lines later versions
 // may add. A longer file is not an extra file: it is refused unread beyond
 // the bound, so that a huge file (a 1 GB one once took svstat 3.9 GB)
 // costs no more than a small one.

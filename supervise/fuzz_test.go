@@ -42,6 +42,7 @@ func FuzzDecodeExtra(f *testing.F) {
 	f.Add([]byte("taikit-extra 1\nstatus @4000000065f1a2b3001e8480\nrestarts 0\nready checking\n"))
 	f.Add([]byte("taikit-extra 1\nready failed\nexit -1 9\nfuture key\n"))
 	f.Add([]byte("taikit-extra 2\n"))
+	f.Add([]byte("taikit-extra 1\nexit 1 0\nbackoff 16\ngaveup 5\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := DecodeExtra(b)
 		if err != nil {

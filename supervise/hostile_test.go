@@ -84,15 +84,7 @@ func runBounded(t *testing.T, s *Supervisor) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- s.Run(context.Background()) }()
-	var err error
-	testref.WaitFor(t, "Run to return", func() bool {
-		select {
-		case err = <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	err := testref.Receive(t, "Run to return", done)
 	return err
 }
 

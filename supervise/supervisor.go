@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -61,6 +62,9 @@ type Supervisor struct {
 	RestartDelay  time.Duration // 0 means DefaultRestartDelay
 	CheckTimeout  time.Duration // 0 means DefaultCheckTimeout
 	FinishTimeout time.Duration // 0 means DefaultFinishTimeout
+	// BackoffUnit is how long one second of the backoff file lasts; 0
+	// means a second. Tests shorten it.
+	BackoffUnit time.Duration
 }
 
 type childExit struct {
@@ -91,6 +95,7 @@ type state struct {
 	startWanted bool // a start is due once the throttle allows
 	autoStart   bool // ... and it is a restart after run exited
 	startTimer  *time.Timer
+	backoff     backoffState
 
 	check         *os.Process
 	checkDeadline time.Time
@@ -354,6 +359,10 @@ func (st *state) command(c byte) {
 	case CmdDown:
 		st.want = WantDown
 		st.startWanted = false
+		// A backoff wait or a give-up is about a service wanted up.
+		st.stopTimer(&st.startTimer)
+		st.backoff.restartAt, st.backoff.gaveUp = time.Time{}, false
+		st.extra.Backoff, st.extra.GaveUp = 0, 0
 		if st.run != nil {
 			st.run.Signal(syscall.SIGTERM)
 			st.run.Signal(syscall.SIGCONT)
@@ -362,12 +371,14 @@ func (st *state) command(c byte) {
 		st.announce()
 	case CmdUp:
 		st.want = WantUp
+		st.resetBackoff()
 		st.announce()
 		if st.run == nil {
 			st.tryStart(false)
 		}
 	case CmdOnce:
 		st.want = WantNone
+		st.resetBackoff()
 		st.announce()
 		if st.run == nil {
 			st.tryStart(false)
@@ -378,10 +389,13 @@ func (st *state) command(c byte) {
 		st.signal(syscall.SIGHUP)
 	case CmdKill:
 		st.signal(syscall.SIGKILL)
+		st.backoff.told = st.run != nil
 	case CmdTerminate:
 		st.signal(syscall.SIGTERM)
+		st.backoff.told = st.run != nil
 	case CmdInterrupt:
 		st.signal(syscall.SIGINT)
+		st.backoff.told = st.run != nil
 	case CmdPause:
 		st.paused = true
 		st.announce()
@@ -414,7 +428,11 @@ func (st *state) tryStart(auto bool) {
 	if st.finish != nil {
 		return // childExited starts run when finish is done
 	}
-	if wait := time.Until(st.lastStart.Add(st.restartDelay())); wait > 0 {
+	due := st.lastStart.Add(st.restartDelay())
+	if st.backoff.restartAt.After(due) {
+		due = st.backoff.restartAt
+	}
+	if wait := time.Until(due); wait > 0 {
 		if st.startTimer == nil {
 			st.startTimer = time.NewTimer(wait)
 		}
@@ -428,6 +446,8 @@ func (st *state) tryStart(auto bool) {
 	}
 	st.startWanted = false
 	st.lastStart = time.Now()
+	st.backoff.restartAt, st.backoff.told = time.Time{}, false
+	st.extra.Backoff = 0
 	proc, err := st.start("./run")
 	if err != nil {
 		// daemontools' child says "fatal" as it dies; here supervise lives
@@ -474,8 +494,14 @@ func (st *state) executable(name string) bool {
 // start starts one of the service's programs in the service directory and
 // a goroutine that reports its exit.
 func (st *state) start(argv0 string, args ...string) (*os.Process, error) {
+	return st.startEnv(nil, argv0, args...)
+}
+
+// startEnv is start with env as the environment; nil means supervise's.
+func (st *state) startEnv(env []string, argv0 string, args ...string) (*os.Process, error) {
 	proc, err := os.StartProcess(argv0, append([]string{argv0}, args...), &os.ProcAttr{
 		Dir:   st.s.Dir,
+		Env:   env,
 		Files: st.files,
 	})
 	if err != nil {
@@ -507,10 +533,16 @@ func (st *state) childExited(e childExit) {
 		code, sig := exitOf(e.state)
 		st.extra.Exited, st.extra.ExitCode, st.extra.Signal = true, code, sig
 		st.extra.Readiness = NoCheck
+		var env []string // finish's: supervise's own unless a backoff applies
+		if st.want == WantUp {
+			if next, ok := st.afterExit(time.Now()); ok {
+				env = withVar(os.Environ(), "SUPERVISE_BACKOFF", next)
+			}
+		}
 		st.pidChange(0)
 		st.announce()
 		if st.executable("finish") {
-			proc, err := st.start("./finish", strconv.Itoa(code), strconv.Itoa(sig))
+			proc, err := st.startEnv(env, "./finish", strconv.Itoa(code), strconv.Itoa(sig))
 			if err != nil {
 				st.warnf("unable to start %s/finish: %s", st.s.Name, errtext.Of(err))
 			} else {
@@ -518,7 +550,7 @@ func (st *state) childExited(e childExit) {
 				st.finishTimer = time.NewTimer(st.finishTimeout())
 			}
 		}
-		if st.want == WantUp {
+		if st.want == WantUp && !st.backoff.gaveUp {
 			st.tryStart(true)
 		}
 	case st.check:
@@ -689,4 +721,96 @@ func orDefault(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// afterExit applies the backoff file, if there is one, to an exit of run
+// at now while it is wanted up: it sets when run may start again, or that
+// the supervisor gives up, and returns what finish is told in
+// SUPERVISE_BACKOFF (the seconds of the wait, or "giveup"). ok is false
+// without a usable backoff file: then daemontools' rule applies, and
+// finish's environment is supervise's own.
+func (st *state) afterExit(now time.Time) (next string, ok bool) {
+	b := &st.backoff
+	bo, ok := st.readBackoff()
+	if !ok {
+		b.reset()
+		return "", false
+	}
+	if b.told {
+		// svc -t, -k or -i: the administrator ended run (svctl restart
+		// does so), which says nothing of how well it runs.
+		return "0", true
+	}
+	unit := orDefault(st.s.BackoffUnit, time.Second)
+	if now.Sub(st.lastStart) >= time.Duration(bo.Max)*unit {
+		b.reset()
+		return "0", true
+	}
+	b.fast++
+	if bo.GiveUp > 0 && b.fast >= bo.GiveUp {
+		b.gaveUp = true
+		st.extra.GaveUp = b.fast
+		st.warnf("%s/run exited %d times in a row sooner than %d seconds after it started; not starting it again until svc -u", st.s.Name, b.fast, bo.Max)
+		return "giveup", true
+	}
+	// The file may have changed since the last wait: keep within it.
+	wait := min(max(b.next, bo.Min), bo.Max)
+	b.next = min(2*wait, bo.Max)
+	b.restartAt = now.Add(time.Duration(wait) * unit)
+	st.extra.Backoff = wait
+	return strconv.Itoa(wait), true
+}
+
+// readBackoff reads the service's backoff file. A missing file is the
+// daemontools rule, silently; one that cannot be read or parsed is the
+// daemontools rule too, with a warning naming the file and what is wrong,
+// said once until the trouble changes, so a crash loop does not repeat it.
+func (st *state) readBackoff() (Backoff, bool) {
+	f, err := openRegular(st.s.path("backoff"))
+	if errors.Is(err, fs.ErrNotExist) {
+		st.backoff.warned = ""
+		return Backoff{}, false
+	}
+	var bo Backoff
+	if err == nil {
+		bo, err = readBackoff(f)
+		f.Close()
+	}
+	if err != nil {
+		var msg string
+		if be := (*BackoffError)(nil); errors.As(err, &be) {
+			msg = fmt.Sprintf("%s/backoff %s; restarting at most once a second", st.s.Name, be)
+		} else {
+			msg = fmt.Sprintf("unable to read %s/backoff: %s; restarting at most once a second", st.s.Name, errtext.Of(causeOf(err)))
+		}
+		if msg != st.backoff.warned {
+			st.warnf("%s", msg)
+			st.backoff.warned = msg
+		}
+		return Backoff{}, false
+	}
+	st.backoff.warned = ""
+	return bo, true
+}
+
+// resetBackoff forgets fast exits, a wait and a give-up: svc -u and svc -o
+// are the administrator saying "start it now".
+func (st *state) resetBackoff() {
+	if !st.backoff.restartAt.IsZero() {
+		st.stopTimer(&st.startTimer)
+	}
+	st.backoff.reset()
+	st.extra.Backoff, st.extra.GaveUp = 0, 0
+}
+
+// withVar returns env with name set to value, any inherited setting
+// dropped: with two, the C library's getenv takes the first, the stale one.
+func withVar(env []string, name, value string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k != name {
+			out = append(out, kv)
+		}
+	}
+	return append(out, name+"="+value)
 }

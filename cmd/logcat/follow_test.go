@@ -52,7 +52,13 @@ type writer struct {
 
 func startWriter(t *testing.T, script ...string) *writer {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "log")
+	return startWriterIn(t, filepath.Join(t.TempDir(), "log"), script...)
+}
+
+// startWriterIn is startWriter on the log directory dir, made by
+// multilog if it is not there.
+func startWriterIn(t *testing.T, dir string, script ...string) *writer {
+	t.Helper()
 	cmd := exec.Command(ourMultilog(t), append(script, dir)...)
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -108,16 +108,7 @@ func TestFollowRedeploy(t *testing.T) {
 			}
 
 			// The new writer makes the directory again.
-			cmd := exec.Command(ourMultilog(t), "t", "s4096", w.dir)
-			in, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			nw := &writer{cmd: cmd, in: in, dir: w.dir}
+			nw := startWriterIn(t, w.dir, "t", "s4096")
 			nw.lines(t, 100, 300)
 			nw.finish(t)
 			want := old + finalContent(t, w.dir)
@@ -201,15 +192,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	var err error
-	testref.WaitFor(t, "logcat to exit after SIGTERM", func() bool {
-		select {
-		case err = <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	err := testref.Receive(t, "logcat to exit after SIGTERM", done)
 	return exitCode(t, err)
 }
 
@@ -286,16 +269,7 @@ func TestFollowMissingAtStart(t *testing.T) {
 			gone := "logcat: warning: " + dir + " went away (file does not exist): waiting for it to come back\n"
 			testref.WaitFor(t, "logcat to say the directory is not there", func() bool { return stderrOf(t, f) == gone })
 
-			cmd := exec.Command(ourMultilog(t), "t", "s4096", dir)
-			in, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			w := &writer{cmd: cmd, in: in, dir: dir}
+			w := startWriterIn(t, dir, "t", "s4096")
 			w.lines(t, 0, 200)
 			w.finish(t)
 			want := finalContent(t, dir)

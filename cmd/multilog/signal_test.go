@@ -58,12 +58,15 @@ func lockHeld(path string) bool {
 	return errors.Is(err, syscall.EWOULDBLOCK)
 }
 
-// waitOneByteRead waits until some thread of process pid is in
-// read(0, …, 1), what multilog does after a TERM in the middle of a line,
-// as /proc/<pid>/task/*/syscall shows. It returns false at once where
+// waitOneByteRead waits until some thread of process pid waits for the
+// rest of the line after a TERM in the middle of one, as
+// /proc/<pid>/task/*/syscall shows: in read(0, …, 1) when standard input
+// is not a pipe, in select on descriptor 0 alone (no wake-up descriptor
+// any more) when it is. It returns false at once where
 // that cannot be seen (another architecture, no access), and after limit.
 func waitOneByteRead(pid int, limit time.Duration) bool {
 	nr := map[string]string{"amd64": "0", "arm64": "63"}[runtime.GOARCH]
+	sel := map[string]string{"amd64": "23", "arm64": "72"}[runtime.GOARCH]
 	if nr == "" {
 		return false
 	}
@@ -79,7 +82,11 @@ func waitOneByteRead(pid int, limit time.Duration) bool {
 				return false
 			}
 			// "<nr> <fd> <buf> <count> …"
-			if w := strings.Fields(string(b)); len(w) >= 4 && w[0] == nr && w[1] == "0x0" && w[3] == "0x1" {
+			w := strings.Fields(string(b))
+			if len(w) >= 4 && w[0] == nr && w[1] == "0x0" && w[3] == "0x1" {
+				return true
+			}
+			if len(w) >= 2 && w[0] == sel && w[1] == "0x1" {
 				return true
 			}
 		}

@@ -266,12 +266,48 @@ func TestRenamedAndRemoved(t *testing.T) {
 	fmt.Sscan(string(b), &pid)
 	testref.WaitFor(t, "restart in the moved directory", func() bool { st, _ := supervise.ReadStatus(moved); return st.Up() && st.PID != pid })
 	st, _ := supervise.ReadStatus(moved)
-	if err := os.RemoveAll(moved); err != nil {
-		t.Fatal(err)
-	}
+	// supervise may be writing its status beside RemoveAll ("directory
+	// not empty" when a file appears behind it): remove until gone.
+	testref.WaitFor(t, "the directory removed", func() bool { return os.RemoveAll(moved) == nil })
 	syscall.Kill(st.PID, syscall.SIGTERM)
 	testref.WaitFor(t, "supervise to exit", p.exited)
 	if got := p.stderr.String(); !strings.Contains(got, "supervise: warning: svc has been removed; exiting\n") || p.cmd.ProcessState.ExitCode() != 0 {
 		t.Fatalf("exit %d, stderr %q", p.cmd.ProcessState.ExitCode(), got)
 	}
+}
+
+// TestBackoffUnderDaemontools: a service with a backoff file, under our
+// supervise, gives up after two fast exits; daemontools' svstat still
+// reads the record (down, want up), ours says it gave up, and daemontools'
+// svc -u starts run again.
+func TestBackoffUnderDaemontools(t *testing.T) {
+	for _, p := range []string{"/usr/bin/svc", "/usr/bin/svstat"} {
+		testref.Need(t, p)
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "svc")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeScript(t, dir, "run", "echo >> starts\nexit 1")
+	if err := os.WriteFile(filepath.Join(dir, "backoff"), []byte("1 60 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	starts := func() int { b, _ := os.ReadFile(filepath.Join(dir, "starts")); return len(b) }
+	p := ours(t, root)
+	testref.WaitFor(t, "the give-up", func() bool {
+		return strings.Contains(supervise.Describe(dir, time.Now()), "gave up")
+	})
+	if d := supervise.Describe(dir, time.Now()); !regexp.MustCompile(`^down \d+ seconds, normally up, want up, exited 1, gave up after 2 fast exits, 1 restart$`).MatchString(d) {
+		t.Errorf("our svstat: %q", d)
+	}
+	waitSvstat(t, root, `down \d+ seconds, normally up, want up`)
+	if n := starts(); n != 2 {
+		t.Errorf("run started %d times, want 2", n)
+	}
+	if want := "supervise: warning: svc/run exited 2 times in a row sooner than 60 seconds after it started; not starting it again until svc -u\n"; p.stderr.String() != want {
+		t.Errorf("stderr %q, want %q", p.stderr.String(), want)
+	}
+	svc(t, root, "-u")
+	testref.WaitFor(t, "a start after daemontools' svc -u", func() bool { return starts() == 3 })
 }

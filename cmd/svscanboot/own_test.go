@@ -84,10 +84,20 @@ func TestRunsItsOwnSvscan(t *testing.T) {
 	if exe != filepath.Join(bin, "svscan") {
 		t.Errorf("svscanboot ran %s, want the svscan beside it in %s", exe, bin)
 	}
-	rpt := testref.FindProc("readproctitle\x00")
-	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", rpt)); exe != filepath.Join(bin, "readproctitle") {
-		t.Errorf("svscanboot ran readproctitle %s, want the one in %s", exe, bin)
-	}
+	// readproctitle may start after svscan, and other tests may run
+	// daemontools' at the same time: wait for one that is the one beside
+	// svscanboot (a wrong one makes this wait fail).
+	testref.WaitFor(t, "svscanboot to run the readproctitle in "+bin, func() bool {
+		found := false
+		testref.ForProcs(func(pid int, cmdline []byte, _ string) {
+			if strings.HasPrefix(string(cmdline), "readproctitle\x00") {
+				if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == filepath.Join(bin, "readproctitle") {
+					found = true
+				}
+			}
+		})
+		return found
+	})
 	testref.WaitFor(t, "the service to run", func() bool {
 		b, _ := os.ReadFile(filepath.Join(root, "path.txt"))
 		return len(b) > 0

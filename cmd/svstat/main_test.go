@@ -138,6 +138,9 @@ func TestExtrasWording(t *testing.T) {
 		{supervise.Status{Want: 'd'}, supervise.Extra{Exited: true, ExitCode: 3}, "down 50 seconds, normally up, exited 3"},
 		{supervise.Status{Want: 'u'}, supervise.Extra{Exited: true, ExitCode: -1, Signal: 11, Restarts: 7}, "down 50 seconds, normally up, want up, killed by signal 11, 7 restarts"},
 		{supervise.Status{Want: 'u'}, supervise.Extra{}, "down 50 seconds, normally up, want up"},
+		{supervise.Status{Want: 'u'}, supervise.Extra{Exited: true, ExitCode: 1, Backoff: 16, Restarts: 4}, "down 50 seconds, normally up, want up, exited 1, backing off 16 seconds, 4 restarts"},
+		{supervise.Status{Want: 'u'}, supervise.Extra{Exited: true, ExitCode: 2, GaveUp: 5, Restarts: 4}, "down 50 seconds, normally up, want up, exited 2, gave up after 5 fast exits, 4 restarts"},
+		{supervise.Status{Want: 'u'}, supervise.Extra{Exited: true, ExitCode: 3, GaveUp: 1}, "down 50 seconds, normally up, want up, exited 3, gave up after 1 fast exit"},
 	} {
 		c.st.When, c.ex.Status = when, when
 		dir := fakeService(t, root, fmt.Sprint(len(c.want), c.st.Want, c.ex.Restarts, c.ex.ExitCode), c.st, false)

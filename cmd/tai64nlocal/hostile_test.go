@@ -147,15 +147,7 @@ func TestZoneFileFIFO(t *testing.T) {
 		t.Cleanup(func() { cmd.Process.Kill() })
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		var err error
-		testref.WaitFor(t, "tai64nlocal with TZ="+tz+" to exit", func() bool {
-			select {
-			case err = <-done:
-				return true
-			default:
-				return false
-			}
-		})
+		err := testref.Receive(t, "tai64nlocal with TZ="+tz+" to exit", done)
 		if err != nil || out.String() != string(want.Stdout) {
 			t.Errorf("TZ=%q: %v, output differs from daemontools' for a missing file:\n%s",
 				tz, err, testref.Diff(string(want.Stdout), out.String()))

@@ -483,6 +483,7 @@ func readLogDir(dir string) ([]dirFile, error) {
 		case conformance.IsArchiveName(n):
 			names = append(names, n)
 		case n == "lock" || n == "state" || n == "current":
+		case n == "unconsumed": // our multilog's record of the batch in the pipe (multilog.8)
 		default:
 			return nil, fmt.Errorf("%s: unexpected entry %q after a clean stop", dir, n)
 		}

@@ -6,7 +6,6 @@ package logtest
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,7 +31,7 @@ func writeLogDir(t testing.TB, dir string, entries []entry) {
 	t.Helper()
 	clock := time.Unix(1_800_000_000, 0)
 	d, err := rotate.Open(dir, rotate.Options{
-		MaxSize: 4096, Keep: 10000, Pause: 10 * time.Millisecond, Stderr: os.Stderr,
+		MaxSize: 4096, Keep: 10000, Pause: 10 * time.Millisecond,
 		Warn:  func(s string) { t.Errorf("rotate: %s", s) },
 		Clock: func() time.Time { clock = clock.Add(time.Second); return clock },
 	})

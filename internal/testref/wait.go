@@ -82,3 +82,17 @@ func KillUnder(root string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Receive waits for a value on ch (what a goroutine running a call that
+// may hang sends when the call returns) and returns it, failing the test,
+// naming what it waited for, if Patience passes first.
+func Receive[T any](t testing.TB, what string, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(Patience):
+		t.Fatalf("gave up after %v waiting for %s", Patience, what)
+		panic("unreachable")
+	}
+}

@@ -433,3 +433,35 @@ func TestInterrupted(t *testing.T) {
 		t.Fatalf("an interrupted start changed the service: %+v", st)
 	}
 }
+
+// TestBackoff: under taikit's supervise with a backoff file, svctl
+// restart does not count as a crash (a wait of 30 seconds would time the
+// restarts out, and a give-up after one fast exit would leave it down),
+// and svctl start brings back a service the supervisor gave up on.
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	dir := controltest.Service(t, t.TempDir(), "svc", map[string]string{"run": "[ -e ok ] || exit 1\nexec sleep 1000"})
+	if err := os.WriteFile(filepath.Join(dir, "backoff"), []byte("30 60 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	controltest.Supervise(t, controltest.Ours(t), dir)
+	testref.WaitFor(t, "the give-up", func() bool {
+		st := controltest.Status(t, dir)
+		ex, err := supervise.ReadExtra(dir)
+		return err == nil && ex.Matches(st) && ex.GaveUp == 1
+	})
+	os.WriteFile(filepath.Join(dir, "ok"), nil, 0o644)
+	first := do(t, dir, control.Start, generous)
+	mustSucceed(t, first, "started")
+	opt := generous
+	opt.Timeout = 10 * time.Second
+	pid := first.PID
+	for range 3 {
+		r := do(t, dir, control.Restart, opt)
+		mustSucceed(t, r, "restarted")
+		if r.PID == pid {
+			t.Fatalf("restart left pid %d", pid)
+		}
+		pid = r.PID
+	}
+}
