@@ -371,50 +371,25 @@ func (c *command) readDirs(idx []int) {
 			c.read(logread.Merge(srcs...), nil)
 			return
 		}
-		m := &labelledMerge{inputs: make([]int, len(readers))}
+		m := &labelledMerge{Merged: logread.Merge(srcs...), inputs: make([]int, len(readers))}
 		for i := range readers {
-			t := &tagged{Source: srcs[i]}
-			srcs[i] = t
-			m.srcs = append(m.srcs, t)
 			m.inputs[i] = idx[opened[i]]
 		}
-		m.Merged = logread.Merge(srcs...)
 		c.read(m, nil)
 	}
-}
-
-// tagged is a source of a merge that remembers the line it gave last. A
-// logread.Merged gives each line as its source's Next gave it, and only
-// after giving it reads that source again, so the line it gives is the
-// one its source gave last: where its bytes are tells which source that
-// was.
-type tagged struct {
-	logread.Source
-	last []byte
-}
-
-func (t *tagged) Next() (logread.Line, error) {
-	l, err := t.Source.Next()
-	t.last = l.Bytes
-	return l, err
 }
 
 // labelledMerge is a merge that tells which input each line came from.
 type labelledMerge struct {
 	*logread.Merged
-	srcs   []*tagged
 	inputs []int // the number of each source's input
 }
 
-// sourceOf returns the number of the input b came from, or -1.
-func (m *labelledMerge) sourceOf(b []byte) int {
-	if len(b) == 0 {
-		return -1
-	}
-	for i, s := range m.srcs {
-		if len(s.last) > 0 && &s.last[0] == &b[0] {
-			return m.inputs[i]
-		}
+// source returns the number of the input the line given last came from,
+// or -1.
+func (m *labelledMerge) source() int {
+	if i := m.Source(); i >= 0 {
+		return m.inputs[i]
 	}
 	return -1
 }
@@ -485,7 +460,7 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 			break
 		}
 		if m != nil {
-			c.p.SetSource(m.sourceOf(b.Bytes))
+			c.p.SetSource(m.source())
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)
 		if b.Cut {
