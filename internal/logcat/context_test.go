@@ -3,16 +3,25 @@ package logcat
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// stampSpace is a TAI64N stamp and its space at the start of a line.
+var stampSpace = regexp.MustCompile(`^@[0-9a-f]{24} `)
+
+// markAt returns where a label goes in line: after its stamp and the space,
+// if it starts with them, else first.
+func markAt(line string) int { return len(stampSpace.FindString(line)) }
 
 // contextModel is what grep -B before -A after (and -m first) writes of
 // lines, as plainly as it can be said, with -n last: the selected lines
 // (sel; the first first of them when first > 0; of those, the last last
 // when last ≥ 0), each with the lines around it, "--" between groups that
 // are not next to each other. A line is marked "x: " when it is one of
-// those selected lines, "x- " when it is only context.
+// those selected lines, "x- " when it is only context, after its stamp
+// (markAt).
 func contextModel(lines []string, sel func(string) bool, before, after, first, last int) string {
 	var chosen []int
 	for i, l := range lines {
@@ -47,7 +56,8 @@ func contextModel(lines []string, sel func(string) bool, before, after, first, l
 		if selected[i] {
 			mark = "x: "
 		}
-		b.WriteString(mark + l + "\n")
+		at := markAt(l)
+		b.WriteString(l[:at] + mark + l[at:] + "\n")
 	}
 	return b.String()
 }
@@ -180,7 +190,8 @@ func TestContextAndLabelsJSON(t *testing.T) {
 }
 
 // Labels are padded to the longest, after ':' for a selected line and '-'
-// for a context line, whatever the format.
+// for a context line, whatever the format; they come after the time, and
+// first on a line without a stamp.
 func TestLabelAlignment(t *testing.T) {
 	var out strings.Builder
 	p := NewPipeline(Query{Last: -1, After: 1, Format: FormatRFC3339, Labels: []string{"db", "worker", "-"},
@@ -192,8 +203,8 @@ func TestLabelAlignment(t *testing.T) {
 	if err := p.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	want := "db:     1970-01-01T00:00:01.000000000Z hit one\n" +
-		"worker- 1970-01-01T00:00:02.000000000Z two\n" +
+	want := "1970-01-01T00:00:01.000000000Z db:     hit one\n" +
+		"1970-01-01T00:00:02.000000000Z worker- two\n" +
 		"--\n" +
 		"db:     hit four\n"
 	if out.String() != want {

@@ -37,25 +37,44 @@ func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
 // piece of a very long line, does not). label is the line's own stamp when
 // stamped is true. pre is what goes before the line: its label and mark
 // in text, its label and context fields (each with its comma) in JSON.
+//
+// In text, a line that starts with a stamp and a space has its label after
+// them ("@4000… web: GET /"), so that tai64nlocal, which converts only a
+// stamp at the start of a line, still converts the output of a labelled
+// merge; a line without one has it first.
 func (w *writer) append(dst, pre, line []byte, label tai64n.Label, stamped, nl bool) []byte {
 	if w.format == FormatJSON {
 		return w.appendJSON(dst, pre, line, label, stamped)
 	}
-	dst = append(dst, pre...)
-	switch w.format {
-	case FormatRaw:
-		dst = append(dst, line...)
-	case FormatTAI64N, FormatRFC3339:
-		// As tai64nlocal: the stamp becomes the time, the rest (its space
-		// included) is copied; a stamp the layout cannot show stays as is.
-		if stamped {
-			if out, ok := w.times.Append(dst, label); ok {
-				dst = append(out, line[tai64n.StampLen:]...)
-				break
-			}
-		}
-		dst = append(dst, line...)
+	// The label goes after a stamp and its space ("after"), else first.
+	after := len(pre) > 0 && len(line) > tai64n.StampLen && line[tai64n.StampLen] == ' '
+	if after && !stamped {
+		// Raw output looks at no stamps before here.
+		label, after = stampOf(line)
 	}
+	if !after {
+		dst = append(dst, pre...)
+	}
+	rest := line
+	if stamped || after {
+		rest = line[tai64n.StampLen:]
+		converted := false
+		if w.format != FormatRaw {
+			// As tai64nlocal: the stamp becomes the time, the rest (its
+			// space included) is copied; a stamp the layout cannot show
+			// stays as is.
+			dst, converted = w.times.Append(dst, label)
+		}
+		if !converted {
+			dst = append(dst, line[:tai64n.StampLen]...)
+		}
+	}
+	if after {
+		dst = append(dst, ' ')
+		dst = append(dst, pre...)
+		rest = rest[1:]
+	}
+	dst = append(dst, rest...)
 	if nl {
 		dst = append(dst, '\n')
 	}

@@ -104,21 +104,22 @@ func TestMergeLabels(t *testing.T) {
 	var plain strings.Builder
 	width := len("longer-name")
 	for l := range strings.Lines(out) {
-		pre, rest := l[:width+2], l[width+2:]
+		at := markAt(l)
+		pre, rest := l[at:at+width+2], l[at+width+2:]
 		name, pad, ok := strings.Cut(pre, ":")
 		if !ok || len(pad) != width-len(name)+1 || strings.Trim(pad, " ") != "" {
-			t.Fatalf("line %q: not a label padded to %d", l, width)
+			t.Fatalf("line %q: not a label padded to %d after its stamp", l, width)
 		}
 		if !strings.Contains(rest, "dir"+name[1:]+" line") {
 			t.Fatalf("line %q labelled %s", l, name)
 		}
-		plain.WriteString(rest)
+		plain.WriteString(l[:at] + rest)
 	}
 	if plain.String() != want {
 		t.Fatalf("merge under the labels differs:\n%s", firstDiff(want, plain.String()))
 	}
 	out, _, _ = runLogcat("-H", dirs[1])
-	if !strings.HasPrefix(out, "d1: ") {
+	if !strings.HasPrefix(out, "d1: ") || !regexp.MustCompile(`(?m)^@[0-9a-f]{24} d1: `).MatchString(out) {
 		t.Errorf("-H with one directory: %.40q", out)
 	}
 	out, _, _ = runLogcat("-j", dirs[0], dirs[2])
@@ -148,23 +149,21 @@ func TestContextAcrossArchivesAndMerges(t *testing.T) {
 				t.Fatalf("%q: exit %d", ctx, code)
 			}
 			want := contextModel(lines, re.MatchString, bf[0], bf[1], 0, -1)
-			// The model marks every line "x: " or "x- "; logcat marks
-			// only labelled lines, with their labels.
+			// The model marks every line "x: " or "x- " after its stamp;
+			// logcat marks only labelled lines, with their labels.
 			var w strings.Builder
 			for l := range strings.Lines(want) {
-				switch {
-				case l == "--\n":
+				if l == "--\n" {
 					w.WriteString(l)
-				case len(args) == 3:
-					name, rest, _ := strings.Cut(l[3:], ": ")
-					mark := ": "
-					if l[1] == '-' {
-						mark = "- "
-					}
-					w.WriteString(name + mark + rest)
-				default:
-					w.WriteString(l[3:])
+					continue
 				}
+				at := markAt(l)
+				mark, rest := l[at:at+3], l[at+3:]
+				if len(args) == 3 {
+					name, text, _ := strings.Cut(rest, ": ")
+					rest = name + mark[1:] + text
+				}
+				w.WriteString(l[:at] + rest)
 			}
 			if got != w.String() {
 				t.Errorf("%q differs:\n%s", ctx, firstDiff(w.String(), got))
@@ -199,5 +198,36 @@ func TestContextAtArchiveBoundary(t *testing.T) {
 		if got, errs, code := runLogcat(args...); got != want || code != 0 {
 			t.Errorf("%q: exit %d %s, got\n%s\nwant\n%s", args, code, errs, got, want)
 		}
+	}
+}
+
+// Two directories holding the same lines, byte for byte: each line is
+// labelled with the directory it came from, in the merged order (equal
+// stamps in the order the directories are named).
+func TestLabelledMergeOfIdenticalLines(t *testing.T) {
+	root := t.TempDir()
+	content := stamped(1, "same one") + "\n" + "  unstamped, same\n" + stamped(2, "same two") + "\n"
+	var dirs []string
+	for _, name := range []string{"web", "db"} {
+		d := filepath.Join(root, name, "log", "main")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "current"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, d)
+	}
+	out, errs, code := runLogcat(append([]string{"-A", "1", "-E", "one"}, dirs...)...)
+	want := label(1).String() + " web: same one\n" +
+		"web-   unstamped, same\n" +
+		label(1).String() + " db:  same one\n" +
+		"db-    unstamped, same\n"
+	if code != 0 || out != want {
+		t.Fatalf("exit %d %s, got\n%s\nwant\n%s", code, errs, out, want)
+	}
+	out, _, _ = runLogcat(append([]string{"-j", "-E", "two"}, dirs...)...)
+	if n := strings.Count(out, `{"label":"web"`); n != 1 || strings.Count(out, `{"label":"db"`) != 1 {
+		t.Fatalf("-j: %s", out)
 	}
 }

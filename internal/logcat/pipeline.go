@@ -45,10 +45,11 @@ type Query struct {
 	Before, After int
 
 	// Labels name the inputs, in the order SetSource numbers them; each
-	// line is written after the label of the input it came from, padded
-	// to the longest: "name: " before a selected line, "name- " before a
-	// context line, as grep marks them; in JSON, a "label" field. Nil
-	// writes no labels.
+	// line is written with the label of the input it came from, padded
+	// to the longest: "name: " for a selected line, "name- " for a
+	// context line, as grep marks them, after the line's stamp and its
+	// space (or the time made of it), first on a line without one; in
+	// JSON, a "label" field. Nil writes no labels.
 	Labels []string
 
 	// Live, for following a log as it grows, writes the output without
