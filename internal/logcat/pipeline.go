@@ -98,6 +98,7 @@ type Pipeline struct {
 	needStamp bool // the range or the format looks at stamps
 	ranged    bool
 	copyAll   bool // nothing to select, convert or limit: copy chunks whole
+	copied    bool // copyAll copied a line, which it does not count
 	required  []byte
 
 	carry    tai64n.Label // the stamp of the last stamped line seen
@@ -186,7 +187,13 @@ func (p *Pipeline) SetSource(i int) {
 }
 
 // Selected returns the number of lines selected so far.
+// Lines copied whole, when there is nothing to select, are not counted:
+// Any tells whether there were some.
 func (p *Pipeline) Selected() int64 { return p.selected }
+
+// Any reports whether a line was selected (or copied) so far: what decides
+// between exit 0 and 1.
+func (p *Pipeline) Any() bool { return p.selected > 0 || p.copied }
 
 // Done reports whether the query needs no more input.
 func (p *Pipeline) Done() bool { return p.done || p.err != nil }
@@ -200,6 +207,7 @@ func (p *Pipeline) Cursor() (tai64n.Label, bool) { return p.carry, p.hasCarry }
 // the end of the line that completed it.
 func (p *Pipeline) chunk(b []byte) int {
 	if p.copyAll {
+		p.copied = true
 		if len(b) >= flushAt && !p.q.Live {
 			// Large enough to go out as it is, without a copy.
 			p.flush()
@@ -480,6 +488,7 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 		}
 	case len(p.part) == 0 && nl:
 		if p.copyAll {
+			p.copied = true
 			p.out = append(p.out, b...)
 			if len(p.out) >= flushAt {
 				p.flush()

@@ -17,9 +17,8 @@ import (
 	"github.com/taikit/taikit/tzlocal"
 )
 
-// ExitNoMatch is logcat's exit code when a selection (patterns, regular
-// expressions or a time range) was given and selected no line, as grep
-// exits 1.
+// ExitNoMatch is logcat's exit code when no line was selected (or, with
+// nothing to select, none was read), as grep exits 1.
 const ExitNoMatch = 1
 
 // Env is what Run takes from its process.
@@ -37,8 +36,8 @@ type Env struct {
 }
 
 // Run is the logcat command: it parses args, runs the query over the inputs
-// and returns the exit code: 0 when lines were selected (or nothing but
-// reading was asked), ExitNoMatch when a selection selected nothing,
+// and returns the exit code: 0 when lines were selected (every line is,
+// when nothing selects), ExitNoMatch when none was,
 // ExitGap when data was pruned before it could be read (unless
 // --allow-gaps), 100 for a usage error, and 111 when an input could not be
 // read (after reading all the others) or the output could not be written.
@@ -212,7 +211,10 @@ func (c *command) finish() int {
 		return ExitGap
 	case c.stopped:
 		return cli.ExitOK
-	case c.p.Selected() == 0 && (c.q.Selector != nil || c.q.HasSince || c.q.HasUntil):
+	case !c.p.Any():
+		// As grep: nothing selected is 1, even when everything would have
+		// been (an empty log), so that "logcat ... && alert" alerts on a
+		// line, never on silence.
 		return ExitNoMatch
 	}
 	return cli.ExitOK
