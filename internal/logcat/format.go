@@ -15,10 +15,25 @@ func stampOf(line []byte) (tai64n.Label, bool) {
 	return tai64n.ParsePrefix(line)
 }
 
+// The colours, as grep's defaults (GREP_COLORS): a stamp as a line
+// number, a label as a file name, marks and "--" as separators, matches
+// in bold red.
+const (
+	sgrStamp = "\x1b[32m"
+	sgrLabel = "\x1b[35m"
+	sgrSep   = "\x1b[36m"
+	sgrMatch = "\x1b[01;31m"
+	sgrReset = "\x1b[m"
+)
+
 // writer appends selected lines to a buffer in one output format.
 type writer struct {
 	format Format
 	times  *tai64n.Formatter // nil for FormatRaw
+	// color: text with colours, matches of sel shown in selected lines.
+	color   bool
+	sel     *Selector
+	matches [][2]int // reused
 }
 
 func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
@@ -42,9 +57,15 @@ func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
 // them ("@4000… web: GET /"), so that tai64nlocal, which converts only a
 // stamp at the start of a line, still converts the output of a labelled
 // merge; a line without one has it first.
-func (w *writer) append(dst, pre, line []byte, label tai64n.Label, stamped, nl bool) []byte {
+//
+// selected says that the line is a selected one, not context: with
+// colour, what the regular expressions match in it is shown.
+func (w *writer) append(dst, pre, line []byte, label tai64n.Label, stamped, nl, selected bool) []byte {
 	if w.format == FormatJSON {
 		return w.appendJSON(dst, pre, line, label, stamped)
+	}
+	if w.color {
+		return w.appendColor(dst, pre, line, label, stamped, nl, selected)
 	}
 	// The label goes after a stamp and its space ("after"), else first.
 	after := len(pre) > 0 && len(line) > tai64n.StampLen && line[tai64n.StampLen] == ' '
@@ -75,6 +96,55 @@ func (w *writer) append(dst, pre, line []byte, label tai64n.Label, stamped, nl b
 		rest = rest[1:]
 	}
 	dst = append(dst, rest...)
+	if nl {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// appendColor is append with colours.
+func (w *writer) appendColor(dst, pre, line []byte, label tai64n.Label, stamped, nl, selected bool) []byte {
+	if !stamped {
+		label, stamped = stampOf(line)
+	}
+	after := stamped && len(pre) > 0 && len(line) > tai64n.StampLen && line[tai64n.StampLen] == ' '
+	if !after {
+		dst = append(dst, pre...)
+	}
+	body := 0
+	if stamped {
+		dst = append(dst, sgrStamp...)
+		converted := false
+		if w.format != FormatRaw {
+			dst, converted = w.times.Append(dst, label)
+		}
+		if !converted {
+			dst = append(dst, line[:tai64n.StampLen]...)
+		}
+		dst = append(dst, sgrReset...)
+		body = tai64n.StampLen
+	}
+	if after {
+		dst = append(dst, ' ')
+		dst = append(dst, pre...)
+		body++
+	}
+	if selected && w.sel != nil {
+		w.matches = w.sel.Matches(line, w.matches[:0])
+		for _, m := range w.matches {
+			// The part of a match over the stamp is shown as the stamp.
+			start := max(m[0], body)
+			if m[1] <= start {
+				continue
+			}
+			dst = append(dst, line[body:start]...)
+			dst = append(dst, sgrMatch...)
+			dst = append(dst, line[start:m[1]]...)
+			dst = append(dst, sgrReset...)
+			body = m[1]
+		}
+	}
+	dst = append(dst, line[body:]...)
 	if nl {
 		dst = append(dst, '\n')
 	}

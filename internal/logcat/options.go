@@ -10,7 +10,7 @@ import (
 )
 
 // Synopsis is logcat's usage line.
-const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [-C cursor] [--allow-gaps] [dir|file|-]..."
+const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [--color when] [-C cursor] [--allow-gaps] [dir|file|-]..."
 
 // Format is how selected lines are written.
 type Format uint8
@@ -31,6 +31,15 @@ const (
 	LabelNever                   // --no-label
 )
 
+// ColorMode says when the output is coloured.
+type ColorMode uint8
+
+const (
+	ColorAuto   ColorMode = iota // when standard output is a terminal, and NO_COLOR is not set
+	ColorAlways                  // --color=always
+	ColorNever                   // --color=never
+)
+
 // Options is a parsed command line.
 type Options struct {
 	Since, Until string   // time arguments as given; "" when absent
@@ -44,6 +53,7 @@ type Options struct {
 	After        int      // -A: context lines after each selected line; -1 means --context's
 	Context      int      // --context: -B and -A, where they are not given; -1 means none
 	Label        LabelMode
+	Color        ColorMode
 	Format       Format
 	UTC          bool // -u: UTC instead of local time
 	Leap         bool // -l: stamps are leap-aware (s6)
@@ -99,6 +109,20 @@ var optionTable = []option{
 		set: func(o *Options) { o.Label = LabelAlways }},
 	{long: "no-label", help: "write no names of inputs, even with several directories",
 		set: func(o *Options) { o.Label = LabelNever }},
+	{long: "color", arg: "when", help: "colour stamps, labels and matches: auto (on a terminal, unless NO_COLOR is set), always or never",
+		value: func(o *Options, v string) error {
+			switch v {
+			case "auto":
+				o.Color = ColorAuto
+			case "always":
+				o.Color = ColorAlways
+			case "never":
+				o.Color = ColorNever
+			default:
+				return &cli.UsageError{Msg: fmt.Sprintf("--color %q: want auto, always or never", v)}
+			}
+			return nil
+		}},
 	{short: 't', long: "local", help: "write stamps as tai64nlocal does (local time)",
 		set: func(o *Options) { o.Format = FormatTAI64N }},
 	{short: 'r', long: "rfc3339", help: "write stamps as RFC 3339 with the local offset",

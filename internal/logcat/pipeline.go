@@ -52,6 +52,12 @@ type Query struct {
 	// JSON, a "label" field. Nil writes no labels.
 	Labels []string
 
+	// Color writes text with ANSI colours, as grep --color: stamps (or
+	// the times made of them), labels and their marks, the "--" between
+	// groups, and what the regular expressions match in selected lines.
+	// JSON and counts are never coloured.
+	Color bool
+
 	// Live, for following a log as it grows, writes the output without
 	// holding it back for large blocks: whoever feeds the pipeline flushes
 	// after each block it gives (logcat -f on standard input after each
@@ -120,6 +126,7 @@ type Pipeline struct {
 	err      error // the first write error
 
 	pres [][2][]byte // per input: what goes before a selected line, a context line
+	sep  []byte      // the line between groups of context
 	src  int         // the input the lines come from (SetSource)
 
 	// Context (Before, After).
@@ -138,7 +145,16 @@ func NewPipeline(q Query, dst io.Writer) *Pipeline {
 	p := &Pipeline{q: q, dst: dst, w: newWriter(q.Format, q.Zone, q.Convention)}
 	p.ranged = q.HasSince || q.HasUntil
 	p.needStamp = p.ranged || q.Format != FormatRaw
-	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil
+	if q.Format == FormatJSON || q.Count {
+		q.Color = false
+	}
+	p.q = q
+	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil && !q.Color
+	p.sep = []byte("--\n")
+	if q.Color {
+		p.w.color, p.w.sel = true, q.Selector
+		p.sep = []byte(sgrSep + "--" + sgrReset + "\n")
+	}
 	if q.Selector != nil {
 		p.required = q.Selector.Required()
 	}
@@ -146,7 +162,7 @@ func NewPipeline(q Query, dst io.Writer) *Pipeline {
 	if q.Last >= 0 {
 		p.ring.size, p.ring.labelled = q.Last, q.Labels != nil
 	}
-	p.pres = prefixes(q.Labels, q.Format)
+	p.pres = prefixes(q.Labels, q.Format, q.Color)
 	return p
 }
 
@@ -154,7 +170,7 @@ func NewPipeline(q Query, dst io.Writer) *Pipeline {
 // context line: in text, the label, ':' or '-' as grep marks them, and
 // spaces up to the longest label and one more; in JSON, the fields. With no
 // labels, one input with nothing before its lines but "context":true.
-func prefixes(labels []string, format Format) [][2][]byte {
+func prefixes(labels []string, format Format, color bool) [][2][]byte {
 	pres := make([][2][]byte, max(1, len(labels)))
 	width := 0
 	for _, l := range labels {
@@ -173,6 +189,11 @@ func prefixes(labels []string, format Format) [][2][]byte {
 			continue
 		}
 		pad := strings.Repeat(" ", width-utf8.RuneCountInString(labels[i])+1)
+		if color {
+			name := sgrLabel + labels[i] + sgrReset
+			pres[i] = [2][]byte{[]byte(name + sgrSep + ":" + sgrReset + pad), []byte(name + sgrSep + "-" + sgrReset + pad)}
+			continue
+		}
 		pres[i] = [2][]byte{[]byte(labels[i] + ":" + pad), []byte(labels[i] + "-" + pad)}
 	}
 	return pres
@@ -423,7 +444,7 @@ func (p *Pipeline) put(line []byte, nl, ctx bool, seq int64, src int) {
 // the line is not next to the last one written.
 func (p *Pipeline) write(line []byte, nl, ctx bool, seq int64, src int) {
 	if p.ctxOn && p.wrote && seq > p.lastSeq+1 && p.q.Format != FormatJSON {
-		p.out = append(p.out, "--\n"...)
+		p.out = append(p.out, p.sep...)
 	}
 	p.wrote, p.lastSeq = true, seq
 	pre := p.pres[src][0]
@@ -431,7 +452,7 @@ func (p *Pipeline) write(line []byte, nl, ctx bool, seq int64, src int) {
 		pre = p.pres[src][1]
 	}
 	label, stamped := stampOf(line)
-	p.out = p.w.append(p.out, pre, line, label, stamped, nl)
+	p.out = p.w.append(p.out, pre, line, label, stamped, nl, !ctx)
 	if len(p.out) >= flushAt {
 		p.flush()
 	}
@@ -583,7 +604,7 @@ func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
 	case p.q.Last >= 0:
 		p.ring.push(line, nl, p.src)
 	default:
-		p.out = p.w.append(p.out, p.pres[p.src][0], line, label, stamped, nl)
+		p.out = p.w.append(p.out, p.pres[p.src][0], line, label, stamped, nl, true)
 		if len(p.out) >= flushAt {
 			p.flush()
 		}

@@ -30,6 +30,12 @@ type Env struct {
 	LocalZone func() *tzlocal.Zone
 	// Interrupt, closed, stops following (SIGINT, SIGTERM); nil never does.
 	Interrupt <-chan struct{}
+	// Getenv reads the environment (NO_COLOR, TERM, COLUMNS); nil reads
+	// an empty one.
+	Getenv func(string) string
+	// Terminal reports whether standard output is a terminal, and its
+	// width in columns (0 when unknown); nil: it is not one.
+	Terminal func() (bool, int)
 	// PollInterval, when positive, is passed to logread's followers (tests
 	// shorten it); 0 keeps logread's default.
 	PollInterval time.Duration
@@ -114,8 +120,34 @@ func newCommand(o *Options, env Env) (*command, error) {
 	if o.Cursor != "" && (len(o.Inputs) != 1 || o.Inputs[0] == "-") {
 		return nil, errors.New("--cursor needs exactly one log directory")
 	}
+	q.Color = c.colorOn()
 	c.q = q
 	return c, nil
+}
+
+func (c *command) getenv(name string) string {
+	if c.env.Getenv == nil {
+		return ""
+	}
+	return c.env.Getenv(name)
+}
+
+// colorOn decides on colour as grep --color does, and as no-color.org
+// asks: auto colours a terminal only, not a dumb one, and not when
+// NO_COLOR is set to anything but ""; always and never say what they say,
+// whatever the environment.
+func (c *command) colorOn() bool {
+	switch c.o.Color {
+	case ColorAlways:
+		return true
+	case ColorNever:
+		return false
+	}
+	if c.getenv("NO_COLOR") != "" || c.getenv("TERM") == "dumb" || c.env.Terminal == nil {
+		return false
+	}
+	tty, _ := c.env.Terminal()
+	return tty
 }
 
 func (c *command) warn(err error) {

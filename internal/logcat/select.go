@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 
 	"github.com/taikit/taikit/filter"
@@ -120,6 +121,35 @@ func (s *Selector) Match(line []byte) bool {
 		}
 	}
 	return ok != s.invert
+}
+
+// Matches appends to dst the parts of line that the regular expressions
+// match, as [start, end) offsets in order, overlapping ones joined: what
+// colour shows of a selected line. With -v, or without regular
+// expressions, there are none.
+func (s *Selector) Matches(line []byte, dst [][2]int) [][2]int {
+	if s == nil || s.invert {
+		return dst
+	}
+	n := len(dst)
+	for _, re := range s.regexps {
+		for _, m := range re.FindAllIndex(line, -1) {
+			if m[1] > m[0] {
+				dst = append(dst, [2]int{m[0], m[1]})
+			}
+		}
+	}
+	ms := dst[n:]
+	slices.SortFunc(ms, func(a, b [2]int) int { return a[0] - b[0] })
+	out := ms[:0]
+	for _, m := range ms {
+		if k := len(out) - 1; k >= 0 && m[0] <= out[k][1] {
+			out[k][1] = max(out[k][1], m[1])
+			continue
+		}
+		out = append(out, m)
+	}
+	return dst[:n+len(out)]
 }
 
 // Required returns bytes that every selected line contains, or nil when
