@@ -34,6 +34,9 @@ type writer struct {
 	color   bool
 	sel     *Selector
 	matches [][2]int // reused
+	// show: the fields written instead of the text (Query.Show).
+	show            []string
+	shown, fieldBuf []byte // reused
 }
 
 func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
@@ -63,6 +66,9 @@ func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
 func (w *writer) append(dst, pre, line []byte, label tai64n.Label, stamped, nl, selected bool) []byte {
 	if w.format == FormatJSON {
 		return w.appendJSON(dst, pre, line, label, stamped)
+	}
+	if w.show != nil {
+		line = w.showFields(line)
 	}
 	if w.color {
 		return w.appendColor(dst, pre, line, label, stamped, nl, selected)
@@ -100,6 +106,45 @@ func (w *writer) append(dst, pre, line []byte, label tai64n.Label, stamped, nl, 
 		dst = append(dst, '\n')
 	}
 	return dst
+}
+
+// showFields returns line with its text replaced by the fields w.show
+// names, as logfmt: its stamp and space kept, fields it lacks left out.
+func (w *writer) showFields(line []byte) []byte {
+	body := fieldBody(line)
+	w.shown = append(w.shown[:0], line[:len(line)-len(body)]...)
+	n := len(w.shown)
+	for _, key := range w.show {
+		v, ok := Field(body, key, w.fieldBuf[:0])
+		if !ok {
+			continue
+		}
+		if len(w.shown) > n {
+			w.shown = append(w.shown, ' ')
+		}
+		w.shown = appendLogfmt(w.shown, key, v)
+	}
+	return w.shown
+}
+
+// appendFieldsJSON appends "fields":{…} for the fields w.show names.
+func (w *writer) appendFieldsJSON(dst, body []byte) []byte {
+	dst = append(dst, `"fields":{`...)
+	first := true
+	for _, key := range w.show {
+		v, ok := Field(body, key, w.fieldBuf[:0])
+		if !ok {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendJSONString(dst, []byte(key))
+		dst = append(dst, ':')
+		dst = appendJSONString(dst, v)
+	}
+	return append(dst, '}')
 }
 
 // appendColor is append with colours.
@@ -171,15 +216,20 @@ func (w *writer) appendJSON(dst, pre, line []byte, label tai64n.Label, stamped b
 		}
 		dst = append(dst, `,"tai64n":"`...)
 		dst = append(dst, line[:tai64n.StampLen]...)
-		dst = append(dst, `","line":`...)
+		dst = append(dst, `",`...)
 		line = line[tai64n.StampLen:]
 		if len(line) > 0 && line[0] == ' ' {
 			line = line[1:]
 		}
 	} else {
-		dst = append(dst, `null,"tai64n":null,"line":`...)
+		dst = append(dst, `null,"tai64n":null,`...)
 	}
-	dst = appendJSONString(dst, line)
+	if w.show != nil {
+		dst = w.appendFieldsJSON(dst, line)
+	} else {
+		dst = append(dst, `"line":`...)
+		dst = appendJSONString(dst, line)
+	}
 	return append(dst, "}\n"...)
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // Synopsis is logcat's usage line.
-const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [--color when] [-C cursor] [--allow-gaps] [dir|file|-]..."
+const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [--field cond]... [--show keys] [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [--color when] [-C cursor] [--allow-gaps] [dir|file|-]..."
 
 // Format is how selected lines are written.
 type Format uint8
@@ -42,16 +42,18 @@ const (
 
 // Options is a parsed command line.
 type Options struct {
-	Since, Until string   // time arguments as given; "" when absent
-	Words        []string // selection script words, in order: +pat, -pat, g+glob, g-glob
-	Regexps      []string // -E, in order
-	Invert       bool     // -v
-	Count        bool     // -c
-	First        int      // -m: stop after this many selected lines; 0 means no limit
-	Last         int      // -n: only the last this many selected lines; -1 means all
-	Before       int      // -B: context lines before each selected line; -1 means --context's
-	After        int      // -A: context lines after each selected line; -1 means --context's
-	Context      int      // --context: -B and -A, where they are not given; -1 means none
+	Since, Until string      // time arguments as given; "" when absent
+	Words        []string    // selection script words, in order: +pat, -pat, g+glob, g-glob
+	Regexps      []string    // -E, in order
+	Fields       []FieldCond // --field: every one must hold
+	Show         []string    // --show: the fields written instead of the line
+	Invert       bool        // -v
+	Count        bool        // -c
+	First        int         // -m: stop after this many selected lines; 0 means no limit
+	Last         int         // -n: only the last this many selected lines; -1 means all
+	Before       int         // -B: context lines before each selected line; -1 means --context's
+	After        int         // -A: context lines after each selected line; -1 means --context's
+	Context      int         // --context: -B and -A, where they are not given; -1 means none
 	Label        LabelMode
 	Color        ColorMode
 	Format       Format
@@ -91,6 +93,25 @@ var optionTable = []option{
 		}},
 	{short: 'E', long: "regexp", arg: "re", help: "only lines a Go regular expression matches (any of several)",
 		value: func(o *Options, v string) error { o.Regexps = append(o.Regexps, v); return nil }},
+	{long: "field", arg: "cond", help: "only lines whose logfmt or JSON field holds: key=value, key!=value, key>n, key<n, key>=n, key<=n (all of several)",
+		value: func(o *Options, v string) error {
+			c, err := ParseField(v)
+			if err != nil {
+				return err
+			}
+			o.Fields = append(o.Fields, c)
+			return nil
+		}},
+	{long: "show", arg: "keys", help: "write only these fields (comma-separated) of each line, after its stamp, as logfmt",
+		value: func(o *Options, v string) error {
+			for _, k := range strings.Split(v, ",") {
+				if k == "" {
+					return &cli.UsageError{Msg: fmt.Sprintf("--show %q: want field names separated by commas", v)}
+				}
+				o.Show = append(o.Show, k)
+			}
+			return nil
+		}},
 	{short: 'v', long: "invert", help: "select the lines the patterns and regexps do not select",
 		set: func(o *Options) { o.Invert = true }},
 	{short: 'c', long: "count", help: "print only the number of selected lines",

@@ -52,6 +52,12 @@ type Query struct {
 	// JSON, a "label" field. Nil writes no labels.
 	Labels []string
 
+	// Show, when not nil, writes these fields of each line (see Field),
+	// in this order, instead of its text: after its stamp (or time) as
+	// logfmt ("ms=512 path=/x"), in JSON as "fields":{"ms":"512",…}
+	// instead of "line". A field a line lacks is left out.
+	Show []string
+
 	// Color writes text with ANSI colours, as grep --color: stamps (or
 	// the times made of them), labels and their marks, the "--" between
 	// groups, and what the regular expressions match in selected lines.
@@ -149,7 +155,8 @@ func NewPipeline(q Query, dst io.Writer) *Pipeline {
 		q.Color = false
 	}
 	p.q = q
-	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil && !q.Color
+	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil && !q.Color && q.Show == nil
+	p.w.show = q.Show
 	p.sep = []byte("--\n")
 	if q.Color {
 		p.w.color, p.w.sel = true, q.Selector
@@ -616,7 +623,7 @@ func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
 
 // longPiece handles a later piece of a long line; end says it is the last.
 func (p *Pipeline) longPiece(b []byte, end bool) {
-	if !p.longSel || p.q.Count || p.q.Last >= 0 || p.err != nil {
+	if !p.longSel || p.q.Count || p.q.Last >= 0 || p.err != nil || p.q.Show != nil {
 		return
 	}
 	if p.q.Format == FormatJSON {

@@ -84,7 +84,7 @@ type command struct {
 
 func newCommand(o *Options, env Env) (*command, error) {
 	c := &command{o: o, env: env}
-	q := Query{First: o.First, Last: o.Last, Count: o.Count, Format: o.Format, Before: o.Before, After: o.After}
+	q := Query{First: o.First, Last: o.Last, Count: o.Count, Format: o.Format, Before: o.Before, After: o.After, Show: o.Show}
 	if o.Leap {
 		q.Convention = tai64n.LeapAware
 	}
@@ -109,8 +109,8 @@ func newCommand(o *Options, env Env) (*command, error) {
 		}
 		q.HasUntil = true
 	}
-	if len(o.Words) > 0 || len(o.Regexps) > 0 || o.Invert {
-		if q.Selector, err = NewSelector(o.Words, o.Regexps, o.Invert); err != nil {
+	if len(o.Words) > 0 || len(o.Regexps) > 0 || len(o.Fields) > 0 || o.Invert {
+		if q.Selector, err = NewFieldSelector(o.Words, o.Regexps, o.Fields, o.Invert); err != nil {
 			return nil, err
 		}
 	}

@@ -27,6 +27,8 @@ type Selector struct {
 	invert   bool
 	required []byte
 	marks    []bool
+	fields   []FieldCond
+	scratch  []byte // Field's, reused
 }
 
 // NewSelector compiles a selection.
@@ -38,7 +40,18 @@ type Selector struct {
 // only the errors. Scripts that begin with a deselecting word are walked
 // exactly as multilog walks them.
 func NewSelector(words, regexps []string, invert bool) (*Selector, error) {
-	s := &Selector{invert: invert}
+	return NewFieldSelector(words, regexps, nil, invert)
+}
+
+// NewFieldSelector is NewSelector with --field conditions as well: a line
+// is selected when the script and the regular expressions select it and
+// every condition holds on its fields (see Field), before -v inverts the
+// whole. A line without one of the fields is not selected.
+func NewFieldSelector(words, regexps []string, fields []FieldCond, invert bool) (*Selector, error) {
+	s := &Selector{invert: invert, fields: fields}
+	if len(fields) > 0 {
+		s.scratch = make([]byte, 0, 4096)
+	}
 	var steps []filter.Step
 	startDeselected := false
 	for i, w := range words {
@@ -116,6 +129,17 @@ func (s *Selector) Match(line []byte) bool {
 				ok = re.Match(line)
 			}
 			if ok {
+				break
+			}
+		}
+	}
+	if ok && len(s.fields) > 0 {
+		body := fieldBody(line)
+		for i := range s.fields {
+			c := &s.fields[i]
+			v, found := Field(body, c.Key, s.scratch[:0])
+			if !found || !c.holds(v) {
+				ok = false
 				break
 			}
 		}
