@@ -178,3 +178,46 @@ func TestColorLabelsAndContext(t *testing.T) {
 		t.Errorf("colour in a pipe: %q", plain)
 	}
 }
+
+// --rate draws its table in the terminal's width, or COLUMNS', or 80: the
+// row of the largest count is exactly that wide.
+func TestRateWidth(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&b, "%s request %d\n", lbl(1_800_000_000+int64(i*i), 0), i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "current"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	widest := func(out string) int {
+		w := 0
+		for l := range strings.Lines(out) {
+			w = max(w, len(strings.TrimSuffix(l, "\n")))
+		}
+		return w
+	}
+	args := []string{"-u", "--interval", "5m", dir}
+	cases := []struct {
+		name     string
+		terminal bool
+		env      []string
+		want     int
+	}{
+		{"a terminal 60 wide", true, []string{"NO_COLOR=1", "COLUMNS"}, 60},
+		{"COLUMNS=100 on a terminal 60 wide", true, []string{"NO_COLOR=1", "COLUMNS=100"}, 100},
+		{"a pipe", false, []string{"COLUMNS"}, 80},
+		{"COLUMNS=50 in a pipe", false, []string{"COLUMNS=50"}, 50},
+	}
+	for _, c := range cases {
+		var out string
+		if c.terminal {
+			out = onTerminal(t, 60, c.env, args...)
+		} else {
+			out = onPipe(t, c.env, args...)
+		}
+		if got := widest(out); got != c.want || strings.Count(out, "\n") < 5 {
+			t.Errorf("%s: widest row %d, want %d:\n%s", c.name, got, c.want, out)
+		}
+	}
+}

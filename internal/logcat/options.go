@@ -5,12 +5,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/taikit/taikit/internal/cli"
 )
 
 // Synopsis is logcat's usage line.
-const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [--field cond]... [--show keys] [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [--color when] [-C cursor] [--allow-gaps] [dir|file|-]..."
+const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [--field cond]... [--show keys] [--rate] [--interval d] [--svg file] [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [--color when] [-C cursor] [--allow-gaps] [dir|file|-]..."
 
 // Format is how selected lines are written.
 type Format uint8
@@ -42,18 +43,21 @@ const (
 
 // Options is a parsed command line.
 type Options struct {
-	Since, Until string      // time arguments as given; "" when absent
-	Words        []string    // selection script words, in order: +pat, -pat, g+glob, g-glob
-	Regexps      []string    // -E, in order
-	Fields       []FieldCond // --field: every one must hold
-	Show         []string    // --show: the fields written instead of the line
-	Invert       bool        // -v
-	Count        bool        // -c
-	First        int         // -m: stop after this many selected lines; 0 means no limit
-	Last         int         // -n: only the last this many selected lines; -1 means all
-	Before       int         // -B: context lines before each selected line; -1 means --context's
-	After        int         // -A: context lines after each selected line; -1 means --context's
-	Context      int         // --context: -B and -A, where they are not given; -1 means none
+	Since, Until string        // time arguments as given; "" when absent
+	Words        []string      // selection script words, in order: +pat, -pat, g+glob, g-glob
+	Regexps      []string      // -E, in order
+	Fields       []FieldCond   // --field: every one must hold
+	Show         []string      // --show: the fields written instead of the line
+	Rate         bool          // --rate: counts over time instead of lines
+	Interval     time.Duration // --interval: of --rate
+	SVG          string        // --svg: write the chart of --rate there
+	Invert       bool          // -v
+	Count        bool          // -c
+	First        int           // -m: stop after this many selected lines; 0 means no limit
+	Last         int           // -n: only the last this many selected lines; -1 means all
+	Before       int           // -B: context lines before each selected line; -1 means --context's
+	After        int           // -A: context lines after each selected line; -1 means --context's
+	Context      int           // --context: -B and -A, where they are not given; -1 means none
 	Label        LabelMode
 	Color        ColorMode
 	Format       Format
@@ -116,6 +120,19 @@ var optionTable = []option{
 		set: func(o *Options) { o.Invert = true }},
 	{short: 'c', long: "count", help: "print only the number of selected lines",
 		set: func(o *Options) { o.Count = true }},
+	{long: "rate", help: "print, instead of lines, the number of selected lines per interval (--interval, 1m) over the range read, with bars",
+		set: func(o *Options) { o.Rate = true }},
+	{long: "interval", arg: "duration", help: "the interval of --rate: 10s, 5m, 1h, 24h… (implies --rate)",
+		value: func(o *Options, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return &cli.UsageError{Msg: fmt.Sprintf("--interval %q: want a duration, such as 10s, 5m or 1h", v)}
+			}
+			o.Interval, o.Rate = d, true
+			return nil
+		}},
+	{long: "svg", arg: "file", help: "also write the chart of --rate as SVG to file, for a browser (implies --rate)",
+		value: func(o *Options, v string) error { o.SVG, o.Rate = v, true; return nil }},
 	{short: 'm', long: "first", arg: "n", help: "stop after the first n selected lines",
 		value: func(o *Options, v string) error { return count(v, "-m", &o.First) }},
 	{short: 'n', long: "last", arg: "n", help: "only the last n selected lines (with -f: then follow)",
@@ -199,6 +216,21 @@ func Parse(args []string) (*Options, error) {
 		}
 	}
 	o.Inputs = inputs
+	if o.Rate {
+		if o.Interval == 0 {
+			o.Interval = time.Minute
+		}
+		switch {
+		case o.Count:
+			return nil, &cli.UsageError{Msg: "--rate counts per interval: it cannot take -c as well"}
+		case o.Last >= 0:
+			return nil, &cli.UsageError{Msg: "--rate counts every interval: it cannot take -n"}
+		case o.Before > 0 || o.After > 0:
+			return nil, &cli.UsageError{Msg: "--rate prints counts, not lines: it cannot take -A, -B or --context"}
+		case o.Show != nil:
+			return nil, &cli.UsageError{Msg: "--rate prints counts, not fields: it cannot take --show"}
+		}
+	}
 	if o.Count && (o.Follow || o.FollowRotate) {
 		return nil, &cli.UsageError{Msg: "-c counts to the end of the log and cannot follow it"}
 	}

@@ -52,6 +52,14 @@ type Query struct {
 	// JSON, a "label" field. Nil writes no labels.
 	Labels []string
 
+	// Rate, when not nil, writes counts over time instead of lines: the
+	// number of selected lines in each interval of the range read (from
+	// Since, or the first line read, to Until or the last), as a table
+	// with bars or as JSON; with Live, each row once its interval has
+	// closed (a line of a later one has been read). Lines without a time
+	// are not counted. Context, Last and Count do not apply.
+	Rate *Rate
+
 	// Show, when not nil, writes these fields of each line (see Field),
 	// in this order, instead of its text: after its stamp (or time) as
 	// logfmt ("ms=512 path=/x"), in JSON as "fields":{"ms":"512",…}
@@ -126,6 +134,8 @@ type Pipeline struct {
 	longStamped bool
 
 	selected int64
+	rate     *rateCounter // Rate
+	rw       *rateWriter
 	ring     ring  // the last selected lines (Last)
 	held     queue // the same with context (Before, After)
 	done     bool
@@ -150,12 +160,32 @@ type Pipeline struct {
 func NewPipeline(q Query, dst io.Writer) *Pipeline {
 	p := &Pipeline{q: q, dst: dst, w: newWriter(q.Format, q.Zone, q.Convention)}
 	p.ranged = q.HasSince || q.HasUntil
-	p.needStamp = p.ranged || q.Format != FormatRaw
+	p.needStamp = p.ranged || q.Format != FormatRaw || q.Rate != nil
+	if q.Rate != nil {
+		q.Before, q.After, q.Last, q.Count = 0, 0, -1, false
+		p.rate = &rateCounter{Rate: *q.Rate, conv: q.Convention}
+		if q.HasSince {
+			p.rate.lo, p.rate.hasLo, p.rate.fixLo = p.rate.interval(q.Since), true, true
+		}
+		if q.HasUntil {
+			// The last interval is that of the instant before Until.
+			before := q.Until
+			if before.Nano > 0 {
+				before.Nano--
+			} else {
+				before.Sec, before.Nano = before.Sec-1, 999_999_999
+			}
+			p.rate.hi, p.rate.hasHi, p.rate.fixHi = p.rate.interval(before), true, true
+		}
+	}
 	if q.Format == FormatJSON || q.Count {
 		q.Color = false
 	}
+	if q.Rate != nil {
+		p.rw = newRateWriter(q)
+	}
 	p.q = q
-	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil && !q.Color && q.Show == nil
+	p.copyAll = !p.needStamp && q.Selector == nil && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil && !q.Color && q.Show == nil
 	p.w.show = q.Show
 	p.sep = []byte("--\n")
 	if q.Color {
@@ -324,7 +354,7 @@ func (p *Pipeline) passOver(b []byte) {
 // skip passes over whole lines that cannot be selected, keeping only the
 // stamp of the last stamped one when the time range needs it.
 func (p *Pipeline) skip(b []byte) {
-	if !p.ranged {
+	if !p.ranged && p.rate == nil {
 		return
 	}
 	end := len(b) - 1 // the newline ending the last line
@@ -557,6 +587,36 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 // query completed (First) within b, then those up to the end of the line
 // that completed it: a cursor saved after them continues exactly.
 func (p *Pipeline) AddLines(b []byte, carry tai64n.Label) int {
+	if p.rate == nil {
+		return p.addLines(b, carry)
+	}
+	if !p.rate.started && len(b) > 0 {
+		// The range shown starts with the first line read that has a time.
+		for rest := b; len(rest) > 0; {
+			if l, ok := stampOf(rest); ok {
+				p.rate.seen(l)
+				p.rate.started = true
+				break
+			}
+			nl := bytes.IndexByte(rest, '\n')
+			if nl < 0 {
+				break
+			}
+			rest = rest[nl+1:]
+		}
+	}
+	n := p.addLines(b, carry)
+	if p.hasCarry {
+		p.rate.seen(p.carry)
+		if p.q.Live {
+			// A line of a later interval closes the ones before it.
+			p.liveRows(p.rate.interval(p.carry))
+		}
+	}
+	return n
+}
+
+func (p *Pipeline) addLines(b []byte, carry tai64n.Label) int {
 	if p.Done() || len(b) == 0 {
 		return 0
 	}
@@ -607,6 +667,10 @@ func (p *Pipeline) addPart(nl bool) {
 func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
 	p.selected++
 	switch {
+	case p.rate != nil:
+		if label != (tai64n.Label{}) {
+			p.rate.add(label)
+		}
 	case p.q.Count:
 	case p.q.Last >= 0:
 		p.ring.push(line, nl, p.src)
@@ -667,6 +731,9 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 // buffered output. Call it once the input has ended.
 func (p *Pipeline) Flush() error {
 	p.EndInput()
+	if p.rate != nil {
+		p.flushRate()
+	}
 	if p.q.Count {
 		p.out = strconv.AppendInt(p.out, p.selected, 10)
 		p.out = append(p.out, '\n')

@@ -7,8 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
@@ -60,15 +64,17 @@ func Run(args []string, env Env) int {
 	if err != nil {
 		return Usage(env.Stderr, err)
 	}
+	c.args = args
 	return c.run()
 }
 
 // command is one run of logcat.
 type command struct {
-	o   *Options
-	env Env
-	q   Query
-	p   *Pipeline
+	o    *Options
+	args []string // as given, for the chart's title
+	env  Env
+	q    Query
+	p    *Pipeline
 
 	mu     sync.Mutex // guards failed, gapped and stderr: a follower warns from two goroutines
 	failed bool       // an input could not be read
@@ -89,7 +95,7 @@ func newCommand(o *Options, env Env) (*command, error) {
 		q.Convention = tai64n.LeapAware
 	}
 	var zone *tzlocal.Zone // nil: UTC
-	if !o.UTC && (o.Format != FormatRaw || o.Since != "" || o.Until != "") {
+	if !o.UTC && (o.Format != FormatRaw || o.Since != "" || o.Until != "" || o.Rate) {
 		zone = env.LocalZone()
 	}
 	if zone != nil { // not a nil *tzlocal.Zone in the interface
@@ -121,6 +127,9 @@ func newCommand(o *Options, env Env) (*command, error) {
 		return nil, errors.New("--cursor needs exactly one log directory")
 	}
 	q.Color = c.colorOn()
+	if o.Rate {
+		q.Rate = &Rate{Interval: o.Interval, Width: c.width()}
+	}
 	c.q = q
 	return c, nil
 }
@@ -130,6 +139,20 @@ func (c *command) getenv(name string) string {
 		return ""
 	}
 	return c.env.Getenv(name)
+}
+
+// width returns the width of the output for --rate's table: COLUMNS, else
+// the terminal's, else 80.
+func (c *command) width() int {
+	if n, err := strconv.Atoi(c.getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if c.env.Terminal != nil {
+		if tty, n := c.env.Terminal(); tty && n > 0 {
+			return n
+		}
+	}
+	return 80
 }
 
 // colorOn decides on colour as grep --color does, and as no-color.org
@@ -222,12 +245,24 @@ func (c *command) run() int {
 // finish writes what is held back and chooses the exit code.
 func (c *command) finish() int {
 	err := c.p.Flush()
+	var we *WriteError
+	if err != nil && !errors.As(err, &we) {
+		// Not the output's fault: --interval too short for the range.
+		fmt.Fprintf(c.env.Stderr, "logcat: fatal: %s\n", err)
+		return cli.ExitUsage
+	}
 	if err != nil {
 		// The cursor is not saved: what it covers did not all go out.
 		if !cli.IsBrokenPipe(err) {
 			fmt.Fprintf(c.env.Stderr, "logcat: fatal: unable to write output: %s\n", errtext.Of(err))
 		}
 		return cli.ExitTemporary
+	}
+	if c.o.SVG != "" {
+		if err := c.writeSVG(); err != nil {
+			fmt.Fprintf(c.env.Stderr, "logcat: fatal: unable to write %s: %s\n", c.o.SVG, errText(err))
+			return cli.ExitTemporary
+		}
 	}
 	if c.cursorToSave != nil {
 		if err := logread.SaveCursor(c.o.Cursor, *c.cursorToSave); err != nil {
@@ -250,6 +285,21 @@ func (c *command) finish() int {
 		return ExitNoMatch
 	}
 	return cli.ExitOK
+}
+
+// writeSVG writes the chart of --rate to the --svg file, whole or not at
+// all (a temporary file renamed).
+func (c *command) writeSVG() error {
+	rows, err := c.p.RateRows()
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	title := "logcat " + strings.Join(c.args, " ")
+	if err := WriteSVG(&b, rows, c.o.Interval, title, c.p.TimeText); err != nil {
+		return err
+	}
+	return renameio.WriteFile(c.o.SVG, []byte(b.String()), 0o644)
 }
 
 type inputKind uint8
