@@ -117,8 +117,11 @@ type Pipeline struct {
 
 	needStamp bool // the range or the format looks at stamps
 	ranged    bool
-	copyAll   bool // nothing to select, convert or limit: copy chunks whole
-	copied    bool // copyAll copied a line, which it does not count
+	copyAll   bool   // nothing to select, convert or limit: copy chunks whole
+	find      finder // searches for required
+	hits      []int  // chunkHits': where required occurs, reused
+	hits2     []int  // findLines' second half, reused
+	copied    bool   // copyAll copied a line, which it does not count
 	required  []byte
 
 	carry    tai64n.Label // the stamp of the last stamped line seen
@@ -285,10 +288,16 @@ func (p *Pipeline) chunk(b []byte) int {
 	if p.ctxOn {
 		return p.chunkContext(b)
 	}
+	if p.required != nil && p.find.lit == nil {
+		p.find = newFinder(p.required, b)
+	}
+	if p.required != nil && len(b) >= 2*searchHalf {
+		return p.chunkHits(b)
+	}
 	whole := len(b)
 	for len(b) > 0 && !p.Done() {
 		if p.required != nil {
-			i := bytes.Index(b, p.required)
+			i := p.find.index(b)
 			if i < 0 {
 				p.skip(b)
 				return whole
@@ -303,6 +312,120 @@ func (p *Pipeline) chunk(b []byte) int {
 		b = b[nl+1:]
 	}
 	return whole - len(b)
+}
+
+// finder searches for a literal by its rarest byte in the data (IndexByte
+// runs at memory speed where bytes.Index, led by the literal's first
+// byte, stops at every common letter), checking the literal where the
+// byte is.
+type finder struct {
+	lit []byte
+	k   int  // the offset in lit of the byte searched for
+	c   byte // lit[k]
+}
+
+// newFinder returns a finder of lit, its byte chosen as the rarest of
+// lit's bytes in sample (the first data searched: logs are alike all the
+// way through).
+func newFinder(lit, sample []byte) finder {
+	var freq [256]int
+	for _, c := range sample[:min(len(sample), 64<<10)] {
+		freq[c]++
+	}
+	k := 0
+	for i := range lit {
+		if freq[lit[i]] < freq[lit[k]] {
+			k = i
+		}
+	}
+	return finder{lit: lit, k: k, c: lit[k]}
+}
+
+// index returns the offset of the first lit in b, or -1.
+func (f *finder) index(b []byte) int {
+	n := len(f.lit)
+	for i := f.k; i < len(b); {
+		j := bytes.IndexByte(b[i:], f.c)
+		if j < 0 {
+			return -1
+		}
+		p := i + j - f.k
+		if p+n > len(b) {
+			return -1
+		}
+		if bytes.Equal(b[p:p+n], f.lit) {
+			return p
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+// searchHalf is the least a search gives each of the two cores: below
+// it, starting a goroutine costs more than it saves.
+const searchHalf = 128 << 10
+
+// chunkHits is chunk for a large block and a literal every selected line
+// contains: the block's halves are searched for it on two cores at once,
+// and only the lines where it occurs are looked at.
+func (p *Pipeline) chunkHits(b []byte) int {
+	p.hits = findLines(b, &p.find, p.hits[:0], &p.hits2)
+	pos := 0
+	for _, h := range p.hits {
+		if p.Done() {
+			return pos
+		}
+		if h < pos {
+			continue // in a line already looked at
+		}
+		start := pos + bytes.LastIndexByte(b[pos:h], '\n') + 1
+		p.skip(b[pos:start])
+		nl := h + bytes.IndexByte(b[h:], '\n')
+		p.line(b[start:nl], true)
+		pos = nl + 1
+	}
+	if p.Done() {
+		return pos
+	}
+	p.skip(b[pos:])
+	return len(b)
+}
+
+// findLines appends to hits where lit occurs in b (whole lines, each with
+// its newline), the first occurrence in each line only: the second half of
+// b searched by a goroutine (into *more) while this one searches the first.
+func findLines(b []byte, lit *finder, hits []int, more *[]int) []int {
+	mid := len(b) / 2
+	done := make(chan struct{})
+	go func() { // waited for below
+		defer close(done)
+		*more = searchLines(b, lit, mid, len(b), (*more)[:0])
+	}()
+	hits = searchLines(b, lit, 0, mid, hits)
+	<-done
+	// A line that crosses mid and holds lit both before and after it is
+	// found twice: the one after is passed over by chunkHits.
+	return append(hits, *more...)
+}
+
+// searchLines appends to hits the offsets in b of the first lit of each
+// line that has one starting in b[from:to].
+func searchLines(b []byte, lit *finder, from, to int, hits []int) []int {
+	end := min(to+len(lit.lit)-1, len(b))
+	for i := from; i < to; {
+		j := lit.index(b[i:end])
+		if j < 0 {
+			break
+		}
+		hits = append(hits, i+j)
+		// The rest of its line cannot add a line.
+		nl := bytes.IndexByte(b[i+j:], '\n')
+		if nl < 0 {
+			break
+		}
+		i += j + nl + 1
+	}
+	return hits
 }
 
 // chunkContext is chunk with context lines: the search for the required
