@@ -464,10 +464,10 @@ func (d *Dir) writeCurrent(p []byte) (int, error) {
 		if err == nil {
 			continue
 		}
+		if errors.Is(err, syscall.ENOSPC) && d.makeRoom() {
+			continue // as svlogd: the oldest archive made room (MinKeep)
+		}
 		if d.opts.Policy == Lossy && errors.Is(err, syscall.ENOSPC) {
-			if d.makeRoom() {
-				continue
-			}
 			d.drop(p)
 			return total, nil
 		}
