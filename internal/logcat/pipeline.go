@@ -314,53 +314,6 @@ func (p *Pipeline) chunk(b []byte) int {
 	return whole - len(b)
 }
 
-// finder searches for a literal by its rarest byte in the data (IndexByte
-// runs at memory speed where bytes.Index, led by the literal's first
-// byte, stops at every common letter), checking the literal where the
-// byte is.
-type finder struct {
-	lit []byte
-	k   int  // the offset in lit of the byte searched for
-	c   byte // lit[k]
-}
-
-// newFinder returns a finder of lit, its byte chosen as the rarest of
-// lit's bytes in sample (the first data searched: logs are alike all the
-// way through).
-func newFinder(lit, sample []byte) finder {
-	var freq [256]int
-	for _, c := range sample[:min(len(sample), 64<<10)] {
-		freq[c]++
-	}
-	k := 0
-	for i := range lit {
-		if freq[lit[i]] < freq[lit[k]] {
-			k = i
-		}
-	}
-	return finder{lit: lit, k: k, c: lit[k]}
-}
-
-// index returns the offset of the first lit in b, or -1.
-func (f *finder) index(b []byte) int {
-	n := len(f.lit)
-	for i := f.k; i < len(b); {
-		j := bytes.IndexByte(b[i:], f.c)
-		if j < 0 {
-			return -1
-		}
-		p := i + j - f.k
-		if p+n > len(b) {
-			return -1
-		}
-		if bytes.Equal(b[p:p+n], f.lit) {
-			return p
-		}
-		i += j + 1
-	}
-	return -1
-}
-
 // searchHalf is the least a search gives each of the two cores: below
 // it, starting a goroutine costs more than it saves.
 const searchHalf = 128 << 10
