@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -350,12 +351,17 @@ func (p *Pipeline) chunkHits(b []byte) int {
 func findLines(b []byte, lit *finder, hits []int, more *[]int) []int {
 	mid := len(b) / 2
 	done := make(chan struct{})
+	var fault error
 	go func() { // waited for below
 		defer close(done)
-		*more = searchLines(b, lit, mid, len(b), (*more)[:0])
+		// b may be an archive's mapping (logread.Options.Map).
+		fault = logread.Guard(func() { *more = searchLines(b, lit, mid, len(b), (*more)[:0]) })
 	}()
 	hits = searchLines(b, lit, 0, mid, hits)
 	<-done
+	if fault != nil {
+		panic(fault) // for the Guard that this goroutine runs in
+	}
 	// A line that crosses mid and holds lit both before and after it is
 	// found twice: the one after is passed over by chunkHits.
 	return append(hits, *more...)
