@@ -2,8 +2,12 @@ package logcat
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"github.com/taikit/taikit/tai64n"
 )
 
 // The finder agrees with bytes.Index on every length of haystack around
@@ -61,6 +65,58 @@ func TestFinderAtTheEnd(t *testing.T) {
 			if got := f.index(h); got != want {
 				t.Fatalf("%d bytes, cut %d: index %d, want %d", size, cut, got, want)
 			}
+		}
+	}
+}
+
+// A selected line without a stamp of its own inherits the stamp of the
+// last stamped line before it, passed over or not, when the block is
+// searched on two cores as when it is searched line by line: the time
+// range and the counts over time agree.
+func TestHitsInheritStamps(t *testing.T) {
+	var b bytes.Buffer
+	for i := 0; b.Len() < 3*searchHalf; i++ {
+		switch i % 7 {
+		case 0, 1, 4:
+			fmt.Fprintf(&b, "%s worker %d: state=done\n", label(int64(i)), i)
+		case 2:
+			fmt.Fprintf(&b, "%s worker %d: state=failed\n", label(int64(i)), i)
+		case 3, 5:
+			// Inherits the stamp of the line before: selected or not.
+			fmt.Fprintf(&b, "  continued %d state=failed\n", i)
+		default:
+			fmt.Fprintf(&b, "  continued %d\n", i)
+		}
+	}
+	block := b.Bytes()
+	since, until := label(2000), label(9000)
+	queries := map[string]Query{
+		"range": {Last: -1, Since: since, HasSince: true, Until: until, HasUntil: true},
+		"rate":  {Last: -1, Rate: &Rate{Interval: time.Second, Width: 80}},
+	}
+	for name, q := range queries {
+		q.Selector = mustSelector(t, nil, []string{"state=failed"}, false)
+		var whole, small bytes.Buffer
+		p := NewPipeline(q, &whole)
+		p.AddLines(block, tai64n.Label{})
+		if err := p.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		// Blocks of a few lines each: searched line by line.
+		p = NewPipeline(q, &small)
+		for rest := block; len(rest) > 0; {
+			n := 0
+			for k := 0; k < 5 && n < len(rest); k++ {
+				n += bytes.IndexByte(rest[n:], '\n') + 1
+			}
+			p.AddLines(rest[:n], tai64n.Label{})
+			rest = rest[n:]
+		}
+		if err := p.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if whole.String() != small.String() || whole.Len() == 0 {
+			t.Errorf("%s: the whole block gives %d bytes, line by line %d", name, whole.Len(), small.Len())
 		}
 	}
 }
