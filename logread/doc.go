@@ -23,6 +23,10 @@
 //     planted under a name of the directory is refused (ErrNotRegular),
 //     named and skipped, never followed or waited on; a zstd frame that
 //     asks for a window over 32 MiB is refused too.
+//   - Options.Map gives the lines of large uncompressed archives from a
+//     memory mapping, without a copy, to a caller that reads them inside
+//     Guard: an archive truncated meanwhile is then an error (*FaultError),
+//     not a crash.
 //   - A follower follows the directory by name, as tail -F a file: when
 //     it is renamed or removed and made again, the new one is read from
 //     its start (*DirChange says so).

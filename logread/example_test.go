@@ -1,6 +1,7 @@
 package logread_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -155,4 +156,44 @@ func ExampleGapError() {
 	// gap: the cursor's file (current, 4 bytes of it read) is gone; lost: 0 bytes known, all known: false
 	// three
 	// four
+}
+
+// A directory read a block at a time from the mappings of its archives
+// (Options.Map), as a search reads a large directory: the blocks are
+// touched only inside Guard, which turns the fault of an archive truncated
+// meanwhile into an error instead of a crash.
+func ExampleGuard() {
+	dir, _ := os.MkdirTemp("", "logread-example-map")
+	defer os.RemoveAll(dir)
+	w, err := rotate.Open(dir, rotate.Options{MaxSize: 1 << 20, Keep: 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range 100000 {
+		fmt.Fprintf(w, "line %d\n", i) // 1.3 MB: one archive of 1 MB, mapped
+	}
+	w.Close()
+
+	r, err := logread.OpenDir(dir, logread.Options{Map: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	lines := 0
+	err = logread.Guard(func() {
+		for {
+			b, err := r.NextLines()
+			if err != nil {
+				return // io.EOF
+			}
+			lines += bytes.Count(b.Bytes, []byte("\n"))
+		}
+	})
+	var fe *logread.FaultError
+	if errors.As(err, &fe) {
+		fmt.Println("warning:", fe) // and r is not read further
+	}
+	fmt.Println(lines, "lines")
+	// Output:
+	// 100000 lines
 }

@@ -453,7 +453,7 @@ func (r *Reader) nextFile() (bool, error) {
 		}
 		t, ok = r.stillChosen(s)
 		if !ok {
-			s.f.Close()
+			s.close()
 			continue
 		}
 		if r.watch != nil {
@@ -597,7 +597,7 @@ func (r *Reader) resumeByPosition(c *Cursor) bool {
 		}
 		s, err := r.openSource(f.name, f.kind, f.stamp, c.off, want)
 		if err == nil && f.kind != kindArchive && !r.stillAt(s, idx) {
-			s.f.Close()
+			s.close()
 			continue
 		}
 		switch {

@@ -91,8 +91,12 @@ type source struct {
 	f     *os.File
 	comp  compKind
 	r     io.Reader
+	// m is the file mapped (an archive, with Options.Map): then it is
+	// the buffer, start and end are offsets in the file, and nothing is
+	// copied.
+	m []byte
 
-	start, end int   // unread bytes in the Reader's buffer
+	start, end int   // unread bytes in the Reader's buffer (or m)
 	readOff    int64 // decompressed bytes read into the buffer so far
 	prefixN    int
 	prefixH    uint64
@@ -143,15 +147,48 @@ func (s *source) takeTo(buf []byte, final bool, find func([]byte, byte) int) ([]
 		s.start += i + 1
 		return w[:i+1], true
 	}
-	if final || (s.start == 0 && s.end == len(buf)) {
+	if final || len(w) >= readBufSize {
 		s.start = s.end
 		return w, true
 	}
 	return nil, false
 }
 
+// close closes the file, and releases its mapping.
+func (s *source) close() {
+	s.unmap()
+	if s.f != nil {
+		s.f.Close()
+	}
+}
+
+// unmap releases the mapping, if any; the file stays open.
+func (s *source) unmap() {
+	if s.m != nil {
+		unmapFile(s.m)
+		s.m = nil
+	}
+}
+
+// fillMapped is fill for a mapped file: what a read would bring into the
+// buffer, up to readBufSize unread bytes, is only counted in.
+func (s *source) fillMapped() (int, error) {
+	end := min(s.start+readBufSize, len(s.m))
+	if end <= s.end {
+		return 0, io.EOF
+	}
+	n := end - s.end
+	s.hashPrefix(s.m[s.end:end], s.readOff)
+	s.end = end
+	s.readOff += int64(n)
+	return n, nil
+}
+
 // fill reads more of the file into the buffer, after the unread bytes.
 func (s *source) fill(buf []byte) (int, error) {
+	if s.m != nil {
+		return s.fillMapped()
+	}
 	if s.start == s.end {
 		s.start, s.end = 0, 0
 	} else if len(buf)-s.end < len(buf)/4 && s.start > 0 {
@@ -199,6 +236,9 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, 
 		f.Close()
 		return nil, err
 	}
+	if r.opts.Map && kind == kindArchive && s.comp == compPlain {
+		s.m = mapFile(f, st.Size)
+	}
 	if off == 0 && s.comp == compPlain && r.opts.HasSince && !r.sincePast {
 		off = searchSince(f, st.Size, r.opts.Since)
 		if off > 0 {
@@ -208,7 +248,7 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, 
 	}
 	if off > 0 {
 		if err := s.skipTo(r.buf, off); err != nil {
-			f.Close()
+			s.close()
 			return nil, err
 		}
 	}
@@ -232,6 +272,10 @@ func (s *source) skipTo(buf []byte, off int64) error {
 			return err
 		}
 		s.readOff = off
+		if s.m != nil {
+			s.start, s.end = int(min(off, int64(len(s.m)))), int(min(off, int64(len(s.m))))
+			s.readOff = int64(s.end)
+		}
 		return nil
 	}
 	for s.readOff < off {

@@ -532,30 +532,40 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 	if cursor != nil {
 		good = *cursor
 	}
-	for !c.p.Done() && !c.interrupted() {
-		b, err := src.NextLines()
-		if err != nil {
-			if err != io.EOF {
-				c.warn(err)
+	// A Reader of a directory may give an archive's lines from its
+	// mapping (Options.Map): they are read inside Guard.
+	fault := logread.Guard(func() {
+		for !c.p.Done() && !c.interrupted() {
+			b, err := src.NextLines()
+			if err != nil {
+				if err != io.EOF {
+					c.warn(err)
+				}
+				if cursor == nil {
+					c.p.EndInput() // its last line, without a newline, is a line
+				}
+				break
 			}
-			if cursor == nil {
-				c.p.EndInput() // its last line, without a newline, is a line
+			if m != nil {
+				c.p.SetSource(m.source())
 			}
-			break
+			n := c.p.AddLines(b.Bytes, b.Stamp)
+			if b.Cut {
+				c.p.CutLine()
+			}
+			if c.p.q.Live {
+				c.p.flush() // following standard input: each block out as it comes
+			}
+			if cursor != nil && !c.p.Pending() {
+				good = r.CursorAfter(n)
+			}
 		}
-		if m != nil {
-			c.p.SetSource(m.source())
-		}
-		n := c.p.AddLines(b.Bytes, b.Stamp)
-		if b.Cut {
-			c.p.CutLine()
-		}
-		if c.p.q.Live {
-			c.p.flush() // following standard input: each block out as it comes
-		}
-		if cursor != nil && !c.p.Pending() {
-			good = r.CursorAfter(n)
-		}
+	})
+	if fault != nil {
+		// The Reader is not to be read further: what it gave before the
+		// truncated archive is out, the rest of this input is not.
+		c.warn(fault)
+		c.p.EndInput()
 	}
 	c.interrupted() // a stop that ended the input (stoppable) is a stop
 	if cursor != nil {
@@ -588,6 +598,9 @@ func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool
 			Since: c.q.Since, HasSince: c.q.HasSince,
 			Until: c.q.Until, HasUntil: c.q.HasUntil,
 			Follow: follow, Cursor: cursor,
+			// Read on this goroutine, inside Guard (read); a follower
+			// reads on another.
+			Map: !follow,
 			// -F follows the name, even before there is a directory.
 			WaitForDir:   c.o.FollowRotate,
 			OnError:      c.warn,

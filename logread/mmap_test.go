@@ -1,0 +1,177 @@
+package logread
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// mapDir writes a directory whose first archive is large enough to be
+// mapped (lines, then one line longer than the read buffer, then lines),
+// a small second archive and "current"; it returns the directory and the
+// first archive's path.
+func mapDir(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	var b bytes.Buffer
+	for i := 0; b.Len() < 2*readBufSize; i++ {
+		fmt.Fprintf(&b, "@4000000065000000%08x line %d of the first archive\n", i, i)
+	}
+	b.WriteString("@4000000065100000000000aa " + strings.Repeat("long", readBufSize/2) + "\n")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&b, "@4000000065200000%08x after the long line %d\n", i, i)
+	}
+	first := filepath.Join(dir, "@4000000065300000000000aa.s")
+	files := map[string]string{
+		first: b.String(),
+		filepath.Join(dir, "@4000000065400000000000aa.s"): "@4000000065400000000000aa small\n",
+		filepath.Join(dir, "current"):                     "@4000000065500000000000aa current\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(name, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, first
+}
+
+type mapBlock struct {
+	text   string
+	stamp  string
+	cursor Cursor
+}
+
+func readMapBlocks(t *testing.T, dir string, opts Options) []mapBlock {
+	t.Helper()
+	r, err := OpenDir(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var out []mapBlock
+	if err := Guard(func() {
+		for {
+			l, err := r.NextLines()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, mapBlock{string(l.Bytes), string(l.Stamp.Append(nil)), r.Cursor()})
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// With Map, a directory reads as without it: the same blocks (a line
+// longer than the buffer in the same pieces), stamps and cursors, and the
+// large archive did come from a mapping.
+func TestMapReadsAsRead(t *testing.T) {
+	dir, _ := mapDir(t)
+	plain := readMapBlocks(t, dir, Options{})
+	mapped := readMapBlocks(t, dir, Options{Map: true})
+	if len(plain) != len(mapped) {
+		t.Fatalf("%d blocks mapped, %d read", len(mapped), len(plain))
+	}
+	for i := range plain {
+		if plain[i].text != mapped[i].text || plain[i].stamp != mapped[i].stamp || plain[i].cursor != mapped[i].cursor {
+			t.Fatalf("block %d differs: mapped %d bytes (stamp %s, cursor %+v), read %d (%s, %+v)", i,
+				len(mapped[i].text), mapped[i].stamp, mapped[i].cursor, len(plain[i].text), plain[i].stamp, plain[i].cursor)
+		}
+	}
+
+	r, err := OpenDir(dir, Options{Map: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := Guard(func() {
+		if _, err := r.NextLines(); err != nil {
+			t.Fatal(err)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if r.src == nil || r.src.m == nil {
+		t.Fatal("the large archive was not mapped")
+	}
+}
+
+// An archive truncated while mapped makes the bytes past its new end fault
+// when touched: Guard returns a *FaultError naming the archive, in the
+// goroutine that touched them and in one that gets the error passed on,
+// and the program lives.
+func TestMapTruncatedFaultsIntoError(t *testing.T) {
+	dir, first := mapDir(t)
+	r, err := OpenDir(dir, Options{Map: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var stale []byte
+	if err := Guard(func() {
+		l, err := r.NextLines()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale = l.Bytes
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(first, 0); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		var fe *FaultError
+		if !errors.As(err, &fe) || fe.Path != first {
+			t.Fatalf("%s: %v, want a *FaultError for %s", what, err, first)
+		}
+		if !strings.Contains(fe.Error(), "truncated") {
+			t.Errorf("%s: message %q", what, fe.Error())
+		}
+	}
+	// The Reader's own look at the rest of the file faults.
+	check("NextLines", Guard(func() { r.NextLines() }))
+	// So does the caller's look at a block given before.
+	check("the block", Guard(func() { bytes.Count(stale, []byte("x")) }))
+	// And a helper goroutine's, passed on.
+	check("a helper", Guard(func() {
+		var fault error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			fault = Guard(func() { bytes.IndexByte(stale, 0) })
+		}()
+		<-done
+		if fault != nil {
+			panic(fault)
+		}
+	}))
+}
+
+// Guard does not swallow what is not a fault on a mapping.
+func TestGuardPassesOtherPanics(t *testing.T) {
+	for name, f := range map[string]func(){
+		"a panic":     func() { panic("mine") },
+		"nil pointer": func() { var p *int; _ = *p },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: Guard returned", name)
+				}
+			}()
+			err := Guard(f)
+			t.Errorf("%s: Guard returned %v", name, err)
+		}()
+	}
+}
