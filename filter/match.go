@@ -1,6 +1,9 @@
 package filter
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Match reports whether line matches pattern as daemontools' multilog
 // matches it (match.c): the whole line, byte for byte; '*' at the end of
@@ -45,7 +48,7 @@ func Match(pattern, line []byte) bool {
 // are compared whole, not a byte at a time as Match goes. never makes a
 // prog that matches nothing.
 type prog struct {
-	head  []byte
+	head  lit
 	segs  []seg
 	any   bool
 	never bool
@@ -53,9 +56,41 @@ type prog struct {
 
 // seg is a star of a prog and what follows it up to the next star.
 type seg struct {
-	c   byte   // what the star skips to
-	eat bool   // c is the literal byte after the star, not another star
-	lit []byte // with eat, the literal bytes after c
+	c   byte // what the star skips to
+	eat bool // c is the literal byte after the star, not another star
+	lit lit  // with eat, the literal bytes after c
+}
+
+// lit is a run of literal bytes, with its first eight in a word (w, with
+// mask m over the bytes it has): most literals of a script are that short,
+// and compare in a register, without a call.
+type lit struct {
+	b    []byte
+	w, m uint64
+}
+
+func newLit(b []byte) lit {
+	l := lit{b: b}
+	for i := 0; i < len(b) && i < 8; i++ {
+		l.w |= uint64(b[i]) << (8 * i)
+		l.m |= 0xff << (8 * i)
+	}
+	return l
+}
+
+// at reports whether window has l at pos.
+func (l *lit) at(window []byte, pos int) bool {
+	n := len(l.b)
+	if n == 0 {
+		return true
+	}
+	if len(window)-pos < 8 {
+		return len(window)-pos >= n && string(window[pos:pos+n]) == string(l.b)
+	}
+	if binary.LittleEndian.Uint64(window[pos:])&l.m != l.w {
+		return false
+	}
+	return n <= 8 || len(window)-pos >= n && string(window[pos+8:pos+n]) == string(l.b[8:])
 }
 
 // compile returns pattern's prog, its segs appended to arena (which then
@@ -64,10 +99,10 @@ func compile(pattern []byte, arena []seg) (prog, []seg) {
 	var p prog
 	i := bytes.IndexByte(pattern, '*')
 	if i < 0 {
-		p.head = pattern
+		p.head = newLit(pattern)
 		return p, arena
 	}
-	p.head, pattern = pattern[:i], pattern[i:]
+	p.head, pattern = newLit(pattern[:i]), pattern[i:]
 	start := len(arena)
 	for len(pattern) > 0 { // pattern begins with a star
 		pattern = pattern[1:]
@@ -82,7 +117,7 @@ func compile(pattern []byte, arena []seg) (prog, []seg) {
 			if j < 0 {
 				j = len(pattern)
 			}
-			arena = append(arena, seg{c: pattern[0], eat: true, lit: pattern[1:j]})
+			arena = append(arena, seg{c: pattern[0], eat: true, lit: newLit(pattern[1:j])})
 			pattern = pattern[j:]
 		}
 	}
@@ -97,10 +132,10 @@ func compile(pattern []byte, arena []seg) (prog, []seg) {
 // byte after it), so two patterns that begin with the same bytes reach the
 // same place.
 func (p *prog) advance(window []byte, pos int) int {
-	if p.never || !litAt(window, pos, p.head) {
+	if p.never || !p.head.at(window, pos) {
 		return -1
 	}
-	pos += len(p.head)
+	pos += len(p.head.b)
 	for i := range p.segs {
 		s := &p.segs[i]
 		j := bytes.IndexByte(window[pos:], s.c)
@@ -110,10 +145,10 @@ func (p *prog) advance(window []byte, pos int) int {
 		pos += j
 		if s.eat {
 			pos++
-			if !litAt(window, pos, s.lit) {
+			if !s.lit.at(window, pos) {
 				return -1
 			}
-			pos += len(s.lit)
+			pos += len(s.lit.b)
 		}
 	}
 	return pos
@@ -123,12 +158,4 @@ func (p *prog) advance(window []byte, pos int) int {
 func (p *prog) match(window []byte) bool {
 	pos := p.advance(window, 0)
 	return pos >= 0 && (p.any || pos == len(window))
-}
-
-// litAt reports whether window has lit at pos.
-func litAt(window []byte, pos int, lit []byte) bool {
-	if len(lit) == 0 {
-		return true
-	}
-	return len(window)-pos >= len(lit) && window[pos] == lit[0] && string(window[pos+1:pos+len(lit)]) == string(lit[1:])
 }

@@ -34,25 +34,32 @@ func refAdvance(pattern, window []byte, pos int) int {
 // segments compiled into a shared arena as Prepare does.
 func TestProgRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(47, 48))
+	// A third of the bytes stars, or one in twelve: short literals, or
+	// literals longer than the eight bytes compared in a word.
 	alpha := []byte("ab*")
+	starEvery := 3
 	randBytes := func(n int) []byte {
 		b := make([]byte, n)
 		for i := range b {
-			b[i] = alpha[r.IntN(len(alpha))]
+			b[i] = alpha[r.IntN(2)]
+			if r.IntN(starEvery) == 0 {
+				b[i] = '*'
+			}
 		}
 		return b
 	}
 	var arena []seg
 	matched, advanced := 0, 0
 	for round := 0; round < 20000; round++ {
-		pattern := randBytes(r.IntN(9))
+		starEvery = []int{3, 12}[round%2]
+		pattern := randBytes(r.IntN(9 + 12*(round%2)))
 		if round%100 == 0 {
 			arena = arena[:0]
 		}
 		var p prog
 		p, arena = compile(pattern, arena)
 		for l := 0; l < 20; l++ {
-			window := randBytes(r.IntN(12))
+			window := randBytes(r.IntN(12 + 14*(round%2)))
 			want := Match(pattern, window)
 			if got := p.match(window); got != want {
 				t.Fatalf("pattern %q, window %q: compiled %v, Match %v", pattern, window, got, want)

@@ -160,7 +160,7 @@ func NewWalk(steps []Step) *Walk {
 		if o.kind == opAny && len(o.rests) <= 64 {
 			o.first = new([256]uint64)
 			for j, r := range o.rests {
-				if len(o.parts[j].head) == 0 {
+				if len(o.parts[j].head.b) == 0 {
 					o.always |= 1 << j
 				} else {
 					o.first[r[0]] |= 1 << j
