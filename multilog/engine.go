@@ -185,6 +185,23 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 				break
 			}
 		}
+		if !e.inLine && e.needWindow && e.prefix.OK() {
+			// The common case: whole lines short enough to be their own
+			// windows, each decided where it lies in the chunk (the walk
+			// has seen the stamp apart) and delivered in one step.
+			for {
+				nl := bytes.IndexByte(chunk[:min(len(chunk), room+1)], '\n')
+				if nl < 0 {
+					break
+				}
+				e.sel = e.walk.EvalText(&e.prefix, chunk[:nl], e.sel[:0])
+				e.deliver(stamp, chunk[:nl], chunk[:nl+1])
+				chunk = chunk[nl+1:]
+			}
+			if len(chunk) == 0 {
+				break
+			}
+		}
 		if !e.inLine {
 			if !stamped {
 				e.stampLen = copy(e.window[:], e.stamp[:e.stampN])
@@ -195,17 +212,11 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 				e.inLine = true
 				e.decide()
 			} else if nl := bytes.IndexByte(chunk[:min(len(chunk), room+1)], '\n'); nl >= 0 {
-				// The common case: a whole line short enough to be its own
-				// window, decided and delivered in one step, where it is
-				// in the chunk when the walk can see the stamp apart.
-				if e.prefix.OK() {
-					e.sel = e.walk.EvalText(&e.prefix, chunk[:nl], e.sel[:0])
-					e.deliver(stamp, chunk[:nl], chunk[:nl+1])
-				} else {
-					e.wlen += copy(e.window[e.wlen:], chunk[:nl])
-					e.decide()
-					e.emit(chunk[nl : nl+1])
-				}
+				// A whole line short enough to be its own window, where the
+				// walk needs the stamp before it: decided in the window.
+				e.wlen += copy(e.window[e.wlen:], chunk[:nl])
+				e.decide()
+				e.emit(chunk[nl : nl+1])
 				chunk = chunk[nl+1:]
 				continue
 			} else {
