@@ -66,7 +66,10 @@
 // buffer, the time stamp and its space included when lines are stamped, so
 // a pattern like "*end" cannot see the end of a longer line, and "+hello"
 // never matches a stamped line (use "+* hello"). Cutting the window is the
-// caller's job.
+// caller's job. A caller whose windows all begin with the same stamp can
+// have the walk work the stamp out once ([Walk.Prepare]) and evaluate each
+// line's own bytes where they lie ([Walk.EvalText]), with the same result
+// as [Walk.Eval] on the stamp and the line joined.
 package filter
 
 // WindowSize is how many bytes of a line multilog's patterns, alerts and

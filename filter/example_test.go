@@ -74,3 +74,34 @@ func ExampleWalk() {
 	// "started"                              [true false false]
 	// trivial: false
 }
+
+// ExampleWalk_EvalText evaluates stamped lines as multilog t does, with
+// the stamp worked out once for every line that shares it: the walk then
+// looks only at each line's own bytes, which need not be copied behind
+// the stamp.
+func ExampleWalk_EvalText() {
+	w := filter.NewWalk([]filter.Step{
+		{Rule: &filter.Rule{Select: false, Pattern: []byte("* kernel: *")}},
+		{}, // ./main
+		{Rule: &filter.Rule{Select: false, Pattern: []byte("*")}},
+		{Rule: &filter.Rule{Select: true, Pattern: []byte("* worker: job * failed*")}},
+		{}, // =status
+	})
+	var p filter.Prefix
+	w.Prepare(&p, []byte("@4000000065a1b2c3d4e5f607 "))
+	fmt.Println("in place:", p.OK())
+	sel := make([]bool, 0, w.Marks())
+	for _, line := range []string{
+		"kernel: eth0 up",
+		"worker: job 3 failed",
+		"worker: job 4 done",
+	} {
+		sel = w.EvalText(&p, []byte(line), sel[:0])
+		fmt.Printf("%-24q %v\n", line, sel)
+	}
+	// Output:
+	// in place: true
+	// "kernel: eth0 up"        [false false]
+	// "worker: job 3 failed"   [true true]
+	// "worker: job 4 done"     [true false]
+}

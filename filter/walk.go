@@ -74,7 +74,9 @@ type op struct {
 	sel     bool
 	pattern []byte   // opPattern; opAny: the beginning all its patterns share
 	rests   [][]byte // opAny: each pattern after that beginning
-	lits    []int    // opAny: how many bytes each rest begins with before a star
+	parts   []prog   // opAny: each rest, compiled
+	begin   prog     // opAny: pattern compiled (reusePrefix when reuse ≥ 0)
+	tailP   prog     // opAny: tail compiled
 	// opAny with at most 64 rests: for each byte, which rests can match a window going on
 	// with it (a bit per rest), and which rests begin with a star and must always be tried.
 	// Most lines then try no rest at all.
@@ -144,16 +146,21 @@ func NewWalk(steps []Step) *Walk {
 	for i := range w.ops {
 		o := &w.ops[i]
 		for _, r := range o.rests {
-			n := bytes.IndexByte(r, '*')
-			if n < 0 {
-				n = len(r)
+			p, _ := compile(r, nil)
+			o.parts = append(o.parts, p)
+		}
+		if o.kind == opAny {
+			if o.reuse >= 0 {
+				o.begin, _ = compile(o.reusePrefix, nil)
+			} else {
+				o.begin, _ = compile(o.pattern, nil)
 			}
-			o.lits = append(o.lits, n)
+			o.tailP, _ = compile(o.tail, nil)
 		}
 		if o.kind == opAny && len(o.rests) <= 64 {
 			o.first = new([256]uint64)
 			for j, r := range o.rests {
-				if o.lits[j] == 0 {
+				if len(o.parts[j].head.b) == 0 {
 					o.always |= 1 << j
 				} else {
 					o.first[r[0]] |= 1 << j
@@ -262,8 +269,100 @@ func (w *Walk) Trivial() bool { return w.trivial }
 // the selection. Eval does not allocate when selected has room for
 // [Walk.Marks] more values.
 func (w *Walk) Eval(window []byte, selected []bool) []bool {
+	return w.eval(window, nil, selected)
+}
+
+// Prefix is what a Walk has worked out, with [Walk.Prepare], about every
+// window that begins with the same bytes: multilog's time stamp, shared
+// by every line of a read. With it, [Walk.EvalText] evaluates a line on
+// the bytes after the stamp, which multilog then need not copy behind a
+// stamp to make a window. The zero Prefix is the empty beginning.
+type Prefix struct {
+	ok bool
+	// begin holds, per op, what is left of its beginning (an op sharing an
+	// earlier beginning: of that one) for the text to match.
+	begin []prog
+	arena []seg // begin's segments, reused by the next Prepare
+}
+
+// OK reports whether [Walk.EvalText] can use p: false when some rule
+// looks at the beginning in a way that needs the whole window (a glob, or
+// a pattern whose shared beginning ends inside it), and the caller must
+// build the window and use [Walk.Eval].
+func (p *Prefix) OK() bool { return p.ok }
+
+// Prepare works out p for windows that begin with prefix. It allocates
+// only when p is used for a Walk with more rules than before.
+func (w *Walk) Prepare(p *Prefix, prefix []byte) {
+	p.ok = true
+	p.begin, p.arena = p.begin[:0], p.arena[:0]
+	for i := range w.ops {
+		o := &w.ops[i]
+		var b prog
+		switch o.kind {
+		case opGlob:
+			p.ok = p.ok && len(prefix) == 0
+		case opAny:
+			pat := o.pattern
+			if o.reuse >= 0 {
+				pat = o.reusePrefix
+			}
+			k, ok := advancePrefix(pat, prefix)
+			p.ok = p.ok && ok
+			switch {
+			case k < 0:
+				b.never = true
+			case k == 0:
+				b = o.begin
+			default:
+				b, p.arena = compile(pat[k:], p.arena)
+			}
+		}
+		p.begin = append(p.begin, b)
+	}
+}
+
+// advancePrefix matches pattern, which must not end with '*', against a
+// window that begins with prefix, as far as prefix decides it: it returns
+// how much of pattern is matched by prefix (the rest is matched from the
+// start of what follows it), or -1 if no such window matches. It reports
+// false when pattern ends inside prefix, before its end.
+func advancePrefix(pattern, prefix []byte) (int32, bool) {
+	pos, k := 0, 0
+	for k < len(pattern) {
+		if pos == len(prefix) {
+			return int32(k), true
+		}
+		c := pattern[k]
+		if c != '*' {
+			if prefix[pos] != c {
+				return -1, true
+			}
+			pos, k = pos+1, k+1
+			continue
+		}
+		i := bytes.IndexByte(prefix[pos:], pattern[k+1])
+		if i < 0 {
+			// The star's skip goes on after the prefix: the star is
+			// still to be matched there.
+			return int32(k), true
+		}
+		pos, k = pos+i, k+1
+	}
+	return int32(k), pos == len(prefix)
+}
+
+// EvalText is [Walk.Eval] for the window made of the beginning p was
+// prepared with followed by text; p must be OK.
+func (w *Walk) EvalText(p *Prefix, text []byte, selected []bool) []bool {
+	return w.eval(text, p.begin, selected)
+}
+
+// eval is Eval on window, whose part before it begin says how each op's
+// beginning matched (nil: there is none).
+func (w *Walk) eval(window []byte, begin []prog, selected []bool) []bool {
 	sel := true
-	var at beginnings
+	var b beginnings
 	for i := range w.ops {
 		o := &w.ops[i]
 		switch {
@@ -274,7 +373,11 @@ func (w *Walk) Eval(window []byte, selected []bool) []bool {
 		case o.kind == opSet:
 			sel = o.sel
 		case o.kind == opAny:
-			if o.any(window, &at) {
+			bp := &o.begin
+			if begin != nil {
+				bp = &begin[i]
+			}
+			if o.any(window, bp, &b) {
 				sel = o.sel
 			}
 		default:
@@ -293,20 +396,22 @@ type beginnings struct {
 	have uint8
 }
 
-// any reports whether any pattern of an opAny matches window.
-func (o *op) any(window []byte, b *beginnings) bool {
+// any reports whether any pattern of an opAny matches window, which
+// must match begin first: the op's beginning (an op sharing an earlier
+// beginning: that one), or what is left of it after a prefix.
+func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 	var pos int
 	if o.reuse >= 0 {
 		bit := uint8(1) << o.reuse
 		if b.have&bit == 0 { // that op was not evaluated for this line
-			b.at[o.reuse], b.have = int32(advance(o.reusePrefix, window, 0)), b.have|bit
+			b.at[o.reuse], b.have = int32(begin.advance(window, 0)), b.have|bit
 		}
 		pos = int(b.at[o.reuse])
 		if pos >= 0 {
-			pos = advance(o.tail, window, pos)
+			pos = o.tailP.advance(window, pos)
 		}
 	} else {
-		pos = advance(o.pattern, window, 0)
+		pos = begin.advance(window, 0)
 	}
 	if o.slot >= 0 {
 		b.at[o.slot], b.have = int32(pos), b.have|uint8(1)<<o.slot
@@ -321,23 +426,14 @@ func (o *op) any(window []byte, b *beginnings) bool {
 			try |= o.first[rest[0]]
 		}
 		for ; try != 0; try &= try - 1 {
-			j := bits.TrailingZeros64(try)
-			r, lit := o.rests[j], o.lits[j]
-			if bytes.HasPrefix(rest, r[:lit]) && Match(r[lit:], rest[lit:]) {
+			if o.parts[bits.TrailingZeros64(try)].match(rest) {
 				return true
 			}
 		}
 		return false
 	}
-	for j, r := range o.rests {
-		// Most rules of a run part soon after the shared beginning: compare
-		// the bytes before the rest's first star at once (a literal byte
-		// matches only itself), then match what follows.
-		lit := o.lits[j]
-		if !bytes.HasPrefix(rest, r[:lit]) {
-			continue
-		}
-		if Match(r[lit:], rest[lit:]) {
+	for j := range o.parts {
+		if o.parts[j].match(rest) {
 			return true
 		}
 	}

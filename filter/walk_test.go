@@ -466,3 +466,81 @@ func TestWalkSharedBeginningsAcrossRules(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkEvalText checks EvalText against Eval on the whole window, for
+// random scripts whose patterns share beginnings and reach into the
+// prefix, random prefixes (stamps, with and without the bytes the stars
+// look for) and random texts; and that a stamp-skipping script is OK.
+func TestWalkEvalText(t *testing.T) {
+	r := rand.New(rand.NewPCG(45, 46))
+	alpha := []byte("ab *:")
+	randBytes := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha))]
+		}
+		return b
+	}
+	globs := []string{"*", "a*", "*b*", "?*"}
+	var p filter.Prefix
+	var sel []bool
+	oks, evals := 0, 0
+	for round := 0; round < 3000; round++ {
+		shared := randBytes(r.IntN(5))
+		var steps []filter.Step
+		for k := 0; k < 1+r.IntN(7); k++ {
+			switch r.IntN(6) {
+			case 0:
+				steps = append(steps, mark)
+			case 1:
+				if r.IntN(4) == 0 {
+					steps = append(steps, globRule(t, r.IntN(2) == 0, globs[r.IntN(len(globs))]))
+					continue
+				}
+				steps = append(steps, filter.Step{Rule: &filter.Rule{Select: r.IntN(2) == 0, Pattern: []byte("*")}})
+			default:
+				pat := append(append([]byte{}, shared...), randBytes(r.IntN(5))...)
+				steps = append(steps, filter.Step{Rule: &filter.Rule{Select: r.IntN(2) == 0, Pattern: pat}})
+			}
+		}
+		steps = append(steps, mark)
+		w := filter.NewWalk(steps)
+		for l := 0; l < 10; l++ {
+			prefix := randBytes(r.IntN(6))
+			w.Prepare(&p, prefix)
+			if !p.OK() {
+				continue
+			}
+			oks++
+			for m := 0; m < 10; m++ {
+				text := randBytes(r.IntN(12))
+				want := w.Eval(append(append([]byte{}, prefix...), text...), nil)
+				sel = w.EvalText(&p, text, sel[:0])
+				evals++
+				if !slices.Equal(sel, want) {
+					t.Fatalf("round %d: walk %s, prefix %q, text %q: EvalText %v, Eval %v", round, describe(steps), prefix, text, sel, want)
+				}
+			}
+		}
+	}
+	if oks < 10000 {
+		t.Errorf("only %d of 30000 prefixes were OK", oks)
+	}
+	w := filter.NewWalk([]filter.Step{rule("-* * kernel: *"), rule("-* * tick"), mark, rule("-*"), rule("+* * worker-*: job=* state=failed *"), mark})
+	w.Prepare(&p, []byte(stamp+" "))
+	if !p.OK() {
+		t.Fatalf("a script skipping the stamp with '* ' cannot use EvalText")
+	}
+	text := []byte(stamp + " worker-1: job=3 state=failed try=2")
+	if got := w.EvalText(&p, text, nil); fmt.Sprint(got) != "[true true]" {
+		t.Errorf("EvalText = %v, want [true true]", got)
+	}
+	n := testing.AllocsPerRun(1000, func() {
+		w.Prepare(&p, []byte(stamp+" "))
+		sel = w.EvalText(&p, text, sel[:0])
+	})
+	if n != 0 {
+		t.Errorf("Prepare and EvalText allocate %v times per run", n)
+	}
+	t.Logf("%d prefixes OK, %d texts compared", oks, evals)
+}

@@ -82,7 +82,8 @@ type Engine struct {
 	stampLen   int // the stamp's share of window
 	stamp      [64]byte
 	stampN     int
-	err        error // the first write error of the current chunk
+	prefix     filter.Prefix // the walk's work on this chunk's stamp
+	err        error         // the first write error of the current chunk
 }
 
 // NewEngine prepares plan to run with sinks.
@@ -172,11 +173,32 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 	// line in progress still has its own stamp there).
 	stamped := false
 	room := windowSize - e.stampN
+	stamp := e.stamp[:e.stampN]
+	if e.needWindow {
+		e.walk.Prepare(&e.prefix, stamp)
+	}
 	for len(chunk) > 0 {
 		if !e.inLine && !e.needWindow {
 			// Every line goes whole to every directory and standard
 			// output: no window, no walk, one scan per sink.
 			if chunk = e.wholeLines(chunk); len(chunk) == 0 {
+				break
+			}
+		}
+		if !e.inLine && e.needWindow && e.prefix.OK() {
+			// The common case: whole lines short enough to be their own
+			// windows, each decided where it lies in the chunk (the walk
+			// has seen the stamp apart) and delivered in one step.
+			for {
+				nl := bytes.IndexByte(chunk[:min(len(chunk), room+1)], '\n')
+				if nl < 0 {
+					break
+				}
+				e.sel = e.walk.EvalText(&e.prefix, chunk[:nl], e.sel[:0])
+				e.deliver(stamp, chunk[:nl], chunk[:nl+1])
+				chunk = chunk[nl+1:]
+			}
+			if len(chunk) == 0 {
 				break
 			}
 		}
@@ -190,8 +212,8 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 				e.inLine = true
 				e.decide()
 			} else if nl := bytes.IndexByte(chunk[:min(len(chunk), room+1)], '\n'); nl >= 0 {
-				// The common case: a whole line short enough to be its own
-				// window, decided and delivered in one step.
+				// A whole line short enough to be its own window, where the
+				// walk needs the stamp before it: decided in the window.
 				e.wlen += copy(e.window[e.wlen:], chunk[:nl])
 				e.decide()
 				e.emit(chunk[nl : nl+1])
@@ -276,7 +298,14 @@ func (e *Engine) decide() {
 	e.windowDone = true
 	win := e.window[:e.wlen]
 	e.sel = e.walk.Eval(win, e.sel[:0])
-	stamp, text := win[:e.stampLen], win[e.stampLen:]
+	text := win[e.stampLen:]
+	e.deliver(win[:e.stampLen], text, text)
+}
+
+// deliver gives a line's window, stamp and text, to the actions that
+// selected it: out (text, or text and its newline) to the directories and
+// standard output.
+func (e *Engine) deliver(stamp, text, out []byte) {
 	for i := range e.sinks {
 		if !e.sel[i] {
 			continue
@@ -286,7 +315,7 @@ func (e *Engine) decide() {
 		case Dir, Stdout:
 			k.batch = append(k.batch, stamp...)
 			k.batch = append(k.batch, k.prefix...)
-			k.batch = append(k.batch, text...)
+			k.batch = append(k.batch, out...)
 			if len(k.batch) >= batchLimit {
 				e.writeBatch(k)
 			}

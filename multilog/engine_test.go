@@ -2,7 +2,9 @@ package multilog
 
 import (
 	"bytes"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +140,102 @@ func (w writers) w() []io.Writer {
 		out[i] = w[i]
 	}
 	return out
+}
+
+// TestEngineInPlaceSameAsWindow runs random scripts (stamped or not, with
+// patterns that skip the stamp, look into it or are cut by it, globs, e and
+// =) over random lines twice: as one chunk, where a line is evaluated where
+// it lies in the chunk beside the stamp, and a byte per chunk, where every
+// line is built in the window behind its stamp. Every output must be the
+// same.
+func TestEngineInPlaceSameAsWindow(t *testing.T) {
+	r := rand.New(rand.NewPCG(49, 50))
+	pats := []string{"*", "* *", "* a*", "* *b", "* * a*", "*a", "@4*", "@4000*", "*5*", "a*", "* **", "* a", "*", "*:*"}
+	texts := []string{"a", "b", "a b", "ab: c", "a:b", "@4 a", "* a", "5", "", "b a b"}
+	inPlace := 0
+	for round := 0; round < 400; round++ {
+		var words []string
+		if k := r.IntN(3); k > 0 {
+			words = append(words, []string{"", "t", "T"}[k])
+		}
+		for n := 1 + r.IntN(6); n > 0; n-- {
+			switch r.IntN(5) {
+			case 0:
+				words = append(words, []string{"e", "=st", "./d"}[r.IntN(3)])
+			case 1:
+				words = append(words, "g"+"+-"[r.IntN(2):][:1]+[]string{"*a*", "@*", "?*"}[r.IntN(3)])
+			default:
+				words = append(words, "+-"[r.IntN(2):][:1]+pats[r.IntN(len(pats))])
+			}
+		}
+		words = append(words, "./d")
+		var in []byte
+		for n := r.IntN(30); n > 0; n-- {
+			in = append(in, texts[r.IntN(len(texts))]...)
+			if r.IntN(3) == 0 {
+				in = append(in, texts[r.IntN(len(texts))]...)
+			}
+			in = append(in, '\n')
+		}
+		whole, e := runWords(t, words, [][]byte{in})
+		if e.prefix.OK() {
+			inPlace++
+		}
+		var bytewise [][]byte
+		for i := range in {
+			bytewise = append(bytewise, in[i:i+1])
+		}
+		split, _ := runWords(t, words, bytewise)
+		if whole != split {
+			t.Fatalf("script %q on %q:\nas one chunk:\n%s\na byte at a time:\n%s", words, in, whole, split)
+		}
+	}
+	if inPlace < 100 {
+		t.Errorf("only %d of 400 scripts were evaluated in place", inPlace)
+	}
+}
+
+// runWords runs the script words over chunks and describes every output.
+func runWords(t *testing.T, words []string, chunks [][]byte) (string, *Engine) {
+	t.Helper()
+	p := Parse(words)
+	var s Sinks
+	var dirs []*bytes.Buffer
+	var status []*memStatus
+	for _, a := range p.Actions {
+		switch a.Kind {
+		case Dir:
+			b := &bytes.Buffer{}
+			dirs = append(dirs, b)
+			s.Dirs = append(s.Dirs, b)
+		case Status:
+			m := &memStatus{}
+			status = append(status, m)
+			s.Status = append(s.Status, m)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	s.Stdout, s.Stderr, s.Clock, s.Zone = &stdout, &stderr, fixedClock, nil
+	e := NewEngine(p, s)
+	for _, c := range chunks {
+		if err := e.Process(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for i, d := range dirs {
+		fmt.Fprintf(&out, "dir %d: %q\n", i, d.String())
+	}
+	for i, m := range status {
+		var last []byte
+		if n := len(m.records); n > 0 {
+			last = m.records[n-1]
+		}
+		fmt.Fprintf(&out, "status %d: %q\n", i, bytes.TrimRight(last, "\n"))
+	}
+	fmt.Fprintf(&out, "stderr: %q\n", stderr.String())
+	return out.String(), e
 }
