@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/taikit/taikit/internal/testref"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
 )
@@ -143,4 +144,9 @@ func checkLines(t *testing.T, got []string, n int) {
 	if missing+doubled+outOfOrder > 0 || len(got) != n {
 		t.Fatalf("%d lines received for %d: %d missing, %d doubled, %d out of order", len(got), n, missing, doubled, outOfOrder)
 	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testref.WaitFor(t, what, cond)
 }

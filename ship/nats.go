@@ -157,7 +157,10 @@ func (s *natsSink) Send(ctx context.Context, recs []Record) error {
 	}
 	fail := func(err error) error {
 		s.resync = true
-		return fmt.Errorf("%s did not acknowledge: %w", s.url, err)
+		if errors.Is(err, nats.ErrReconnectBufExceeded) || errors.Is(err, nats.ErrConnectionClosed) {
+			err = errors.New("not connected (reconnecting)")
+		}
+		return fmt.Errorf("no acknowledgement: %w", err)
 	}
 	for i := range recs {
 		r := &recs[i]

@@ -26,9 +26,6 @@ type redisSink struct {
 	rdb    *redis.Client
 	f      *formatter
 	window int
-
-	ids  []string
-	vals []any
 }
 
 func openRedis(ctx context.Context, u *url.URL, stream string, o Origin, opts SinkOptions) (Sink, error) {
@@ -44,7 +41,9 @@ func openRedis(ctx context.Context, u *url.URL, stream string, o Origin, opts Si
 		ro.Password, _ = u.User.Password()
 	}
 	if opts.Dial != nil {
-		ro.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) { return opts.Dial(ctx, network, addr) }
+		ro.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return opts.Dial(ctx, network, addr)
+		}
 	}
 	window := opts.Window
 	if window <= 0 {
@@ -110,7 +109,7 @@ func (s *redisSink) send(ctx context.Context, recs []Record) error {
 		case isRedisReply(e):
 			return permanent(fmt.Errorf("%s refused XADD to %s: %w", s.url, s.stream, e))
 		default:
-			return fmt.Errorf("%s did not acknowledge: %w", s.url, e)
+			return fmt.Errorf("no acknowledgement: %w", e)
 		}
 	}
 	return s.checkHeld(ctx, recs, held)

@@ -151,32 +151,30 @@ func (s *relpSink) flush(ctx context.Context) error {
 // response reads the response to transaction txnr and returns its data
 // after the status line; a status other than 200 is a *RELPError.
 func (s *relpSink) response(ctx context.Context, txnr int) ([]byte, error) {
-	for {
-		s.deadline(ctx)
-		n, cmd, data, err := s.readFrame()
-		if err != nil {
-			return nil, err
-		}
-		if cmd == "serverclose" {
-			return nil, errors.New("the server closed the session")
-		}
-		if cmd != "rsp" {
-			return nil, fmt.Errorf("unexpected RELP command %q from the server", cmd)
-		}
-		if n != txnr {
-			return nil, fmt.Errorf("RELP response to transaction %d where %d was expected", n, txnr)
-		}
-		status, rest, _ := bytes.Cut(data, []byte("\n"))
-		code, text, _ := bytes.Cut(status, []byte(" "))
-		c, err := strconv.Atoi(string(code))
-		if err != nil {
-			return nil, fmt.Errorf("malformed RELP response %q", status)
-		}
-		if c != 200 {
-			return nil, &RELPError{Command: "transaction " + strconv.Itoa(txnr), Code: c, Text: string(text)}
-		}
-		return rest, nil
+	s.deadline(ctx)
+	n, cmd, data, err := s.readFrame()
+	if err != nil {
+		return nil, err
 	}
+	if cmd == "serverclose" {
+		return nil, errors.New("the server closed the session")
+	}
+	if cmd != "rsp" {
+		return nil, fmt.Errorf("unexpected RELP command %q from the server", cmd)
+	}
+	if n != txnr {
+		return nil, fmt.Errorf("RELP response to transaction %d where %d was expected", n, txnr)
+	}
+	status, rest, _ := bytes.Cut(data, []byte("\n"))
+	code, text, _ := bytes.Cut(status, []byte(" "))
+	c, err := strconv.Atoi(string(code))
+	if err != nil {
+		return nil, fmt.Errorf("malformed RELP response %q", status)
+	}
+	if c != 200 {
+		return nil, &RELPError{Command: "transaction " + strconv.Itoa(txnr), Code: c, Text: string(text)}
+	}
+	return rest, nil
 }
 
 // readFrame reads "txnr command datalen[ data]\n".
@@ -281,7 +279,7 @@ func (s *relpSink) send(ctx context.Context, recs []Record) error {
 			txnr -= 999999999
 		}
 		if _, err := s.response(ctx, txnr); err != nil {
-			return fmt.Errorf("%s did not acknowledge: %w", s.url, err)
+			return fmt.Errorf("no acknowledgement: %w", err)
 		}
 	}
 	return nil

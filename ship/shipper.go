@@ -92,7 +92,7 @@ const (
 	// logread's 1 MiB buffer).
 	queued      = 4
 	minBackoff  = 100 * time.Millisecond
-	maxBackoff  = 30 * time.Second
+	maxBackoff  = 5 * time.Second
 	defaultWait = 10 * time.Second
 )
 

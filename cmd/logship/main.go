@@ -33,17 +33,15 @@ type env struct {
 }
 
 type options struct {
-	state    string
-	once     bool
-	host     string
-	name     string
-	window   int
-	maxMsg   int
-	batch    int
-	leap     bool
-	timeout  int
-	help     bool
-	urlGiven string
+	state   string
+	once    bool
+	host    string
+	name    string
+	window  int
+	maxMsg  int
+	batch   int
+	leap    bool
+	timeout int
 }
 
 func declare(o *options) []cli.Option {
@@ -229,7 +227,5 @@ func clean(s string) string {
 	}
 	return string(b)
 }
-
-
 
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
