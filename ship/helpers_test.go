@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,13 @@ import (
 // apart.
 func writeDir(t *testing.T, dir string, from, to int) {
 	t.Helper()
-	w, err := rotate.Open(dir, rotate.Options{MaxSize: 4096, Keep: 10000,
+	writeDirKeep(t, dir, from, to, 10000)
+}
+
+// writeDirKeep is writeDir with retention: keep-1 archives.
+func writeDirKeep(t *testing.T, dir string, from, to, keep int) {
+	t.Helper()
+	w, err := rotate.Open(dir, rotate.Options{MaxSize: 4096, Keep: keep,
 		Compression: rotate.Compression{Method: rotate.Gzip}})
 	if err != nil {
 		t.Fatal(err)
@@ -149,4 +156,11 @@ func checkLines(t *testing.T, got []string, n int) {
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	testref.WaitFor(t, what, cond)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -28,7 +29,17 @@ type redisSink struct {
 	window int
 }
 
+// quiet takes go-redis's log, which would print to standard error: a
+// library of taikit's prints nothing, and every failure it logs reaches
+// the Shipper as an error too.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
+
 func openRedis(ctx context.Context, u *url.URL, stream string, o Origin, opts SinkOptions) (Sink, error) {
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	if err := o.check(); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,9 @@ func (e *URLError) Error() string { return fmt.Sprintf("bad URL %q: %s", e.URL, 
 // ParseURL checks a sink's URL: its scheme, a host and port, and the path
 // the scheme wants (a subject, a stream). It connects to nothing.
 func ParseURL(raw string) (*url.URL, error) {
+	if !strings.Contains(raw, "://") {
+		return nil, &URLError{raw, "no scheme: say nats://, redis:// or relp://"}
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, &URLError{raw, "not a URL: " + strings.TrimPrefix(err.Error(), "parse \""+raw+"\": ")}

@@ -359,3 +359,10 @@ func TestServerRestartedNothingLost(t *testing.T) {
 		})
 	}
 }
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/taikit/taikit/internal/servertest"
+)
+
+func runLogship(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var errs bytes.Buffer
+	code := run(args, env{stderr: &errs, hostname: func() (string, error) { return "testhost.example", nil },
+		stop: make(chan struct{})})
+	return code, errs.String()
+}
+
+// Mistakes on the command line exit 100 with a message that says what to
+// write instead; a server that cannot be reached exits 111, naming it.
+func TestMistakesAndRefusals(t *testing.T) {
+	dir := t.TempDir()
+	closed := "127.0.0.1:" + strconv.Itoa(servertest.FreePort(t))
+	for _, c := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{nil, 100, "give a URL and at least one directory"},
+		{[]string{"nats://127.0.0.1:4222/x"}, 100, "give a URL and at least one directory"},
+		{[]string{"kafka://127.0.0.1:9092/x", dir}, 100, "unknown scheme kafka: say nats://, redis:// or relp://"},
+		{[]string{"127.0.0.1:4222", dir}, 100, "no scheme"},
+		{[]string{"nats://127.0.0.1/x", dir}, 100, "no port: say nats://127.0.0.1:port"},
+		{[]string{"nats://127.0.0.1:4222", dir}, 100, "no subject: say nats://host:port/subject"},
+		{[]string{"redis://127.0.0.1:6379/logs", dir, dir}, 100, "put {name} in the stream"},
+		{[]string{"-n", "a", "relp://127.0.0.1:2514", dir, dir}, 100, "-n names one directory"},
+		{[]string{"--window", "0", "relp://127.0.0.1:2514", dir}, 100, `--window "0": want a number above 0`},
+		{[]string{"--bogus", "relp://127.0.0.1:2514", dir}, 100, "--bogus"},
+		{[]string{"--once", "relp://" + closed, dir}, 111, "unable to connect to relp://" + closed + ": dial tcp " + closed + ": connect: connection refused"},
+		{[]string{"--once", "nats://" + closed + "/x", dir}, 111, "unable to connect to nats://" + closed + "/x: dial tcp " + closed + ": connect: connection refused"},
+		{[]string{"--once", "redis://" + closed + "/x", dir}, 111, "unable to connect to redis://" + closed + "/x: dial tcp " + closed + ": connect: connection refused"},
+	} {
+		code, stderr := runLogship(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.says) || !strings.HasPrefix(stderr, "logship: ") {
+			t.Errorf("logship %q: exit %d, said\n%s\nwant exit %d saying %q", c.args, code, stderr, c.code, c.says)
+		}
+	}
+}
+
+// A state file that is not logship's is refused, not overwritten.
+func TestForeignStateFileRefused(t *testing.T) {
+	srv := servertest.Redis(t)
+	state := filepath.Join(t.TempDir(), "cursor")
+	writeFile(t, state, "taikit-rotate-cursor 1\nafter -\n")
+	code, stderr := runLogship(t, "--once", "-C", state, "redis://"+srv.Addr+"/logs", t.TempDir())
+	if code != 111 || !strings.Contains(stderr, "unable to read state file "+state+": not a logship state file") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
