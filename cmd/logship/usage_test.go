@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/taikit/taikit/internal/servertest"
+	"github.com/taikit/taikit/internal/testref"
 )
 
 func runLogship(t *testing.T, args ...string) (int, string) {
@@ -57,5 +59,32 @@ func TestForeignStateFileRefused(t *testing.T) {
 	code, stderr := runLogship(t, "--once", "-C", state, "redis://"+srv.Addr+"/logs", t.TempDir())
 	if code != 111 || !strings.Contains(stderr, "unable to read state file "+state+": not a logship state file") {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+}
+
+// Archives pruned before they were shipped: --once says so, counts it in
+// the state file and exits 3, having shipped what is left.
+func TestGapExits3(t *testing.T) {
+	srv := servertest.Redis(t)
+	w := startWriter(t, "t", "s4096", "n3")
+	state := filepath.Join(t.TempDir(), "state")
+	url := "redis://" + srv.Addr + "/logs"
+	w.lines(t, 0, 10)
+	testref.WaitFor(t, "multilog to write 10 lines", func() bool {
+		b, _ := os.ReadFile(filepath.Join(w.dir, "current"))
+		return bytes.Count(b, []byte("\n")) == 10
+	})
+	if code, stderr := runLogship(t, "--once", "-C", state, url, w.dir); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	w.lines(t, 10, 3000) // about 30 files, two archives kept
+	w.finish(t)
+	code, stderr := runLogship(t, "--once", "-C", state, url, w.dir)
+	if code != 3 || !strings.Contains(stderr, "logship: warning: gap in "+w.dir) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(state)
+	if !strings.Contains(string(b), " gaps 1 ") {
+		t.Fatalf("state file:\n%s", b)
 	}
 }
