@@ -23,8 +23,12 @@
 //     stamp and its number, increasing; an entry sent again is refused as
 //     not newer than the stream's top, and the sink checks it is its own.
 //   - RELP (relp://), rsyslog's acknowledged protocol, has no such check:
-//     what was sent and not yet acknowledged when a connection broke, at
-//     most one window, is sent again.
+//     what was acknowledged after the last save of the position, at most
+//     one batch, is sent again after a kill or a broken connection.
+//   - Syslog over TCP or TLS (syslog+tcp://, syslog+tls://) has no
+//     acknowledgement at all: a batch counts as delivered once the
+//     server's TCP has acknowledged its bytes, which is all that can be
+//     known.
 //
 // Memory is bounded: a few read blocks (of at most 1 MiB) wait between the
 // reader and the sink, whatever the backlog. A server that goes away is

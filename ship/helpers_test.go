@@ -52,9 +52,14 @@ func lineText(i int) string { return fmt.Sprintf("line %06d %s", i, strings.Repe
 // file given.
 func shipOnce(t *testing.T, url, dir, stateFile string) *Shipper {
 	t.Helper()
+	return shipOnceWith(t, url, dir, stateFile, SinkOptions{})
+}
+
+func shipOnceWith(t *testing.T, url, dir, stateFile string, opts SinkOptions) *Shipper {
+	t.Helper()
 	ctx := context.Background()
 	o := Origin{Host: "testhost", Name: "svc", Dir: dir}
-	sink, err := Open(ctx, url, o, SinkOptions{})
+	sink, err := Open(ctx, url, o, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

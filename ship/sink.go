@@ -79,7 +79,7 @@ func (o *SinkOptions) dial(ctx context.Context, addr string) (net.Conn, error) {
 }
 
 // Schemes are the URL schemes Open knows.
-var Schemes = []string{"nats", "redis", "relp"}
+var Schemes = []string{"nats", "redis", "relp", "syslog+tcp", "syslog+tls"}
 
 // URLError is a URL that names no sink Open can make.
 type URLError struct {
@@ -93,7 +93,7 @@ func (e *URLError) Error() string { return fmt.Sprintf("bad URL %q: %s", e.URL, 
 // the scheme wants (a subject, a stream). It connects to nothing.
 func ParseURL(raw string) (*url.URL, error) {
 	if !strings.Contains(raw, "://") {
-		return nil, &URLError{raw, "no scheme: say nats://, redis:// or relp://"}
+		return nil, &URLError{raw, "no scheme: say nats://, redis://, relp://, syslog+tcp:// or syslog+tls://"}
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -101,11 +101,11 @@ func ParseURL(raw string) (*url.URL, error) {
 	}
 	bad := func(why string) (*url.URL, error) { return nil, &URLError{raw, why} }
 	switch u.Scheme {
-	case "nats", "redis", "relp":
+	case "nats", "redis", "relp", "syslog+tcp", "syslog+tls":
 	case "":
-		return bad("no scheme: say nats://, redis:// or relp://")
+		return bad("no scheme: say nats://, redis://, relp://, syslog+tcp:// or syslog+tls://")
 	default:
-		return bad("unknown scheme " + u.Scheme + ": say nats://, redis:// or relp://")
+		return bad("unknown scheme " + u.Scheme + ": say nats://, redis://, relp://, syslog+tcp:// or syslog+tls://")
 	}
 	if u.Opaque != "" || u.Host == "" {
 		return bad("no host: say " + u.Scheme + "://host:port" + map[string]string{"nats": "/subject", "redis": "/stream"}[u.Scheme])
@@ -126,17 +126,17 @@ func ParseURL(raw string) (*url.URL, error) {
 		if path == "" {
 			return bad("no stream: say redis://host:port/stream")
 		}
-	case "relp":
+	case "relp", "syslog+tcp", "syslog+tls":
 		if path != "" {
-			return bad("relp:// takes no path")
+			return bad(u.Scheme + ":// takes no path")
 		}
 	}
 	return u, nil
 }
 
 // Open makes the sink a URL names, for the records of one origin, and
-// connects to its server: nats://host:port/subject, redis://host:port/stream
-// or relp://host:port. In a subject or stream, {host} and {name} stand for
+// connects to its server: nats://host:port/subject, redis://host:port/stream,
+// relp://host:port, syslog+tcp://host:port or syslog+tls://host:port. In a subject or stream, {host} and {name} stand for
 // the origin's.
 func Open(ctx context.Context, raw string, o Origin, opts SinkOptions) (Sink, error) {
 	u, err := ParseURL(raw)
@@ -149,8 +149,10 @@ func Open(ctx context.Context, raw string, o Origin, opts SinkOptions) (Sink, er
 		return openNATS(ctx, u, path, o, opts)
 	case "redis":
 		return openRedis(ctx, u, path, o, opts)
-	default:
+	case "relp":
 		return openRELP(ctx, u, o, opts)
+	default:
+		return openSyslog(ctx, u, o, opts)
 	}
 }
 

@@ -6,6 +6,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/ship"
 	"github.com/taikit/taikit/tai64n"
@@ -40,6 +43,9 @@ type options struct {
 	window  int
 	maxMsg  int
 	batch   int
+	ca      string
+	cert    string
+	key     string
 	leap    bool
 	timeout int
 }
@@ -64,6 +70,9 @@ func declare(o *options) []cli.Option {
 		{Long: "batch", Arg: "n", Help: "records sent at once at most, between two saves of the position (default 4096)", Set: num(&o.batch, "--batch")},
 		{Long: "max-message", Arg: "bytes", Help: "RELP: the largest message the server takes (rsyslog's maxMessageSize, default 8192)", Set: num(&o.maxMsg, "--max-message")},
 		{Long: "timeout", Arg: "secs", Help: "how long to wait for the server to connect or acknowledge (default 30)", Set: num(&o.timeout, "--timeout")},
+		cli.String(0, "ca", "file", &o.ca, "syslog+tls: the CA certificates (PEM) to check the server's with (default: the system's)"),
+		cli.String(0, "cert", "file", &o.cert, "syslog+tls: a client certificate (PEM) to present, with --key"),
+		cli.String(0, "key", "file", &o.key, "syslog+tls: the client certificate's private key (PEM)"),
 		cli.Bool('l', "leap-aware", &o.leap, "the stamps are s6-log's (TAI, leap-aware), not daemontools'"),
 		cli.Help("print this help and exit"),
 	}
@@ -105,6 +114,9 @@ func run(args []string, e env) int {
 			err = &cli.UsageError{Msg: "several directories need a stream each: put {name} in the stream (redis://host:port/logs:{name})"}
 		}
 	}
+	if err == nil && (o.cert == "") != (o.key == "") {
+		err = &cli.UsageError{Msg: "--cert and --key go together"}
+	}
 	if err != nil {
 		var oe *cli.OptionError
 		if errors.As(err, &oe) {
@@ -138,6 +150,13 @@ func run(args []string, e env) int {
 	sopts := ship.SinkOptions{Window: o.window, MaxMessage: o.maxMsg}
 	if o.timeout > 0 {
 		sopts.Timeout = secs(o.timeout)
+	}
+	if o.ca != "" || o.cert != "" {
+		c, err := tlsConfig(o.ca, o.cert, o.key)
+		if err != nil {
+			return cli.FatalErr(e.stderr, "logship", err)
+		}
+		sopts.TLS = c
 	}
 	conv := tai64n.Daemontools
 	if o.leap {
@@ -229,3 +248,26 @@ func clean(s string) string {
 }
 
 func secs(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// tlsConfig reads the CA certificates and client certificate given.
+func tlsConfig(ca, cert, key string) (*tls.Config, error) {
+	c := &tls.Config{}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, &errtext.Error{Op: "unable to read CA file", Path: ca, Err: err}
+		}
+		c.RootCAs = x509.NewCertPool()
+		if !c.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("no PEM certificate in the CA file %s", ca)
+		}
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("unable to load the client certificate %s and key %s: %v", cert, key, err)
+		}
+		c.Certificates = []tls.Certificate{pair}
+	}
+	return c, nil
+}

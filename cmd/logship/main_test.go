@@ -259,10 +259,26 @@ func tally(t *testing.T, got []string, n int) (doubled int) {
 	return doubled
 }
 
+func syslogStore(t *testing.T) *store {
+	r := servertest.RsyslogTCP(t, nil)
+	s := relpStore(t)
+	s.name, s.srv, s.url = "syslog+tcp", r.Server, "syslog+tcp://"+r.Addr
+	s.count = func(t *testing.T) int { return len(r.Received()) }
+	s.lines = func(t *testing.T) []string {
+		var lines []string
+		for _, l := range r.Received() {
+			_, msg, _ := strings.Cut(l, "] ")
+			lines = append(lines, msg)
+		}
+		return lines
+	}
+	return s
+}
+
 var stores = []struct {
 	name string
 	make func(*testing.T) *store
-}{{"nats", natsStore}, {"redis", redisStore}, {"relp", relpStore}}
+}{{"nats", natsStore}, {"redis", redisStore}, {"relp", relpStore}, {"syslog+tcp", syslogStore}}
 
 // logship killed -9 at random moments while multilog writes and rotates
 // (small files, gzip-compressed by a processor): each time it starts

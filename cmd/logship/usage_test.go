@@ -32,7 +32,7 @@ func TestMistakesAndRefusals(t *testing.T) {
 	}{
 		{nil, 100, "give a URL and at least one directory"},
 		{[]string{"nats://127.0.0.1:4222/x"}, 100, "give a URL and at least one directory"},
-		{[]string{"kafka://127.0.0.1:9092/x", dir}, 100, "unknown scheme kafka: say nats://, redis:// or relp://"},
+		{[]string{"kafka://127.0.0.1:9092/x", dir}, 100, "unknown scheme kafka: say nats://, redis://, relp://, syslog+tcp:// or syslog+tls://"},
 		{[]string{"127.0.0.1:4222", dir}, 100, "no scheme"},
 		{[]string{"nats://127.0.0.1/x", dir}, 100, "no port: say nats://127.0.0.1:port"},
 		{[]string{"nats://127.0.0.1:4222", dir}, 100, "no subject: say nats://host:port/subject"},
@@ -86,5 +86,34 @@ func TestGapExits3(t *testing.T) {
 	b, _ := os.ReadFile(state)
 	if !strings.Contains(string(b), " gaps 1 ") {
 		t.Fatalf("state file:\n%s", b)
+	}
+}
+
+// TLS that does not check out: a certificate that does not name the
+// host of the URL, a CA that is not given. Each is said, with what to do,
+// and exits 111 before anything is sent.
+func TestTLSRefusals(t *testing.T) {
+	certs := servertest.MakeCerts(t, "localhost")
+	srv := servertest.RsyslogTCP(t, &certs)
+	port := srv.Addr[len("127.0.0.1:"):]
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--ca", certs.CA, "syslog+tls://127.0.0.1:" + port, dir},
+			"unable to make a TLS session with syslog+tls://127.0.0.1:" + port + ": tls: failed to verify certificate: x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs (the server's certificate does not name the host of the URL: use the name it has)"},
+		{[]string{"syslog+tls://localhost:" + port, dir},
+			"unable to make a TLS session with syslog+tls://localhost:" + port + ": tls: failed to verify certificate: x509: certificate signed by unknown authority (give the CA that signed the server's certificate with --ca)"},
+		{[]string{"--ca", filepath.Join(dir, "nothing"), "syslog+tls://localhost:" + port, dir},
+			"unable to read CA file " + filepath.Join(dir, "nothing") + ": file does not exist"},
+	} {
+		code, stderr := runLogship(t, append([]string{"--once"}, c.args...)...)
+		if code != 111 || !strings.Contains(stderr, "logship: fatal: "+c.says) {
+			t.Errorf("logship %q: exit %d, said\n%s\nwant exit 111 saying %q", c.args, code, stderr, c.says)
+		}
+	}
+	if n := len(srv.Received()); n != 0 {
+		t.Errorf("rsyslogd received %d messages", n)
 	}
 }

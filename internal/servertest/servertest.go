@@ -9,7 +9,14 @@ package servertest
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -209,4 +216,83 @@ func Field(sd, param string) string {
 	}
 	v, _, _ = strings.Cut(v, `"`)
 	return v
+}
+
+// Certs are a certificate authority and a server certificate it signed,
+// made for a test, as PEM files.
+type Certs struct {
+	CA, Cert, Key string
+}
+
+// MakeCerts makes a CA and a server certificate for the DNS names given
+// (and no IP address), valid for a day, in a temporary directory.
+func MakeCerts(t testing.TB, names ...string) Certs {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "taikit test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: names[0]}, DNSNames: names,
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Certs{CA: filepath.Join(dir, "ca.pem"), Cert: filepath.Join(dir, "cert.pem"), Key: filepath.Join(dir, "key.pem")}
+	for path, block := range map[string]*pem.Block{c.CA: {Type: "CERTIFICATE", Bytes: caDER},
+		c.Cert: {Type: "CERTIFICATE", Bytes: der}, c.Key: {Type: "PRIVATE KEY", Bytes: keyDER}} {
+		if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// RsyslogTCP starts rsyslogd receiving syslog over TCP (imtcp, octet
+// counting), with TLS (rsyslog-gnutls) when certs is not nil.
+func RsyslogTCP(t testing.TB, certs *Certs) *Rsyslog {
+	t.Helper()
+	const bin = "/usr/sbin/rsyslogd"
+	need(t, bin, "rsyslog")
+	load := `module(load="imtcp")`
+	if certs != nil {
+		need(t, "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so", "rsyslog-gnutls")
+		load = fmt.Sprintf(`global(DefaultNetstreamDriverCAFile=%q DefaultNetstreamDriverCertFile=%q DefaultNetstreamDriverKeyFile=%q)
+module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")`,
+			certs.CA, certs.Cert, certs.Key)
+	}
+	dir := t.TempDir()
+	port := FreePort(t)
+	out := filepath.Join(dir, "received")
+	conf := fmt.Sprintf(`global(workDirectory=%q)
+%s
+template(name="sdmsg" type="string" string="%%structured-data%% %%msg%%\n")
+input(type="imtcp" port="%d" address="127.0.0.1")
+action(type="omfile" file=%q template="sdmsg" asyncWriting="off" flushOnTXEnd="on")
+`, dir, load, port, out)
+	if err := os.WriteFile(filepath.Join(dir, "rsyslog.conf"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, "rsyslogd", dir, port, []string{bin, "-n", "-f", filepath.Join(dir, "rsyslog.conf"),
+		"-i", filepath.Join(dir, "rsyslogd.pid")})
+	return &Rsyslog{Server: s, Out: out}
 }
