@@ -58,7 +58,7 @@ func openRedis(ctx context.Context, u *url.URL, stream string, o Origin, opts Si
 	}
 	window := opts.Window
 	if window <= 0 {
-		window = 1024
+		window = 4096
 	}
 	s := &redisSink{url: u.Redacted(), stream: stream, origin: o, rdb: redis.NewClient(ro), window: window}
 	s.f = newFormatter(&s.origin, 0)

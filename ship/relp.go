@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -140,11 +141,15 @@ func (s *relpSink) deadline(ctx context.Context) {
 	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
 		d = dl
 	}
-	s.conn.SetDeadline(d)
+	s.conn.SetReadDeadline(d)
 }
 
 func (s *relpSink) flush(ctx context.Context) error {
-	s.deadline(ctx)
+	d := time.Now().Add(s.opts.timeout())
+	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+		d = dl
+	}
+	s.conn.SetWriteDeadline(d)
 	return s.wr.Flush()
 }
 
@@ -252,35 +257,74 @@ func (s *relpSink) Send(ctx context.Context, recs []Record) error {
 			return err
 		}
 	}
-	for len(recs) > 0 {
-		n := min(len(recs), s.window)
-		if err := s.send(ctx, recs[:n]); err != nil {
-			s.drop()
-			return err
-		}
-		recs = recs[n:]
+	if err := s.send(ctx, recs); err != nil {
+		s.drop()
+		return err
 	}
 	return nil
 }
 
-// send writes a window of transactions, then reads their responses.
+// send writes the transactions while a goroutine reads their responses,
+// keeping at most a window of them unacknowledged. Writing on while the
+// responses come keeps both directions busy: a window written and then
+// waited for would pay a round trip per window, and with the server's
+// small responses held back by Nagle's algorithm against this side's
+// delayed acknowledgement, 40 ms of it.
 func (s *relpSink) send(ctx context.Context, recs []Record) error {
 	first := s.txnr + 1
+	var acked atomic.Int64
+	progress := make(chan struct{}, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		for i := range recs {
+			txnr := (first+i-1)%999999999 + 1
+			if _, err := s.response(ctx, txnr); err != nil {
+				readErr <- fmt.Errorf("no acknowledgement: %w", err)
+				return
+			}
+			acked.Add(1)
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
+		}
+		readErr <- nil
+	}()
+	// fail ends the reader (closing the connection ends its read) and
+	// returns the first error.
+	fail := func(err error) error {
+		s.conn.Close()
+		if rerr := <-readErr; rerr != nil && !errors.Is(rerr, net.ErrClosed) {
+			return rerr
+		}
+		return err
+	}
+	d := time.Now().Add(s.opts.timeout())
+	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+		d = dl
+	}
+	s.conn.SetWriteDeadline(d)
 	for i := range recs {
+		for int64(i)-acked.Load() >= int64(s.window) {
+			// The window is full: what is buffered goes, then wait.
+			if err := s.wr.Flush(); err != nil {
+				return fail(fmt.Errorf("unable to send: %w", err))
+			}
+			select {
+			case <-progress:
+			case err := <-readErr:
+				readErr <- err
+				return fail(err)
+			}
+		}
 		s.msg = s.f.appendSyslog(s.msg[:0], &recs[i], relpPri)
 		s.frame("syslog", s.msg)
 	}
-	if err := s.flush(ctx); err != nil {
-		return fmt.Errorf("unable to send to %s: %w", s.url, err)
+	if err := s.wr.Flush(); err != nil {
+		return fail(fmt.Errorf("unable to send: %w", err))
 	}
-	for i := range recs {
-		txnr := first + i
-		if txnr > 999999999 {
-			txnr -= 999999999
-		}
-		if _, err := s.response(ctx, txnr); err != nil {
-			return fmt.Errorf("no acknowledgement: %w", err)
-		}
+	if err := <-readErr; err != nil {
+		return err
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -291,7 +292,12 @@ func TestKilledAtRandomNothingLost(t *testing.T) {
 			s := st.make(t)
 			w := startWriter(t, "t", "s4096", "n10000", "!gzip")
 			state := filepath.Join(t.TempDir(), "state")
-			const rounds, per = 12, 1500
+			// TAIKIT_LOGSHIP_KILLS=n runs n rounds instead of 12, for the
+			// README's figures.
+			rounds, per := 12, 1500
+			if n, err := strconv.Atoi(os.Getenv("TAIKIT_LOGSHIP_KILLS")); err == nil && n > 0 {
+				rounds = n
+			}
 			rng := rand.New(rand.NewPCG(uint64(os.Getpid()), 15))
 			kills := 0
 			for round := range rounds {
