@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -52,11 +53,15 @@ func openNATS(ctx context.Context, u *url.URL, subject string, o Origin, opts Si
 	}
 	c.Close()
 	server := &url.URL{Scheme: "nats", User: u.User, Host: u.Host}
-	nc, err := nats.Connect(server.String(), nats.Name("logship"), nats.Timeout(opts.timeout()),
-		nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+	nopts := []nats.Option{nats.Name("logship"), nats.Timeout(opts.timeout()),
+		nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		// Nothing is buffered while disconnected: a publish then fails at
 		// once, and the Shipper retries it with backoff.
-		nats.ReconnectBufSize(-1))
+		nats.ReconnectBufSize(-1)}
+	if opts.Dial != nil {
+		nopts = append(nopts, nats.SetCustomDialer(natsDialer{opts}))
+	}
+	nc, err := nats.Connect(server.String(), nopts...)
 	if err != nil {
 		return nil, fmt.Errorf("unable to connect to %s: %w", redacted, err)
 	}
@@ -190,6 +195,13 @@ func (s *natsSink) Send(ctx context.Context, recs []Record) error {
 		}
 	}
 	return nil
+}
+
+// natsDialer makes the client's connections with SinkOptions.Dial.
+type natsDialer struct{ opts SinkOptions }
+
+func (d natsDialer) Dial(network, address string) (net.Conn, error) {
+	return d.opts.dial(context.Background(), address)
 }
 
 func (s *natsSink) Close() error {

@@ -46,8 +46,8 @@ type SinkOptions struct {
 	// the other protocols, where their URL asks for it); its ServerName is
 	// the URL's host when empty.
 	TLS *tls.Config
-	// Dial makes the connections of the sinks that take it (RELP,
-	// syslog); net.Dialer's DialContext by default.
+	// Dial makes the sinks' connections (each bounded by Timeout);
+	// net.Dialer's DialContext by default.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Timeout bounds each wait for the server: connecting, an
 	// acknowledgement; 30 s by default.
