@@ -31,7 +31,9 @@ type Shipper struct {
 	// Convention is that of the directory's stamps (daemontools' by
 	// default), for the times sent.
 	Convention tai64n.Convention
-	// MaxBatch bounds the records sent at once; 4096 by default.
+	// MaxBatch bounds the records sent at once, between two saves of the
+	// position: what a sink that cannot deduplicate may receive twice
+	// after a kill. 16384 by default.
 	MaxBatch int
 	// Grace bounds how long a stop waits for the acknowledgement of what
 	// is in flight; 10 s by default.
@@ -87,7 +89,7 @@ type block struct {
 }
 
 const (
-	defaultBatch = 4096
+	defaultBatch = 16384
 	// queued bounds the blocks read ahead of the sink (each at most
 	// logread's 1 MiB buffer).
 	queued      = 4
@@ -95,6 +97,13 @@ const (
 	maxBackoff  = 5 * time.Second
 	defaultWait = 10 * time.Second
 )
+
+func (s *Shipper) maxBatch() int {
+	if s.MaxBatch > 0 {
+		return s.MaxBatch
+	}
+	return defaultBatch
+}
 
 func (s *Shipper) warn(err error) {
 	if s.Warn == nil {
@@ -135,7 +144,8 @@ func (s *Shipper) Run(ctx context.Context) error {
 	start := pos.Cursor
 	blocks := make(chan block, queued)
 	quit := make(chan struct{})
-	rd := &reader{s: s, out: blocks, quit: quit, seq: pos.Seq, ms: pos.MS, max: max(s.Sink.MaxLine(), 1)}
+	rd := &reader{s: s, out: blocks, quit: quit, seq: pos.Seq, ms: pos.MS, max: max(s.Sink.MaxLine(), 1),
+		batch: s.maxBatch()}
 	r, err := logread.OpenDir(s.Dir, logread.Options{
 		Follow: s.Follow, WaitForDir: s.Follow, Cursor: &start, Name: s.Dir,
 		// Called from within NextLines, in the reader's goroutine, or
@@ -192,26 +202,34 @@ func (s *Shipper) Run(ctx context.Context) error {
 // MaxBatch records, sends them, and saves the position after each
 // acknowledged batch.
 func (s *Shipper) send(ctx, sendCtx context.Context, blocks <-chan block, pos *Position) error {
-	max := s.MaxBatch
-	if max <= 0 {
-		max = defaultBatch
-	}
+	max := s.maxBatch()
 	var batch []block
 	var recs []Record
+	var held *block // taken from the reader, for the next batch
 	for {
 		batch, recs = batch[:0], recs[:0]
 		var end error
-		select {
-		case b := <-blocks:
-			batch = append(batch, b)
-		case <-ctx.Done():
-			return nil
-		}
-	more:
-		for end == nil && batch[len(batch)-1].err == nil && len(recs)+len(batch[len(batch)-1].recs) < max {
+		if held != nil {
+			batch, held = append(batch, *held), nil
+		} else {
 			select {
 			case b := <-blocks:
 				batch = append(batch, b)
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		n := len(batch[0].recs)
+	more:
+		for batch[len(batch)-1].err == nil && n < max {
+			select {
+			case b := <-blocks:
+				if n+len(b.recs) > max {
+					held = &b
+					break more
+				}
+				batch = append(batch, b)
+				n += len(b.recs)
 			default:
 				break more
 			}
@@ -292,11 +310,12 @@ func (s *Shipper) deliver(ctx, sendCtx context.Context, recs []Record) error {
 
 // reader turns the directory's blocks of lines into records.
 type reader struct {
-	s    *Shipper
-	r    *logread.Reader
-	out  chan<- block
-	quit <-chan struct{}
-	max  int
+	s     *Shipper
+	r     *logread.Reader
+	out   chan<- block
+	quit  <-chan struct{}
+	max   int // the sink's longest line
+	batch int // records in a block at most
 
 	seq, ms uint64
 	stamp   tai64n.Label
@@ -331,9 +350,10 @@ func (rd *reader) run() {
 			rd.put(block{err: err, gaps: rd.gaps, lostBytes: rd.lostBytes, lostUnknown: rd.lostUnknown})
 			return
 		}
-		b := rd.records(lines)
-		if !rd.put(b) {
-			return
+		for _, b := range rd.records(lines) {
+			if !rd.put(b) {
+				return
+			}
 		}
 	}
 }
@@ -349,13 +369,16 @@ func (rd *reader) gap(g *logread.GapError) {
 	}
 }
 
-// records makes the records of one block, in memory of their own.
-func (rd *reader) records(l logread.Lines) block {
+// records makes the records of one read block, in memory of their own,
+// as blocks of at most a batch of whole lines each, so that a batch (what
+// may be sent again after a kill) never holds more than MaxBatch lines.
+func (rd *reader) records(l logread.Lines) []block {
 	b := block{gaps: rd.gaps, lostBytes: rd.lostBytes, lostUnknown: rd.lostUnknown}
 	rd.gaps, rd.lostBytes, rd.lostUnknown = 0, 0, 0
 	if len(rd.carry) == 0 && rd.carryParts == 0 {
 		rd.stamp = l.Stamp
 	}
+	var out []block
 	data := bytes.Clone(l.Bytes)
 	lastEnd := -1 // offset in the block after its last whole line
 	var endSeq, endMS uint64
@@ -374,12 +397,18 @@ func (rd *reader) records(l logread.Lines) block {
 		}
 		rd.line(&b, line)
 		lastEnd, endSeq, endMS = len(l.Bytes)-len(data), rd.seq, rd.ms
+		if len(b.recs) >= rd.batch && len(data) > 0 {
+			b.hasEnd = true
+			b.end = Position{Cursor: rd.r.CursorAfter(lastEnd), Seq: endSeq, MS: endMS}
+			out = append(out, b)
+			b, lastEnd = block{}, -1
+		}
 	}
 	if lastEnd >= 0 {
 		b.hasEnd = true
 		b.end = Position{Cursor: rd.r.CursorAfter(lastEnd), Seq: endSeq, MS: endMS}
 	}
-	return b
+	return append(out, b)
 }
 
 // head takes the stamp off a line: the line's own, when it begins with

@@ -18,14 +18,16 @@ import (
 // fakeSink takes records in memory; it fails the first Sends it is told
 // to.
 type fakeSink struct {
-	max   int
-	fails int
-	sends int
-	recs  []Record
+	max     int
+	fails   int
+	sends   int
+	largest int // the most records in one Send
+	recs    []Record
 }
 
 func (f *fakeSink) Send(ctx context.Context, recs []Record) error {
 	f.sends++
+	f.largest = max(f.largest, len(recs))
 	if f.fails > 0 {
 		f.fails--
 		return errors.New("connection refused")
@@ -190,5 +192,25 @@ func TestStopWaitsForWhatIsInFlight(t *testing.T) {
 	again, _ := OpenState(stateFile)
 	if p, _ := again.Get(dir); p.Seq != uint64(len(sink.recs)) || p.Seq == 0 {
 		t.Fatalf("position saved at %d after %d records acknowledged", p.Seq, len(sink.recs))
+	}
+}
+
+// A batch, what may be sent again after a kill on a sink that cannot
+// deduplicate, never holds more than MaxBatch records, however many lines
+// one read of the directory gives.
+func TestBatchBound(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	writeDir(t, dir, 0, 5000)
+	sink := &fakeSink{max: 1 << 20}
+	st, _ := OpenState("")
+	s := &Shipper{Dir: dir, Origin: Origin{Host: "h", Name: "n"}, Sink: sink, State: st, MaxBatch: 100}
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.recs) != 5000 || sink.largest > 100 {
+		t.Fatalf("%d records in %d sends, the largest %d", len(sink.recs), sink.sends, sink.largest)
+	}
+	if p, _ := st.Get(dir); p.Seq != 5000 {
+		t.Fatalf("position at %d", p.Seq)
 	}
 }
