@@ -218,8 +218,13 @@ func TestSuiteTable(t *testing.T) {
 			}
 			names[c.Name] = true
 		}
-		if ours != 1 {
-			t.Errorf("suite %s has %d contenders of ours, want 1", s.Name, ours)
+		if ours != 1 && len(s.Ratios) == 0 {
+			t.Errorf("suite %s has %d contenders of ours, want 1 (or Ratios)", s.Name, ours)
+		}
+		for _, r := range s.Ratios {
+			if !names[r.Of] || !names[r.To] {
+				t.Errorf("suite %s: ratio %q names a contender it does not have", s.Name, r.Name)
+			}
 		}
 	}
 }
@@ -363,13 +368,60 @@ func TestRunOnceHooks(t *testing.T) {
 
 func TestCommandLineShowsUnsetVariables(t *testing.T) {
 	s := &Suite{Env: []string{"TZ"}}
-	got := commandLine("Europe/Berlin", s, []string{"/usr/bin/tai64nlocal"}, "/c")
+	got := commandLine("Europe/Berlin", s, []string{"/usr/bin/tai64nlocal"}, "/c", StdinFile)
 	if want := "env -u TZ /usr/bin/tai64nlocal < /c > /dev/null"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	s = &Suite{Env: []string{"A=1"}}
-	got = commandLine("UTC", s, []string{"x"}, "/c")
+	got = commandLine("UTC", s, []string{"x"}, "/c", StdinFile)
 	if want := "TZ=UTC A=1 x < /c > /dev/null"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestCommandLineShowsThePipe(t *testing.T) {
+	got := commandLine("", &Suite{}, []string{"/usr/bin/multilog", "t", "./d"}, "/c", StdinPipe)
+	if want := "cat /c | /usr/bin/multilog t ./d > /dev/null"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestLoggedCorpus: the physical limit's input is the corpus with a logger's stamp before every
+// line, and nothing else.
+func TestLoggedCorpus(t *testing.T) {
+	var plain, logged bytes.Buffer
+	if err := stampedLogCorpus.Generate(&plain, 500); err != nil {
+		t.Fatal(err)
+	}
+	if err := loggedCorpus.Generate(&logged, 500); err != nil {
+		t.Fatal(err)
+	}
+	want := loggerStamp + strings.ReplaceAll(strings.TrimSuffix(plain.String(), "\n"), "\n", "\n"+loggerStamp) + "\n"
+	if logged.String() != want {
+		t.Fatalf("logged corpus differs from the corpus stamped once more (%d vs %d bytes)", logged.Len(), len(want))
+	}
+}
+
+// TestRatios: a suite's ratios are the median over rounds of one contender's time over the
+// other's, and say whether their target was met.
+func TestRatios(t *testing.T) {
+	ms := func(xs ...int) []Sample {
+		var out []Sample
+		for _, x := range xs {
+			out = append(out, Sample{Wall: time.Duration(x) * time.Millisecond})
+		}
+		return out
+	}
+	r := &SuiteResult{CorpusBytes: 1, Contenders: []ContenderResult{
+		{Name: "pipe", Status: statusOK, Samples: ms(150, 120, 300)},
+		{Name: "limit", Status: statusOK, Samples: ms(100, 100, 100)},
+	}}
+	r.finish([]Ratio{{Name: "pipe / limit", Of: "pipe", To: "limit", Target: 1.4}})
+	if len(r.Ratios) != 1 || len(r.Comparisons) != 0 {
+		t.Fatalf("ratios %+v, comparisons %+v", r.Ratios, r.Comparisons)
+	}
+	q := r.Ratios[0]
+	if math.Abs(q.MedianPairRatio-1.5) > 1e-9 || q.Met {
+		t.Fatalf("got %+v, want a median of 1.5 over a target of 1.4", q)
 	}
 }

@@ -23,6 +23,40 @@ type Corpus struct {
 // with a TAI64N stamp. tai64n stamps it again; tai64nlocal converts the stamp.
 var stampedLogCorpus = Corpus{Name: "corpus-v1", Generate: generateStampedLog}
 
+// loggedCorpus is the corpus as `multilog t` writes it: every line behind one more stamp. Cut
+// into files and made durable, it is the physical limit of a logger: the bytes it must write.
+var loggedCorpus = Corpus{Name: "corpus-v1-logged", Generate: func(w io.Writer, lines int) error {
+	return generateStampedLog(&prefixWriter{w: w, prefix: []byte(loggerStamp), atStart: true}, lines)
+}}
+
+// loggerStamp is the stamp loggedCorpus puts before every line: a TAI64N label as multilog's t
+// writes it (the time does not matter; the length does).
+const loggerStamp = "@400000006b0197683700997a "
+
+// prefixWriter writes what it is given with prefix before every line.
+type prefixWriter struct {
+	w       io.Writer
+	prefix  []byte
+	atStart bool
+	buf     []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	out := p.buf[:0]
+	for _, c := range b {
+		if p.atStart {
+			out = append(out, p.prefix...)
+		}
+		out = append(out, c)
+		p.atStart = c == '\n'
+	}
+	p.buf = out
+	if _, err := p.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
 // cachedCorpus returns the path and size of c's file for the given number of lines in dir,
 // generating it (and saying so) if it is missing or has the wrong size.
 func cachedCorpus(dir string, c Corpus, lines int) (path string, size int64, generated bool, err error) {

@@ -226,8 +226,18 @@ func (h *harness) runSuite(ctx context.Context, s *Suite) (*SuiteResult, error) 
 	res := &SuiteResult{Name: s.Name, Doc: s.Doc, Corpus: corpus.path, CorpusBytes: corpus.size,
 		Lines: h.opts.lines, Runs: h.opts.runs, Warmup: h.opts.warmup, Stdout: s.Stdout.String()}
 	env := h.env(s)
+	inputs := make([]string, len(s.Contenders)) // each contender's corpus file
 	for i := range s.Contenders {
-		res.Contenders = append(res.Contenders, h.resolve(ctx, s, &s.Contenders[i], corpus.path))
+		c := &s.Contenders[i]
+		inputs[i] = corpus.path
+		if c.Corpus != nil {
+			own, err := h.corpus(*c.Corpus)
+			if err != nil {
+				return nil, err
+			}
+			inputs[i] = own.path
+		}
+		res.Contenders = append(res.Contenders, h.resolve(ctx, s, c, inputs[i]))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -240,7 +250,7 @@ func (h *harness) runSuite(ctx context.Context, s *Suite) (*SuiteResult, error) 
 			if cr.Status != statusOK {
 				continue
 			}
-			sample, err := h.runOnce(ctx, s, &s.Contenders[i], cr.Argv, env, corpus.path, round)
+			sample, err := h.runOnce(ctx, s, &s.Contenders[i], cr.Argv, env, inputs[i], round)
 			if ctx.Err() != nil {
 				h.progressf(" interrupted\n")
 				return nil, ctx.Err()
@@ -258,7 +268,7 @@ func (h *harness) runSuite(ctx context.Context, s *Suite) (*SuiteResult, error) 
 		}
 		h.progressf("\n")
 	}
-	res.finish()
+	res.finish(s.Ratios)
 	return res, nil
 }
 
@@ -296,7 +306,7 @@ func (h *harness) resolve(ctx context.Context, s *Suite, c *Contender, corpus st
 		prog = c.Path
 	}
 	cr.Argv = append([]string{prog}, c.Args...)
-	cr.Command = commandLine(h.opts.tz, s, cr.Argv, corpus)
+	cr.Command = commandLine(h.opts.tz, s, cr.Argv, corpus, c.Stdin)
 	return cr
 }
 
@@ -393,7 +403,7 @@ func (h *harness) runOnce(ctx context.Context, s *Suite, c *Contender, argv, env
 		h.drainBuf = make([]byte, 1<<20) // large reads keep the harness's side of the pipe cheap
 	}
 	sample, err := measure(ctx, invocation{
-		Argv: argv, Env: env, Dir: dir, Stdin: corpus, Stdout: s.Stdout,
+		Argv: argv, Env: env, Dir: dir, Stdin: corpus, StdinPipe: c.Stdin == StdinPipe, Stdout: s.Stdout,
 		StderrFile: filepath.Join(h.work, "stderr"),
 	}, h.drainBuf)
 	if err != nil {

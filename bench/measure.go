@@ -28,11 +28,14 @@ func (s Sample) CPU() time.Duration { return s.User + s.Sys }
 
 // invocation is everything needed to start one process, already resolved.
 type invocation struct {
-	Argv   []string
-	Env    []string
-	Dir    string // working directory
-	Stdin  string // file opened fresh for every run
-	Stdout StdoutMode
+	Argv  []string
+	Env   []string
+	Dir   string // working directory
+	Stdin string // file opened fresh for every run
+	// StdinPipe gives the process a pipe that the harness fills from Stdin while it runs, as
+	// `cat file |` would.
+	StdinPipe bool
+	Stdout    StdoutMode
 	// StderrFile receives the process's stderr. A file rather than a buffer keeps the harness
 	// from running a copying goroutine inside the timed region.
 	StderrFile string
@@ -58,6 +61,15 @@ func measure(ctx context.Context, inv invocation, drainBuf []byte) (Sample, erro
 
 	cmd := exec.CommandContext(ctx, inv.Argv[0], inv.Argv[1:]...)
 	cmd.Stdin, cmd.Stderr, cmd.Dir, cmd.Env = stdin, stderr, inv.Dir, inv.Env
+	var feedR, feedW *os.File
+	if inv.StdinPipe {
+		if feedR, feedW, err = os.Pipe(); err != nil {
+			return Sample{}, err
+		}
+		defer feedR.Close()
+		defer feedW.Close()
+		cmd.Stdin = feedR
+	}
 
 	// With a pipe, stdout goes to pw and the harness reads pr; otherwise straight to /dev/null.
 	var pr, pw *os.File
@@ -82,6 +94,20 @@ func measure(ctx context.Context, inv invocation, drainBuf []byte) (Sample, erro
 		return Sample{}, err
 	}
 	hwm := sampleHWM(cmd.Process.Pid)
+	fed := make(chan struct{})
+	if feedW != nil {
+		// The child has its copy of the read end; the harness feeds the write end alongside
+		// it, and closes it at the end of the file: the child's end of input. A child that
+		// exits early makes the copy fail with EPIPE, which its own exit status reports.
+		feedR.Close()
+		go func() {
+			defer close(fed)
+			io.Copy(feedW, stdin)
+			feedW.Close()
+		}()
+	} else {
+		close(fed)
+	}
 	counted := make(chan int64, 1)
 	if pr != nil {
 		// Our copy of the write end must go, or the reader never sees EOF; and the reading has
@@ -92,6 +118,7 @@ func measure(ctx context.Context, inv invocation, drainBuf []byte) (Sample, erro
 		counted <- 0
 	}
 	waitErr := cmd.Wait()
+	<-fed
 	out := <-counted
 	wall := time.Since(start)
 	sampled := hwm.Stop()

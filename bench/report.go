@@ -33,6 +33,20 @@ type SuiteResult struct {
 	Stdout      string            `json:"stdout"`
 	Contenders  []ContenderResult `json:"contenders"`
 	Comparisons []Comparison      `json:"comparisons,omitempty"` // ours against each reference that ran
+	Ratios      []RatioResult     `json:"ratios,omitempty"`      // the suite's own ratios, instead
+}
+
+// RatioResult is one of a suite's ratios as measured.
+type RatioResult struct {
+	Name string `json:"name"`
+	Of   string `json:"of"`
+	To   string `json:"to"`
+	// MedianPairRatio is the median over rounds of Of's wall time / To's in the same round:
+	// the headline, since the two ran seconds apart.
+	MedianPairRatio float64 `json:"median_pair_ratio"`
+	RatioOfMedians  float64 `json:"ratio_of_medians"`
+	Target          float64 `json:"target,omitempty"`
+	Met             bool    `json:"met"`
 }
 
 // Contender statuses.
@@ -54,8 +68,9 @@ type ContenderResult struct {
 	Summary *Summary `json:"summary,omitempty"`
 }
 
-// finish computes the summaries and the comparisons of ours against each reference.
-func (r *SuiteResult) finish() {
+// finish computes the summaries, and the suite's ratios or else the comparisons of ours
+// against each reference.
+func (r *SuiteResult) finish(ratios []Ratio) {
 	var ours *ContenderResult
 	for i := range r.Contenders {
 		c := &r.Contenders[i]
@@ -66,6 +81,30 @@ func (r *SuiteResult) finish() {
 				ours = c
 			}
 		}
+	}
+	if len(ratios) > 0 {
+		byName := map[string]*ContenderResult{}
+		for i := range r.Contenders {
+			byName[r.Contenders[i].Name] = &r.Contenders[i]
+		}
+		for _, q := range ratios {
+			of, to := byName[q.Of], byName[q.To]
+			if of == nil || to == nil || of.Summary == nil || to.Summary == nil {
+				continue
+			}
+			// compare gives to/of; this ratio is of/to.
+			c := compare(q.To, of.Samples, to.Samples)
+			res := RatioResult{Name: q.Name, Of: q.Of, To: q.To, Target: q.Target}
+			if c.MedianPairRatio > 0 {
+				res.MedianPairRatio = 1 / c.MedianPairRatio
+			}
+			if c.RatioOfMedians > 0 {
+				res.RatioOfMedians = 1 / c.RatioOfMedians
+			}
+			res.Met = q.Target == 0 || res.MedianPairRatio <= q.Target
+			r.Ratios = append(r.Ratios, res)
+		}
+		return
 	}
 	if ours == nil {
 		return
@@ -145,6 +184,21 @@ func printSuite(w io.Writer, r *SuiteResult) {
 		}
 	}
 
+	if len(r.Ratios) > 0 {
+		fmt.Fprintf(w, "\nratio = median over rounds of (one wall time / the other, same round)\n")
+		labelWidth := 0
+		for _, q := range r.Ratios {
+			labelWidth = max(labelWidth, len(q.Name)+1)
+		}
+		for _, q := range r.Ratios {
+			verdict := ""
+			if q.Target > 0 {
+				verdict = fmt.Sprintf("  target ≤ %.2f×: %s", q.Target, map[bool]string{true: "met", false: "MISSED"}[q.Met])
+			}
+			fmt.Fprintf(w, "%-*s %6.2f×  (ratio of medians %.2f×)%s\n", labelWidth, q.Name+":", q.MedianPairRatio, q.RatioOfMedians, verdict)
+		}
+	}
+
 	fmt.Fprintf(w, "\ncommands (stdin opened fresh on the corpus, cwd a fresh empty directory, every run):\n")
 	for _, c := range r.Contenders {
 		if c.Command != "" {
@@ -176,7 +230,7 @@ func fasterOrSlower(ratio float64) string {
 }
 
 // commandLine renders one run of argv as the equivalent shell command.
-func commandLine(tz string, s *Suite, argv []string, corpus string) string {
+func commandLine(tz string, s *Suite, argv []string, corpus string, stdin StdinMode) string {
 	// Mirror harness.env: -tz first, then the suite's changes; a bare KEY unsets.
 	set := map[string]string{}
 	var order, unset []string
@@ -200,6 +254,9 @@ func commandLine(tz string, s *Suite, argv []string, corpus string) string {
 		apply(kv)
 	}
 	var parts []string
+	if stdin == StdinPipe {
+		parts = append(parts, "cat", shellQuote(corpus), "|")
+	}
 	if len(unset) > 0 {
 		parts = append(parts, "env")
 		for _, k := range unset {
@@ -214,7 +271,9 @@ func commandLine(tz string, s *Suite, argv []string, corpus string) string {
 	for _, a := range argv {
 		parts = append(parts, shellQuote(a))
 	}
-	parts = append(parts, "<", shellQuote(corpus))
+	if stdin != StdinPipe {
+		parts = append(parts, "<", shellQuote(corpus))
+	}
 	if s.Stdout == StdoutPipe {
 		parts = append(parts, "| (drained by the harness)")
 	} else {

@@ -38,6 +38,24 @@ func (m StdoutMode) String() string {
 	return "/dev/null"
 }
 
+// StdinMode says how a contender's standard input is given the corpus.
+type StdinMode int
+
+const (
+	// StdinFile opens the corpus file as standard input.
+	StdinFile StdinMode = iota
+	// StdinPipe gives a pipe the harness fills from the corpus file.
+	StdinPipe
+)
+
+// Ratio is a figure a suite reports besides its table: the median over rounds of Of's wall time
+// divided by To's, in the same round, beside the most it should be.
+type Ratio struct {
+	Name   string  // what the ratio says, e.g. "pipe / limit"
+	Of, To string  // contender names
+	Target float64 // the most the ratio should be; 0: none
+}
+
 // Suite is one side-by-side benchmark: every contender gets the same corpus on stdin.
 type Suite struct {
 	Name string // selects the suite on the command line
@@ -54,8 +72,12 @@ type Suite struct {
 	Env []string
 
 	// Contenders run in this order within every round. Exactly one of them is ours (has
-	// Build set); the report compares it against each of the others.
+	// Build set) unless Ratios is set; the report compares it against each of the others.
 	Contenders []Contender
+
+	// Ratios, when set, replace the comparison of ours against each reference: a suite of
+	// several of our commands reports these instead.
+	Ratios []Ratio
 }
 
 // Contender is one program in a suite. Each run starts it with stdin opened fresh on the
@@ -69,6 +91,14 @@ type Contender struct {
 	Path  string // a reference: absolute path of the installed program
 
 	Args []string // arguments after the program name
+
+	// Stdin is how the corpus reaches it: a file opened fresh (the zero value), or a pipe the
+	// harness copies the file into, as `cat corpus | program` would, the way svscan feeds a
+	// logger.
+	Stdin StdinMode
+	// Corpus, when set, replaces the suite's corpus for this contender alone: the physical
+	// limit of a logger is its output cut into files, not its input.
+	Corpus *Corpus
 
 	// Setup and Cleanup, when set, run before and after every run (warm-ups included),
 	// outside the timed region. An error from either counts as a failure of the contender.
@@ -148,8 +178,8 @@ var suites = []Suite{
 	{
 		// multilog's common case: stamp every line into one log directory. s6-log runs with
 		// -b, so that it too stops reading while its buffers are unwritten, as multilog does.
-		// The physical limit is the stamped corpus's size cut into files of the same size and
-		// made durable; it writes 26 bytes a line less than the loggers, which add a stamp.
+		// The physical limit is what the loggers write, the corpus with their stamp on every
+		// line, cut into files of the same size and made durable.
 		Name:   "multilog",
 		Doc:    "multilog t s16777215 ./d: stamp every line into a log directory",
 		Corpus: stampedLogCorpus,
@@ -158,7 +188,39 @@ var suites = []Suite{
 			{Name: "daemontools", Path: "/usr/bin/multilog", Args: multilogScript, Cleanup: checkLogDir("d", nil, 16777215)},
 			// s6-log cuts files only between whole writes, so its files may exceed s.
 			{Name: "s6", Path: "/usr/bin/s6-log", Args: []string{"-b", "t", "s16777215", "./d"}, Cleanup: checkLogDir("d", nil, 0)},
-			{Name: "split+sync", Path: "/bin/sh", Args: []string{"-c", "split -b 16777215 - x && sync"}},
+			{Name: "split+sync", Path: "/bin/sh", Args: splitSync, Corpus: &loggedCorpus},
+		},
+	},
+	{
+		// The svscan case: the logger reads a pipe a service writes into. taikit logs from
+		// a pipe without consuming before every directory has the bytes (tee, then splice).
+		Name:   "multilog-pipe",
+		Doc:    "cat corpus | multilog t s16777215 ./d: the same through a pipe, as svscan feeds a logger",
+		Corpus: stampedLogCorpus,
+		Contenders: []Contender{
+			{Name: "taikit", Build: "./cmd/multilog", Args: multilogScript, Stdin: StdinPipe, Cleanup: checkLogDir("d", nil, 16777215)},
+			{Name: "daemontools", Path: "/usr/bin/multilog", Args: multilogScript, Stdin: StdinPipe, Cleanup: checkLogDir("d", nil, 16777215)},
+			{Name: "s6", Path: "/usr/bin/s6-log", Args: []string{"-b", "t", "s16777215", "./d"}, Stdin: StdinPipe, Cleanup: checkLogDir("d", nil, 0)},
+			{Name: "split+sync", Path: "/bin/sh", Args: splitSync, Corpus: &loggedCorpus},
+		},
+	},
+	{
+		// What losslessness and selection cost: each of multilog's paths beside the physical
+		// limit (the stamped output cut into files of the same size and made durable) and
+		// beside plain multilog, alternating in every round. The targets are issue 14's.
+		Name:   "multilog-cost",
+		Doc:    "multilog from a file, through a pipe, with the qmail script, beside split+sync of its output",
+		Corpus: stampedLogCorpus,
+		Contenders: []Contender{
+			{Name: "file", Build: "./cmd/multilog", Args: multilogScript, Cleanup: checkLogDir("d", nil, 16777215)},
+			{Name: "pipe", Build: "./cmd/multilog", Args: multilogScript, Stdin: StdinPipe, Cleanup: checkLogDir("d", nil, 16777215)},
+			{Name: "qmail", Build: "./cmd/multilog", Args: qmailScript, Cleanup: checkLogDir("main", qmailScript, 16777215)},
+			{Name: "split+sync", Path: "/bin/sh", Args: splitSync, Corpus: &loggedCorpus},
+		},
+		Ratios: []Ratio{
+			{Name: "pipe / limit", Of: "pipe", To: "split+sync", Target: 1.5},
+			{Name: "file / limit", Of: "file", To: "split+sync", Target: 1.25},
+			{Name: "qmail / file", Of: "qmail", To: "file", Target: 1.2},
 		},
 	},
 	{
@@ -179,6 +241,10 @@ var suites = []Suite{
 // cost what they cost in real use without dominating.
 var (
 	multilogScript = []string{"t", "s16777215", "./d"}
+
+	// splitSync is the physical limit's command: its input cut into files of the largest size
+	// multilog allows, then made durable.
+	splitSync = []string{"-c", "split -b 16777215 - x && sync"}
 
 	// qmailScript is the shape of the daemontools FAQ's qmail-send logger
 	// (multilog t ./main '-*' '+* status: *' =status), scaled up to a busy service: the

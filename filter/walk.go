@@ -1,6 +1,9 @@
 package filter
 
-import "bytes"
+import (
+	"bytes"
+	"math/bits"
+)
 
 // Rule is one select or deselect word of a script: "+pattern" or
 // "-pattern" (Pattern, matched with [Match]), or multilog's extension
@@ -72,7 +75,12 @@ type op struct {
 	pattern []byte   // opPattern; opAny: the beginning all its patterns share
 	rests   [][]byte // opAny: each pattern after that beginning
 	lits    []int    // opAny: how many bytes each rest begins with before a star
-	glob    *Glob
+	// opAny with at most 64 rests: for each byte, which rests can match a window going on
+	// with it (a bit per rest), and which rests begin with a star and must always be tried.
+	// Most lines then try no rest at all.
+	first  *[256]uint64
+	always uint64
+	glob   *Glob
 
 	// An opAny whose beginning starts with an earlier opAny's beginning
 	// continues from where that one got: reuse is the earlier one's slot
@@ -141,6 +149,16 @@ func NewWalk(steps []Step) *Walk {
 				n = len(r)
 			}
 			o.lits = append(o.lits, n)
+		}
+		if o.kind == opAny && len(o.rests) <= 64 {
+			o.first = new([256]uint64)
+			for j, r := range o.rests {
+				if o.lits[j] == 0 {
+					o.always |= 1 << j
+				} else {
+					o.first[r[0]] |= 1 << j
+				}
+			}
 		}
 	}
 	return w
@@ -297,6 +315,20 @@ func (o *op) any(window []byte, b *beginnings) bool {
 		return false
 	}
 	rest := window[pos:]
+	if o.first != nil {
+		try := o.always
+		if len(rest) > 0 {
+			try |= o.first[rest[0]]
+		}
+		for ; try != 0; try &= try - 1 {
+			j := bits.TrailingZeros64(try)
+			r, lit := o.rests[j], o.lits[j]
+			if bytes.HasPrefix(rest, r[:lit]) && Match(r[lit:], rest[lit:]) {
+				return true
+			}
+		}
+		return false
+	}
 	for j, r := range o.rests {
 		// Most rules of a run part soon after the shared beginning: compare
 		// the bytes before the rest's first star at once (a literal byte

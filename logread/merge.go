@@ -25,13 +25,21 @@ type Merged struct {
 	started bool
 	pending int // the source whose head was given last, to read again; -1 none
 	inLine  int // the source in the middle of a line given in pieces, or -1
+	last    int // the source of the line given last (Source), or -1
 }
 
 // Merge merges srcs by their stamps. Close closes them.
 func Merge(srcs ...Source) *Merged {
 	return &Merged{srcs: srcs, heads: make([]Line, len(srcs)), live: make([]bool, len(srcs)),
-		carry: make([]tai64n.Label, len(srcs)), pending: -1, inLine: -1}
+		carry: make([]tai64n.Label, len(srcs)), pending: -1, inLine: -1, last: -1}
 }
+
+// Source returns the number, among the sources given to Merge (or the
+// directories given to OpenMerged), of the source of the line or piece that
+// Next or NextLines returned last; -1 before the first and after the end.
+// It is what tells a labelled merge where a line came from: two sources
+// may hold the same bytes.
+func (m *Merged) Source() int { return m.last }
 
 // OpenMerged opens the log directories dirs (each named as given; opts.Name
 // is not used) with opts and merges them. When one cannot be opened, those
@@ -67,15 +75,24 @@ func (m *Merged) Next() (Line, error) {
 // the stamp its own source carried into it.
 func (m *Merged) NextLines() (Lines, error) {
 	if len(m.srcs) == 1 {
-		return m.srcs[0].NextLines()
+		b, err := m.srcs[0].NextLines()
+		m.last = 0
+		if err != nil {
+			m.last = -1
+		}
+		return b, err
 	}
 	l, carry, err := m.next()
 	return Lines{Bytes: l.Bytes, Stamp: carry, Cut: l.Cut}, err
 }
 
 func (m *Merged) next() (Line, tai64n.Label, error) {
+	m.last = -1
 	if len(m.srcs) == 1 {
 		l, err := m.srcs[0].Next()
+		if err == nil {
+			m.last = 0
+		}
 		return l, l.Stamp, err
 	}
 	if !m.started {
@@ -107,6 +124,7 @@ func (m *Merged) next() (Line, tai64n.Label, error) {
 		}
 	}
 	l := m.heads[pick]
+	m.last = pick
 	carry := m.carry[pick]
 	m.carry[pick] = l.Stamp
 	m.live[pick] = false

@@ -138,3 +138,60 @@ func TestOpenMergedErrors(t *testing.T) {
 		t.Fatal("a merge that follows was opened")
 	}
 }
+
+// Source names the source of each line, even when two directories hold the
+// same lines, byte for byte, with the same stamps: a merge of a log and its
+// copy, or two services that log the same thing at the same moment.
+func TestMergeSourceOfIdenticalLines(t *testing.T) {
+	stamp := func(sec int64) string { return tai64n.FromUnix(1_800_000_000+sec, 0, tai64n.Daemontools).String() }
+	same := stamp(1) + " same\n" + stamp(2) + " same\n" + "unstamped, same\n"
+	a, b := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(a, "current"), []byte(same+stamp(4)+" only in a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b, "current"), []byte(same+stamp(3)+" only in b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Equal stamps come in the order the sources were given; an unstamped
+	// line stays after the stamped line before it in its own source.
+	want := []struct {
+		src  int
+		line string
+	}{
+		{0, stamp(1) + " same\n"}, {1, stamp(1) + " same\n"},
+		{0, stamp(2) + " same\n"}, {0, "unstamped, same\n"},
+		{1, stamp(2) + " same\n"}, {1, "unstamped, same\n"},
+		{1, stamp(3) + " only in b\n"}, {0, stamp(4) + " only in a\n"},
+	}
+	for _, blocks := range []bool{false, true} {
+		m := openMerge(t, []string{a, b})
+		if got := m.Source(); got != -1 {
+			t.Fatalf("Source before the first line: %d", got)
+		}
+		for i, w := range want {
+			var line []byte
+			if blocks {
+				ls, err := m.NextLines()
+				if err != nil {
+					t.Fatal(err)
+				}
+				line = ls.Bytes
+			} else {
+				l, err := m.Next()
+				if err != nil {
+					t.Fatal(err)
+				}
+				line = l.Bytes
+			}
+			if string(line) != w.line || m.Source() != w.src {
+				t.Fatalf("blocks %v, line %d: %q from source %d, want %q from %d", blocks, i, line, m.Source(), w.line, w.src)
+			}
+		}
+		if _, err := m.Next(); err != io.EOF {
+			t.Fatalf("after the last line: %v", err)
+		}
+		if got := m.Source(); got != -1 {
+			t.Fatalf("Source after the end: %d", got)
+		}
+	}
+}

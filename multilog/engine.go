@@ -173,6 +173,13 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 	stamped := false
 	room := windowSize - e.stampN
 	for len(chunk) > 0 {
+		if !e.inLine && !e.needWindow {
+			// Every line goes whole to every directory and standard
+			// output: no window, no walk, one scan per sink.
+			if chunk = e.wholeLines(chunk); len(chunk) == 0 {
+				break
+			}
+		}
 		if !e.inLine {
 			if !stamped {
 				e.stampLen = copy(e.window[:], e.stamp[:e.stampN])
@@ -227,6 +234,40 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 	}
 	e.flush()
 	return e.err
+}
+
+// wholeLines appends every whole line at the start of chunk, stamped, to
+// every directory and standard output sink, and returns the rest: the
+// engine's work when the script selects every line everywhere (no
+// patterns, no status files, no alerts), where every mark selects and no
+// window is needed.
+func (e *Engine) wholeLines(chunk []byte) []byte {
+	end := bytes.LastIndexByte(chunk, '\n') + 1
+	if end == 0 {
+		return chunk
+	}
+	stamp := e.stamp[:e.stampN]
+	for i := range e.sinks {
+		k := &e.sinks[i]
+		if k.kind != Dir && k.kind != Stdout {
+			continue
+		}
+		b, rest := k.batch, chunk[:end]
+		for len(rest) > 0 {
+			nl := bytes.IndexByte(rest, '\n') + 1
+			b = append(b, stamp...)
+			b = append(b, k.prefix...)
+			b = append(b, rest[:nl]...)
+			rest = rest[nl:]
+			if len(b) >= batchLimit {
+				k.batch = b
+				e.writeBatch(k)
+				b = k.batch
+			}
+		}
+		k.batch = b
+	}
+	return chunk[end:]
 }
 
 // decide runs the selector walk on the completed window and gives the
@@ -329,6 +370,11 @@ func (e *Engine) AtLineStart() bool { return !e.inLine }
 
 // writeBatch writes a directory's or stdout's share.
 func (e *Engine) writeBatch(k *sink) {
+	if t, ok := k.out.(batchTaker); ok && k.kind == Dir {
+		// The runner's stage: the batch is written beside the engine.
+		k.batch = t.takeBatch(k.batch)
+		return
+	}
 	if !k.broken {
 		if _, err := k.out.Write(k.batch); err != nil {
 			if k.kind == Stdout {

@@ -3,6 +3,7 @@ package multilog
 import (
 	"errors"
 	"io"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,13 +16,32 @@ import (
 // for the next multilog. It costs two system calls per read (tee and
 // splice to /dev/null) and no extra copy of the data: tee shares the
 // pipe's pages.
+//
+// While the writer writes one batch (stage), the next is taken: the bytes
+// held (returned by next and not yet consumed) are still at the head of
+// the pipe, so next tees them again with what follows and throws its copy
+// of them away. The lock keeps a consume, in the writer, from moving the
+// head between that tee and the count of held bytes.
 type pipeInput struct {
 	in         int    // standard input, never made non-blocking (svscan shares it)
 	ownR, ownW int    // the private pipe tee fills; empty between calls of next
 	null       int    // /dev/null, where splice throws consumed bytes
 	dev, ino   uint64 // the pipe's identity, for the unconsumed record
 	scratch    []byte
+
+	// batchSize is the most next should be asked for: a quarter of the
+	// input pipe, so that the batch being written, the next, and room for
+	// the writer of the pipe to go on all fit in it together (measured: a
+	// half left the writer blocked and multilog waiting for it, 15% slower).
+	batchSize int
+
+	mu   sync.Mutex
+	held int // bytes at the head of the input that next returned and consume has not removed
 }
+
+// errNothingNew is next's error when the input holds nothing but held
+// bytes: wait for them to be consumed.
+var errNothingNew = errors.New("nothing beyond the batch being written")
 
 // pipeSize is what both pipes are grown to where the kernel lets an
 // unprivileged process (pipe-max-size is 1 MiB by default): a bigger pipe
@@ -50,6 +70,10 @@ func newPipeInput(in int) *pipeInput {
 	p := &pipeInput{in: in, ownR: fds[0], ownW: fds[1], null: null, dev: dev, ino: ino}
 	grow(in)
 	grow(p.ownW)
+	p.batchSize = readSize / 4
+	if n, err := unix.FcntlInt(uintptr(in), unix.F_GETPIPE_SZ, 0); err == nil && n >= 2*4096 {
+		p.batchSize = min(readSize, n/4)
+	}
 	return p
 }
 
@@ -73,16 +97,27 @@ func (p *pipeInput) close() {
 	unix.Close(p.null)
 }
 
-// next copies into buf the bytes at the head of the input, up to len(buf),
-// leaving them in the input. It returns 0 and no error at the end of the
-// input, and EAGAIN when the pipe is empty.
+// next copies into buf the bytes of the input that follow the held ones,
+// up to len(buf), leaving them in the input. It returns 0 and no error at
+// the end of the input, EAGAIN when the pipe is empty, and errNothingNew
+// when it holds only held bytes. Bytes the caller takes it says with hold.
 func (p *pipeInput) next(buf []byte) (int, error) {
-	n64, err := unix.Tee(p.in, p.ownW, len(buf), unix.SPLICE_F_NONBLOCK)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n64, err := unix.Tee(p.in, p.ownW, p.held+len(buf), unix.SPLICE_F_NONBLOCK)
 	if err != nil || n64 == 0 {
 		return 0, err
 	}
-	n, got := int(n64), 0
-	for got < n {
+	n := int(n64)
+	skip := min(n, p.held)
+	if err := p.discard(skip); err != nil {
+		return 0, err
+	}
+	if n == skip {
+		return 0, errNothingNew
+	}
+	n -= skip
+	for got := 0; got < n; {
 		m, err := unix.Read(p.ownR, buf[got:n])
 		if errors.Is(err, unix.EINTR) {
 			continue
@@ -97,20 +132,25 @@ func (p *pipeInput) next(buf []byte) (int, error) {
 	return n, nil
 }
 
-// consume removes n bytes, all of them returned by next, from the head of
-// the input.
-func (p *pipeInput) consume(n int) error {
+// hold counts n more bytes returned by next as taken: until consumed they
+// stay at the head of the input, and next skips them.
+func (p *pipeInput) hold(n int) {
+	p.mu.Lock()
+	p.held += n
+	p.mu.Unlock()
+}
+
+// discard throws away the first n bytes of the private pipe: next's copy
+// of bytes it returned before.
+func (p *pipeInput) discard(n int) error {
 	for n > 0 {
-		m, err := unix.Splice(p.in, nil, p.null, nil, n, unix.SPLICE_F_NONBLOCK)
+		m, err := unix.Splice(p.ownR, nil, p.null, nil, n, 0)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case errors.Is(err, unix.EINVAL):
-			// A kernel whose /dev/null cannot take a splice: read.
-			if p.scratch == nil {
-				p.scratch = make([]byte, 64<<10)
-			}
-			r, rerr := unix.Read(p.in, p.scratch[:min(n, len(p.scratch))])
+			sb := p.scratchBuf()
+			r, rerr := unix.Read(p.ownR, sb[:min(n, len(sb))])
 			if errors.Is(rerr, unix.EINTR) {
 				continue
 			}
@@ -122,9 +162,50 @@ func (p *pipeInput) consume(n int) error {
 		case err != nil:
 			return err
 		case m == 0:
+			return io.ErrUnexpectedEOF
+		}
+		n -= int(m)
+	}
+	return nil
+}
+
+func (p *pipeInput) scratchBuf() []byte {
+	if p.scratch == nil {
+		p.scratch = make([]byte, 64<<10)
+	}
+	return p.scratch
+}
+
+// consume removes n bytes, all of them returned by next, from the head of
+// the input.
+func (p *pipeInput) consume(n int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for n > 0 {
+		m, err := unix.Splice(p.in, nil, p.null, nil, n, unix.SPLICE_F_NONBLOCK)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EINVAL):
+			// A kernel whose /dev/null cannot take a splice: read.
+			sb := p.scratchBuf()
+			r, rerr := unix.Read(p.in, sb[:min(n, len(sb))])
+			if errors.Is(rerr, unix.EINTR) {
+				continue
+			}
+			if rerr != nil || r == 0 {
+				return errors.Join(rerr, io.ErrUnexpectedEOF)
+			}
+			n -= r
+			p.held = max(0, p.held-r)
+			continue
+		case err != nil:
+			return err
+		case m == 0:
 			return io.ErrUnexpectedEOF // the bytes next saw are gone: another reader?
 		}
 		n -= int(m)
+		p.held = max(0, p.held-int(m))
 	}
 	return nil
 }

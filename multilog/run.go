@@ -79,6 +79,7 @@ type runner struct {
 	saved     []record // what each record held at start
 	savedOK   []bool
 	engine    *Engine
+	stage     *stage        // writes the directories while the engine takes the next batch
 	warnMu    sync.Mutex    // rotate's jobs warn from their goroutines too
 	term      chan struct{} // closed on SIGTERM: ends every pause
 	termOnce  sync.Once
@@ -146,6 +147,7 @@ func (r *runner) run() error {
 		}
 	}
 	var outs []io.Writer
+	var staged []*stagedDir
 	piped := isPipe(int(r.c.Stdin.Fd()))
 	for _, a := range r.plan.Actions {
 		if a.Kind != Dir {
@@ -164,9 +166,10 @@ func (r *runner) run() error {
 			return r.fatal(err)
 		}
 		r.dirs = append(r.dirs, d)
-		w := &skipWriter{w: d}
-		r.outs = append(r.outs, w)
-		outs = append(outs, w)
+		sd := &stagedDir{}
+		r.outs = append(r.outs, &skipWriter{w: d})
+		staged = append(staged, sd)
+		outs = append(outs, sd)
 		if t != nil {
 			rec, ok, err := t.open()
 			switch {
@@ -194,11 +197,14 @@ func (r *runner) run() error {
 	}
 	r.engine = NewEngine(r.plan, Sinks{Dirs: outs, Status: status, Stdout: r.c.Stdout, Stderr: r.c.Stderr,
 		Clock: r.c.Clock, Zone: zone})
+	r.stage = r.startStage(staged)
 	r.ready()
 	r.read()
 	if err := r.engine.Finish(); err != nil {
 		r.lose(err)
 	}
+	r.stage.flush()
+	r.stage.stop()
 	for _, s := range status {
 		s.(*statusFile).Close()
 	}
@@ -366,12 +372,22 @@ func (r *runner) read() {
 			return
 		}
 	}
+	var ahead *readAhead
+	if pipe == nil && isRegular(in) {
+		ahead = startReadAhead(in, buf, make([]byte, readSize))
+		defer func() {
+			if ahead != nil {
+				ahead.stop()
+			}
+		}()
+	}
 	for {
 		mu.Lock()
 		doAlrm, doTerm := alrm, term
 		alrm = false
 		mu.Unlock()
 		if doAlrm {
+			r.stage.wait() // the writer owns the directories while it writes
 			for _, d := range r.dirs {
 				if err := d.Rotate(); err != nil {
 					r.lose(err)
@@ -379,6 +395,16 @@ func (r *runner) read() {
 			}
 		}
 		if doTerm {
+			if !r.stage.wait() {
+				return
+			}
+			if ahead != nil {
+				left := ahead.stop()
+				ahead = nil
+				if !r.finishLineFrom(left) {
+					return
+				}
+			}
 			if !r.engine.AtLineStart() {
 				if pipe != nil {
 					r.finishLinePiped(pipe, buf)
@@ -388,6 +414,21 @@ func (r *runner) read() {
 			}
 			return
 		}
+		if ahead != nil {
+			c := ahead.next()
+			if c.n > 0 {
+				if err := r.engine.Process(c.buf[:c.n]); err != nil {
+					r.lose(err)
+				}
+				r.stage.submit(nil, 0, false, record{}, nil)
+			}
+			ahead.release(c.buf) // the engine has copied what it needs
+			if c.n <= 0 {
+				r.stage.wait()
+				return
+			}
+			continue
+		}
 		if !waitReadable(in, wakeFD) {
 			drain(wake)
 			continue
@@ -395,7 +436,14 @@ func (r *runner) read() {
 		var n int
 		var err error
 		if pipe != nil {
-			n, err = pipe.next(buf)
+			n, err = pipe.next(buf[:pipe.batchSize])
+			if errors.Is(err, errNothingNew) {
+				// Everything in the pipe is in the batch being written.
+				if !r.stage.wait() {
+					return
+				}
+				continue
+			}
 			if n > 0 {
 				// A batch ends at a line end where it can, so that the
 				// next one starts a line: only such a batch can be
@@ -413,28 +461,34 @@ func (r *runner) read() {
 				if err := r.engine.Process(buf[:n]); err != nil {
 					r.lose(err)
 				}
+				r.stage.submit(nil, 0, false, record{}, nil)
 			}
 		}
 		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
 			continue
 		}
 		if n <= 0 {
+			r.stage.wait()
 			return // end of input; a read error counts as one, as in multilog
 		}
 	}
 }
 
-// pipeBatch logs a batch taken from the pipe with stamp now, and only then
-// consumes it from the pipe. Around it each directory's record says what
-// the batch is and how much of its output the directory has (had gives
-// what a directory has already: a repeated batch), so that a multilog
-// killed in between is followed by one that writes each directory only
-// what it lacks. It reports whether the input can go on.
+// pipeBatch logs a batch taken from the pipe with stamp now, and has it
+// consumed from the pipe once it is written: the engine runs here, the
+// rest in the writer (stage), while the next batch is taken. Around the
+// writing each directory's record says what the batch is and how much of
+// its output the directory has (had gives what a directory has already: a
+// repeated batch), so that a multilog killed in between is followed by one
+// that writes each directory only what it lacks. It reports whether the
+// input can go on: false when the batch before could not be consumed.
 func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int64) bool {
-	if len(r.trackers) > 0 {
-		// The output depends only on the batch and now, and, for a batch
-		// continuing a line, on that line's selection, which a fresh
-		// engine knows only when it does not depend on the line.
+	// The output depends only on the batch and now, and, for a batch
+	// continuing a line, on that line's selection, which a fresh engine
+	// knows only when it does not depend on the line.
+	var rec record
+	tracked := len(r.trackers) > 0
+	if tracked {
 		state, flags := uint32(recWriting), uint32(0)
 		if !r.engine.AtLineStart() {
 			state, flags = recNone, startsMid
@@ -445,36 +499,14 @@ func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int6
 		if batch[len(batch)-1] != '\n' && r.engine.Continuable() {
 			flags |= endsMid
 		}
-		sum := crc32.Checksum(batch, castagnoli)
-		for i, t := range r.trackers {
-			rec := record{gen: t.rec.gen, pipeDev: p.dev, pipeIno: p.ino, script: r.scriptSum, state: state, flags: flags,
-				length: uint64(len(batch)), sum: sum, stamp: now.UnixNano()}
-			if had != nil {
-				rec.progress = had[i]
-			}
-			t.rec = rec
-			t.save()
-		}
+		rec = record{pipeDev: p.dev, pipeIno: p.ino, script: r.scriptSum, state: state, flags: flags,
+			length: uint64(len(batch)), sum: crc32.Checksum(batch, castagnoli), stamp: now.UnixNano()}
 	}
 	if err := r.engine.ProcessAt(batch, now); err != nil {
 		r.lose(err)
 	}
-	// Only now, with the bytes in every directory, do they leave the pipe.
-	if err := p.consume(len(batch)); err != nil {
-		r.lose(err)
-		return false
-	}
-	for _, t := range r.trackers {
-		t.rec.state = recDone
-		t.save()
-		if t.err != nil {
-			r.warn(fmt.Sprintf("unable to write %s/%s (a kill may then make the next multilog write some lines twice): %s",
-				t.dir, fileUnconsumed, errtext.Of(t.err)))
-			t.close()
-			t.f, t.err = nil, nil
-		}
-	}
-	return true
+	p.hold(len(batch))
+	return r.stage.submit(p, len(batch), tracked, rec, had)
 }
 
 // resume takes up where a killed multilog left the pipe, as its records
@@ -523,14 +555,9 @@ func (r *runner) repeat(p *pipeInput, batch []byte, want *record) bool {
 		if r.savedOK[i] && s.state == recWriting && s.pipeDev == want.pipeDev && s.pipeIno == want.pipeIno &&
 			s.script == r.scriptSum && s.length == want.length && s.sum == want.sum && s.stamp == want.stamp && s.flags == want.flags {
 			had[i] = alreadyThere(t.dir, s)
-			r.outs[i].skip = had[i]
 		}
 	}
-	ok := r.pipeBatch(p, batch, time.Unix(0, want.stamp), had)
-	for _, o := range r.outs {
-		o.skip = 0 // what a batch written only in part did not reach
-	}
-	return ok
+	return r.pipeBatch(p, batch, time.Unix(0, want.stamp), had) && r.stage.wait()
 }
 
 // finishLinePiped is finishLine for a pipe: it takes what the pipe holds,
@@ -555,8 +582,8 @@ func (r *runner) finishLinePiped(p *pipeInput, buf []byte) {
 		if nl >= 0 {
 			m = nl + 1
 		}
-		if err := r.engine.Process(buf[:m]); err != nil {
-			r.lose(err)
+		if !r.processNow(buf[:m], r.c.Clock()) {
+			return
 		}
 		if err := p.consume(m); err != nil {
 			r.lose(err)
@@ -566,6 +593,26 @@ func (r *runner) finishLinePiped(p *pipeInput, buf []byte) {
 			return
 		}
 	}
+}
+
+// finishLineFrom finishes the line in progress after a SIGTERM from
+// chunks read ahead of the engine, up to its end and no further; it
+// reports whether the input may still hold the rest of the line.
+func (r *runner) finishLineFrom(chunks []readChunk) bool {
+	for _, c := range chunks {
+		if r.engine.AtLineStart() {
+			return true
+		}
+		if c.n <= 0 {
+			return false // the end of the input: Finish ends the line
+		}
+		m := c.n
+		if nl := bytes.IndexByte(c.buf[:c.n], '\n'); nl >= 0 {
+			m = nl + 1
+		}
+		r.processNow(c.buf[:m], r.c.Clock())
+	}
+	return true
 }
 
 // finishLine reads one byte at a time up to the end of the line in
@@ -587,9 +634,7 @@ func (r *runner) finishLine(in int) {
 		}
 		line = append(line, b[0])
 		if b[0] == '\n' || len(line) == cap(line) {
-			if err := r.engine.Process(line); err != nil {
-				r.lose(err)
-			}
+			r.processNow(line, r.c.Clock())
 			line = line[:0]
 			if b[0] == '\n' {
 				return
@@ -597,9 +642,7 @@ func (r *runner) finishLine(in int) {
 		}
 	}
 	if len(line) > 0 {
-		if err := r.engine.Process(line); err != nil {
-			r.lose(err)
-		}
+		r.processNow(line, r.c.Clock())
 	}
 }
 

@@ -2,10 +2,13 @@ package multilog
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,5 +54,85 @@ func TestReadyFDNotTheRuntimes(t *testing.T) {
 	}
 	if found == 0 {
 		t.Skip("the runtime holds no anonymous-inode descriptor here")
+	}
+}
+
+// TestTERMFromFileFinishesTheLine: from a regular file multilog reads a
+// chunk ahead of the engine; a SIGTERM that comes while a line spans two
+// chunks must still finish that line from the chunk read ahead, whole, and
+// log nothing after it. The first line is longer than a read, so the first
+// chunk ends inside it; SIGTERM is sent when the first chunk is stamped,
+// and then SIGALRM: Run's signal goroutine takes the second only once it
+// has acted on the first, so the SIGTERM is seen right after that chunk.
+func TestTERMFromFileFinishesTheLine(t *testing.T) {
+	long := strings.Repeat("x", readSize+readSize/2)
+	var in strings.Builder
+	in.WriteString("first " + long + "\n")
+	for i := range 20000 {
+		in.WriteString("line " + strconv.Itoa(i) + "\n")
+	}
+	input := in.String()
+	path := filepath.Join(t.TempDir(), "input")
+	if err := os.WriteFile(path, []byte(input), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	signals := make(chan os.Signal)
+	sent := false
+	clock := func() time.Time {
+		// Directories read the clock too, before Run takes signals.
+		if !sent && calledBy("(*Engine).Process") {
+			sent = true
+			signals <- syscall.SIGTERM // taken by Run's signal goroutine
+			signals <- syscall.SIGALRM
+		}
+		return time.Unix(1700000000, 0)
+	}
+	dir := filepath.Join(t.TempDir(), "main")
+	if err := Run(Config{Args: []string{"s16777215", dir}, Stdin: f, Stdout: io.Discard, Stderr: io.Discard, Signals: signals, Clock: clock}); err != nil {
+		t.Fatal(err)
+	}
+	// The ALRM rotated what the first chunk gave into an archive. No
+	// stamps: the lines must come out as they went in.
+	names, err := filepath.Glob(filepath.Join(dir, "@*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for _, name := range append(names, filepath.Join(dir, "current")) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b...)
+	}
+	if !strings.HasPrefix(input, string(got)) || !strings.HasSuffix(string(got), "\n") {
+		t.Fatalf("logged %d bytes, not whole lines from the start of the input (ends %q)", len(got), got[max(0, len(got)-20):])
+	}
+	if len(got) < len("first "+long+"\n") {
+		t.Fatalf("logged %d bytes: the line in progress at SIGTERM was not finished", len(got))
+	}
+	if len(got) == len(input) {
+		t.Fatalf("logged the whole input: SIGTERM was not acted on")
+	}
+}
+
+// calledBy reports whether a function whose name ends with fn is on the
+// caller's stack.
+func calledBy(fn string) bool {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(2, pc)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, fn) {
+			return true
+		}
+		if !more {
+			return false
+		}
 	}
 }

@@ -65,8 +65,8 @@ const (
 
 // Parse reads a script, the words multilog takes as its arguments. Every
 // word daemontools understands means what it means there; extensions use
-// letters daemontools does not (S, R, z, T, p, 1, g, d), with s6-log's
-// letter and meaning where s6-log has the feature. Words daemontools
+// letters daemontools does not (S, R, z, T, p, 1, g, d, L, N), with
+// s6-log's or svlogd's letter and meaning where they have the feature. Words daemontools
 // ignores are ignored here too, with a warning in Plan.Warnings — and so is
 // a malformed extension word, so that every script daemontools runs still
 // runs.
@@ -78,6 +78,7 @@ func Parse(words []string) *Plan {
 	var proc string
 	hasProc := false
 	var comp rotate.Compression
+	policy, minKeep := rotate.Block, 0
 	prefix := ""
 	warn := func(w, why string) {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("script word %q does nothing: %s", w, why))
@@ -159,6 +160,19 @@ func Parse(words []string) *Plan {
 				continue
 			}
 			comp = c
+		case 'L':
+			if w != "L" {
+				warn(w, "L (drop what a full disk refuses, and say how much in the log) takes nothing after it")
+				continue
+			}
+			policy = rotate.Lossy
+		case 'N':
+			v, err := strconv.Atoi(w[1:])
+			if err != nil || v < 0 {
+				warn(w, "N takes how many archives a full disk may not delete, e.g. N5 (as svlogd's N)")
+				continue
+			}
+			minKeep = v
 		case 'p':
 			prefix = w[1:]
 		case 'd':
@@ -170,7 +184,7 @@ func Parse(words []string) *Plan {
 			p.ReadyFD = fd
 		case '.', '/':
 			o := rotate.Options{MaxSize: size, Keep: num, MaxTotal: total, Period: period,
-				Processor: proc, HasProcessor: hasProc, Compression: comp, Name: w}
+				Processor: proc, HasProcessor: hasProc, Compression: comp, Policy: policy, MinKeep: minKeep, Name: w}
 			if hasProc && comp.Method != rotate.NoCompression {
 				// As in daemontools, where z means nothing, the processor runs.
 				p.Warnings = append(p.Warnings, "compression (z) is off for "+w+": it has a processor (!), which can compress by itself")

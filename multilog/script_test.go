@@ -96,3 +96,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseFullDiskWords: L (drop what a full disk refuses, with a marker)
+// and N (svlogd's: how many archives a full disk may not delete) apply to
+// the directories after them; malformed ones are warned about and ignored.
+func TestParseFullDiskWords(t *testing.T) {
+	p := Parse([]string{"./a", "N3", "./b", "L", "./c", "N0", "./d", "Lx", "N-1", "Nx"})
+	want := []struct {
+		policy  rotate.Policy
+		minKeep int
+	}{{rotate.Block, 0}, {rotate.Block, 3}, {rotate.Lossy, 3}, {rotate.Lossy, 0}}
+	var dirs []rotate.Options
+	for _, a := range p.Actions {
+		if a.Kind == Dir {
+			dirs = append(dirs, a.Options)
+		}
+	}
+	for i, w := range want {
+		if dirs[i].Policy != w.policy || dirs[i].MinKeep != w.minKeep {
+			t.Errorf("dir %s: policy %v, MinKeep %d; want %v, %d", dirs[i].Name, dirs[i].Policy, dirs[i].MinKeep, w.policy, w.minKeep)
+		}
+	}
+	if len(p.Warnings) != 3 {
+		t.Fatalf("warnings %q: want Lx, N-1 and Nx", p.Warnings)
+	}
+}

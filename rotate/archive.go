@@ -55,6 +55,7 @@ func (d *Dir) rotateLocked() error {
 	}
 	d.cur.Close()
 	d.cur, d.size, d.started, d.lineEnd, d.curIno = f, 0, d.opts.Clock(), true, 0
+	d.writeback = 0
 	d.stats.rotations.Add(1)
 	d.job = d.startJob()
 	return nil
@@ -264,8 +265,8 @@ func (l *leftArchives) has(name string) bool {
 	return l.names[name]
 }
 
-// makeRoom deletes the oldest archive to free space on a full disk under
-// the Lossy policy, if more than MinKeep are left (svlogd's N). It reports
+// makeRoom deletes the oldest archive to free space on a full disk, if
+// more than MinKeep are left (svlogd's N). It reports
 // whether it deleted one; the caller retries its write after each.
 func (d *Dir) makeRoom() bool {
 	if d.opts.MinKeep <= 0 {

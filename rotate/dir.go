@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
 
 	"github.com/taikit/taikit/errtext"
 )
@@ -51,6 +52,7 @@ type Dir struct {
 	cur           File
 	size          int64     // bytes in current
 	curIno        uint64    // current's inode number, kept only for Track
+	writeback     int64     // current's bytes the disk was asked to start writing
 	lineEnd       bool      // current is empty or its last byte is a newline
 	started       time.Time // when current was begun, for Period
 	job           *job      // processing of the last rotated file, if any
@@ -254,6 +256,7 @@ func (d *Dir) recover() error {
 			return &errtext.Error{Op: "unable to set mode of", Path: name + "/current", Err: unwrapPath(err)}
 		}
 		d.cur, d.size, d.started, d.curIno = f, st.Size(), d.opts.Clock(), 0
+		d.writeback = d.size
 		d.lineEnd = d.lastByteIsNewline()
 		return d.scanNames()
 	}
@@ -298,6 +301,7 @@ func (d *Dir) recover() error {
 		return &errtext.Error{Op: "unable to write to", Path: name + "/current", Err: err}
 	}
 	d.cur, d.size, d.started, d.lineEnd, d.curIno = f, 0, d.opts.Clock(), true, 0
+	d.writeback = 0
 	return nil
 }
 
@@ -460,10 +464,10 @@ func (d *Dir) writeCurrent(p []byte) (int, error) {
 		if err == nil {
 			continue
 		}
+		if errors.Is(err, syscall.ENOSPC) && d.makeRoom() {
+			continue // as svlogd: the oldest archive made room (MinKeep)
+		}
 		if d.opts.Policy == Lossy && errors.Is(err, syscall.ENOSPC) {
-			if d.makeRoom() {
-				continue
-			}
 			d.drop(p)
 			return total, nil
 		}
@@ -494,9 +498,23 @@ func (d *Dir) write(p []byte) (int, error) {
 	if n > 0 {
 		d.size += int64(n)
 		d.lineEnd = p[n-1] == '\n'
+		if d.size-d.writeback >= writebackEvery {
+			// Have the disk start writing what is written, without
+			// waiting for it: the fsync that makes the file an archive
+			// then waits only for the last stretch, not for the whole
+			// file, and the writer is not held up at the next rotation.
+			// Advice only: a failure changes nothing.
+			unix.SyncFileRange(int(d.cur.Fd()), d.writeback, d.size-d.writeback, unix.SYNC_FILE_RANGE_WRITE)
+			d.writeback = d.size
+		}
 	}
 	return n, err
 }
+
+// writebackEvery is how much of current is written before the disk is
+// asked to start writing it (as RocksDB's bytes_per_sync): large enough
+// that a service writing a line at a time never pays a system call for it.
+const writebackEvery = 1 << 20
 
 // lastByteIsNewline reads the last byte of current from disk.
 func (d *Dir) lastByteIsNewline() bool {

@@ -261,7 +261,7 @@ func TestFullDiskLossy(t *testing.T) {
 				slowest = max(slowest, time.Since(start))
 			}
 			full := d.Stats()
-			if full.DroppedBytes == 0 || full.Pauses != 0 || len(w.all()) != 0 {
+			if full.DroppedBytes == 0 || full.Pauses != 0 || !onlyDropWarning(w.all()) {
 				t.Fatalf("while full: %+v, warnings %q: want drops and no pause", full, w.all())
 			}
 			fill.remove(t)
@@ -293,6 +293,11 @@ func TestFullDiskLossy(t *testing.T) {
 			}
 			if st.DroppedBytes != full.DroppedBytes || st.DroppedLines != full.DroppedLines {
 				t.Fatalf("drops after space returned: %+v, then %+v", full, st)
+			}
+			// The warnings say it too: dropping began, and how much a marker told.
+			if ws := w.all(); len(r.markers) == 1 && (len(ws) != 2 ||
+				!strings.HasSuffix(ws[1], fmt.Sprintf("again: lost %d bytes (%d line ends) to a full disk, as the marker line there says", mb, ml))) {
+				t.Fatalf("warnings %q; want the drop and a marker of %d bytes, %d line ends", ws, mb, ml)
 			}
 			t.Logf("dropped %d bytes (%d line ends), %d marker(s); slowest Write while full %v",
 				st.DroppedBytes, st.DroppedLines, len(r.markers), slowest)
@@ -390,4 +395,49 @@ func TestFullDiskLossyMinKeep(t *testing.T) {
 	names, _ = archives(t, dir)
 	t.Logf("Stats %+v; %d archives left, the oldest kept data from input offset %d; %d marker(s) kept",
 		st, len(names), r.skipped, len(r.markers)-r.unverified)
+}
+
+// TestFullDiskBlockMinKeep: MinKeep (svlogd's N) works under the Block
+// policy too: on a full disk the oldest archives go to make room, down to
+// MinKeep, before any pause; nothing is dropped.
+func TestFullDiskBlockMinKeep(t *testing.T) {
+	const minKeep = 2
+	mnt := fullMountTmpfs(t, "256k")
+	dir := filepath.Join(mnt, "d")
+	var w warnings
+	o := faultOptions(&w, nil)
+	o.MinKeep = minKeep
+	d := mustOpen(t, dir, o)
+	in := faultLines(0, 100)
+	for i := 0; i < minKeep+2; i++ { // four archives of one page each
+		write(t, d, in[i*1000:(i+1)*1000])
+		if err := d.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	faultWaitSettled(t, dir, minKeep+2)
+	before := faultArchiveNames(t, dir)
+	fullFillDisk(t, mnt, 0)
+	// Two pages, two writes: each finds the disk full and gets its page
+	// from the oldest archive.
+	write(t, d, in[4000:5000])
+	write(t, d, in[5000:9000])
+	if st := d.Stats(); st.Pauses != 0 || st.DroppedBytes != 0 {
+		t.Fatalf("Stats %+v: want no pause and nothing dropped while archives could go", st)
+	}
+	faultClose(t, d) // the last rotation's archiving done
+	after := faultArchiveNames(t, dir)
+	if len(after) < minKeep || slices.Contains(after, before[0]) {
+		t.Fatalf("archives %q, then %q: want the oldest deleted, at least %d kept", before, after, minKeep)
+	}
+	// What is left is the newest part of the input, whole, up to line 89:
+	// room was made from the oldest data only.
+	if out := faultStream(t, dir); len(out) == 0 || !bytes.HasSuffix(in[:9000], out) {
+		t.Fatalf("the directory holds %d bytes that are not the end of lines 0-89", len(out))
+	}
+	for _, m := range w.all() {
+		if !strings.Contains(m, "to make room: out of disk space") {
+			t.Errorf("unexpected warning %q", m)
+		}
+	}
 }

@@ -16,6 +16,8 @@ type dropRecord struct {
 	bytes, lines int64
 	from         tai64n.Label // when dropping began
 	marker       []byte       // a marker line not yet wholly written
+	// what the marker being written says, for the warning once it is
+	toldBytes, toldLines int64
 }
 
 func (r *dropRecord) pending() bool { return r.bytes > 0 || len(r.marker) > 0 }
@@ -27,6 +29,9 @@ func (d *Dir) drop(p []byte) {
 	}
 	if d.dropped.bytes == 0 {
 		d.dropped.from = tai64n.FromTime(d.opts.Clock(), tai64n.Daemontools)
+		if len(d.dropped.marker) == 0 {
+			d.opts.Warn("unable to write to " + d.opts.Name + "/current: out of disk space; dropping what does not fit until there is room, and the log will say how much")
+		}
 	}
 	lines := int64(bytes.Count(p, []byte{'\n'}))
 	d.dropped.bytes += int64(len(p))
@@ -83,10 +88,15 @@ func (d *Dir) writeDropMarker() error {
 		if n > 0 && fresh {
 			// From here this marker speaks for these counts; later drops
 			// get a marker of their own.
+			d.dropped.toldBytes, d.dropped.toldLines = d.dropped.bytes, d.dropped.lines
 			d.dropped.bytes, d.dropped.lines, d.markerStarted = 0, 0, true
 		}
 		d.dropped.marker = d.dropped.marker[n:]
 		if len(d.dropped.marker) == 0 {
+			if d.markerStarted {
+				d.opts.Warn("writing to " + d.opts.Name + " again: lost " + strconv.FormatInt(d.dropped.toldBytes, 10) +
+					" bytes (" + strconv.FormatInt(d.dropped.toldLines, 10) + " line ends) to a full disk, as the marker line there says")
+			}
 			d.markerStarted = false
 		} else if !d.markerStarted {
 			// Not a byte written: rebuild it next time with what is

@@ -100,9 +100,9 @@ type Options struct {
 	// Policy says what happens when the disk is full; the default blocks.
 	Policy Policy
 
-	// MinKeep is, under the Lossy policy, how many archives to keep when
-	// the oldest are deleted to make room on a full disk (svlogd's N); 0
-	// deletes none.
+	// MinKeep, when positive, lets a full disk delete the oldest archives
+	// to make room, under either policy, as long as more than MinKeep are
+	// left (svlogd's N); 0 deletes none.
 	MinKeep int
 
 	// Name is the directory as the user named it, for messages ("./main");

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 //	, exited 3 | , killed by signal 9                   (down, after run exited)
 //	, backing off 16 seconds                            (down, waiting to restart)
 //	, gave up after 5 fast exits                        (down, not restarting)
+//	, waiting for db, queue (no such service)           (down, held back by needs/)
 //	, 1 restart | , 5 restarts                          (automatic restarts)
 //
 // now is the clock to count seconds from.
@@ -132,6 +134,25 @@ func appendExtra(b []byte, st Status, ex Extra, now time.Time) []byte {
 		b = append(b, " fast exit"...)
 		if ex.GaveUp != 1 {
 			b = append(b, 's')
+		}
+	}
+	if !st.Up() && ex.Waiting+ex.Missing+ex.Cycle != "" {
+		b = append(b, ", waiting for "...)
+		first := true
+		for _, l := range [...]struct{ names, why string }{{ex.Waiting, ""}, {ex.Missing, " (no such service)"}, {ex.Cycle, " (a cycle)"}} {
+			for n := range strings.SplitSeq(l.names, "/") {
+				if n == "" {
+					continue
+				}
+				if !first {
+					b = append(b, ", "...)
+				}
+				first = false
+				b = append(b, n...)
+				if n != "..." {
+					b = append(b, l.why...)
+				}
+			}
 		}
 	}
 	if ex.Restarts > 0 {

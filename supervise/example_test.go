@@ -47,3 +47,17 @@ func ExampleSupervisor_Run() {
 		fmt.Println(err) // for instance "unable to acquire web/supervise/lock: temporary failure"
 	}
 }
+
+// Listing what a service needs and whether each is up and ready, as its
+// supervisor decides before it starts run.
+func ExampleNeeds() {
+	names, err := supervise.Needs("/service/web")
+	if err != nil {
+		fmt.Println("unable to read needs/:", err)
+		return
+	}
+	for _, n := range names {
+		ready, _ := supervise.ServiceReady("/service/"+n, time.Now())
+		fmt.Printf("%s: ready %v\n", n, ready)
+	}
+}

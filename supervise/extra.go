@@ -40,10 +40,16 @@ var readinessWords = [...]string{"unchecked", "checking", "ready", "failed"}
 //	exit 1 0                          (last exit of run: code or -1, and signal or 0)
 //	backoff 16                        (waiting 16 seconds to start run again)
 //	gaveup 5                          (not starting run again after 5 fast exits)
+//	waiting db/cache                  (not starting run until these are up and ready)
+//	missing queue                     (needed, but no such service)
+//	cycle db                          (needed, and needing this service back)
 //
 // The exit line is absent until run has exited once; backoff and gaveup
-// only appear under a backoff file, while they apply, so that a service
-// without one gets the same bytes as before they existed. Readers ignore lines
+// only appear under a backoff file, while they apply, and waiting,
+// missing and cycle only under a needs/ directory, while run is held back,
+// so that a service without either gets the same bytes as before they
+// existed. The three lists are names of services of the scan directory,
+// "/"-separated (no name holds a slash). Readers ignore lines
 // they do not know, so later versions can add some. An Extra goes with the
 // status record whose When it names; a reader finding another record (the
 // service changed state since, or another supervisor took over) must not
@@ -58,6 +64,12 @@ type Extra struct {
 	Signal    int          // the signal that ended it, or 0
 	Backoff   int          // seconds of the backoff wait under way, or 0
 	GaveUp    int          // fast exits after which the supervisor gave up, or 0
+	// Run is held back until the services it needs are up and ready:
+	// those that are not yet (Waiting), those that do not exist
+	// (Missing), those that need this service back (Cycle). Each is a
+	// "/"-separated list of names, empty when there are none; a list cut
+	// short ends in "/...".
+	Waiting, Missing, Cycle string
 }
 
 const extraMagic = "taikit-extra 1"
@@ -94,6 +106,13 @@ func (e Extra) Append(dst []byte) []byte {
 		dst = append(dst, "gaveup "...)
 		dst = strconv.AppendInt(dst, int64(e.GaveUp), 10)
 		dst = append(dst, '\n')
+	}
+	for _, l := range [...]struct{ key, names string }{{"waiting ", e.Waiting}, {"missing ", e.Missing}, {"cycle ", e.Cycle}} {
+		if l.names != "" {
+			dst = append(dst, l.key...)
+			dst = append(dst, l.names...)
+			dst = append(dst, '\n')
+		}
 	}
 	return dst
 }
@@ -137,6 +156,12 @@ func DecodeExtra(b []byte) (Extra, error) {
 			e.Backoff, err = parseCount(val)
 		case "gaveup":
 			e.GaveUp, err = parseCount(val)
+		case "waiting":
+			e.Waiting = string(val)
+		case "missing":
+			e.Missing = string(val)
+		case "cycle":
+			e.Cycle = string(val)
 		}
 		if err != nil {
 			return Extra{}, fmt.Errorf("line %q: %v: %w", line, err, ErrExtraFormat)

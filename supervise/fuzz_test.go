@@ -43,6 +43,7 @@ func FuzzDecodeExtra(f *testing.F) {
 	f.Add([]byte("taikit-extra 1\nready failed\nexit -1 9\nfuture key\n"))
 	f.Add([]byte("taikit-extra 2\n"))
 	f.Add([]byte("taikit-extra 1\nexit 1 0\nbackoff 16\ngaveup 5\n"))
+	f.Add([]byte("taikit-extra 1\nwaiting db/cache\nmissing queue/...\ncycle web\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := DecodeExtra(b)
 		if err != nil {

@@ -65,6 +65,13 @@ type Supervisor struct {
 	// BackoffUnit is how long one second of the backoff file lasts; 0
 	// means a second. Tests shorten it.
 	BackoffUnit time.Duration
+	// ScanDir is the directory in which the services named in needs/ are
+	// looked for: the scan directory. Empty means Dir's parent. The
+	// supervise command sets it to the directory of its argument as it
+	// was started (svscan starts it in the scan directory), so that a
+	// service directory linked into the scan directory from elsewhere
+	// finds its siblings there, not beside its real location.
+	ScanDir string
 }
 
 type childExit struct {
@@ -96,6 +103,7 @@ type state struct {
 	autoStart   bool // ... and it is a restart after run exited
 	startTimer  *time.Timer
 	backoff     backoffState
+	needs       needsState
 
 	check         *os.Process
 	checkDeadline time.Time
@@ -363,6 +371,7 @@ func (st *state) command(c byte) {
 		st.stopTimer(&st.startTimer)
 		st.backoff.restartAt, st.backoff.gaveUp = time.Time{}, false
 		st.extra.Backoff, st.extra.GaveUp = 0, 0
+		st.clearWaiting() // and so is a wait for what run needs
 		if st.run != nil {
 			st.run.Signal(syscall.SIGTERM)
 			st.run.Signal(syscall.SIGCONT)
@@ -407,6 +416,8 @@ func (st *state) command(c byte) {
 	case CmdExit:
 		st.exit = true
 		st.startWanted = false
+		st.stopTimer(&st.startTimer)
+		st.clearWaiting()
 		st.announce()
 	}
 }
@@ -442,6 +453,18 @@ func (st *state) tryStart(auto bool) {
 		st.warnf("%s has been removed; exiting", st.s.Name)
 		st.exit = true
 		st.startWanted = false
+		return
+	}
+	// Last, once nothing else holds run back: what it needs must be up
+	// and ready now, not when the throttle began.
+	before := st.extra
+	if met, wait := st.needsMet(); !met {
+		if st.startTimer == nil {
+			st.startTimer = time.NewTimer(wait)
+		}
+		if st.extra != before {
+			st.announce()
+		}
 		return
 	}
 	st.startWanted = false

@@ -233,9 +233,10 @@ func TestCursorGap(t *testing.T) {
 	if r.code != 0 || r.out != content || r.err != wantErr {
 		t.Errorf("logcat --allow-gaps -C: exit %d, stderr %q (want %q), output %s", r.code, r.err, wantErr, testref.Diff(content, r.out))
 	}
-	// The gap is told once: the cursors now stand after it.
+	// The gap is told once: the cursors now stand after it. Nothing new
+	// is nothing selected: exit 1, as grep.
 	for _, c := range []string{cursor, cursor2} {
-		if r := run(t, "", "-C", c, w.dir); r.code != 0 || r.out != "" || r.err != "" {
+		if r := run(t, "", "-C", c, w.dir); r.code != 1 || r.out != "" || r.err != "" {
 			t.Errorf("logcat -C %s after the gap: exit %d, %q, output %q", c, r.code, r.err, r.out)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/internal/logcat"
 	"github.com/taikit/taikit/tzlocal"
@@ -32,5 +34,20 @@ func main() {
 		Now:       time.Now,
 		LocalZone: tzlocal.Local,
 		Interrupt: interrupt,
+		Getenv:    os.Getenv,
+		Terminal:  terminal,
 	}))
+}
+
+// terminal reports whether standard output is a terminal, and its width.
+func terminal() (bool, int) {
+	fd := int(os.Stdout.Fd())
+	if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+		return false, 0
+	}
+	ws, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
+	if err != nil {
+		return true, 0
+	}
+	return true, int(ws.Col)
 }

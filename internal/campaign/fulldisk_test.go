@@ -1,10 +1,13 @@
 package campaign
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -225,4 +228,86 @@ func TestFullDiskTERM(t *testing.T) {
 	}
 	figure(t, "SIGTERM storm during a full-disk pause: exit 111 after %v; %d lines of the %d bytes the first multilog consumed not logged, as documented; the rest of the pipe logged by the next multilog",
 		lat.Round(time.Microsecond), lc.missing, to)
+}
+
+// lossyMarker is the line a directory with L writes once the disk takes
+// data again: when dropping began, and how much was dropped.
+var lossyMarker = regexp.MustCompile(`^@[0-9a-f]{24} multilog: lost (\d+) bytes \((\d+) line ends\) to a full disk since this time\n$`)
+
+// TestFullDiskLossy: with L a full disk never holds up the service: while
+// the filler stays, the pipe is emptied and what does not fit is dropped,
+// counted, said once on stderr; once there is room a marker line says how
+// many bytes and line ends were dropped, the lines after it are all there,
+// and stderr says it again. Exactly the dropped lines are missing.
+func TestFullDiskLossy(t *testing.T) {
+	mnt := mountTmpfs(t, "8m")
+	in := newStream(40_000)
+	half := in.offs[20_000] // the first 20,000 lines go while the disk is full
+	pipe := newLogPipeHeld(t, in, 5, 0)
+	dir := filepath.Join(mnt, "d")
+	script := []string{"L", "s16384", "n1000000", "./d"}
+	p := startProc(t, procOpts{dir: mnt, stdin: pipe.r, ready: true}, script...)
+	p.awaitReady(t)
+	filler := fillDisk(t, mnt)
+	pipe.hold(half)
+	deadline := time.Now().Add(2 * time.Minute)
+	for pipe.consumed() < half { // multilog takes it all: the service never waits
+		if p.exited() || time.Now().After(deadline) {
+			t.Fatalf("the pipe was not emptied while the disk was full (%d of %d bytes); stderr %q", pipe.consumed(), half, p.errText())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	pipe.hold(in.size())
+	for !pipe.finished() {
+		time.Sleep(time.Millisecond)
+	}
+	pipe.closeWrite()
+	if code := p.wait(t, 2*time.Minute); code != 0 {
+		t.Fatalf("exit %d; stderr %q", code, p.errText())
+	}
+	files, err := readLogDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for _, f := range files {
+		all = append(all, f.data...)
+	}
+	// Some of the first half may have reached the disk before it was
+	// full: the log is those whole lines, the marker, then the rest.
+	nl := bytes.IndexByte(all, '\n')
+	var markerAt int
+	for markerAt = 0; nl >= 0; nl = bytes.IndexByte(all[markerAt:], '\n') {
+		if lossyMarker.Match(all[markerAt : markerAt+nl+1]) {
+			break
+		}
+		markerAt += nl + 1
+	}
+	if nl < 0 {
+		t.Fatalf("no marker line in the log (%d bytes); stderr %q", len(all), p.errText())
+	}
+	m := lossyMarker.FindSubmatch(all[markerAt : markerAt+nl+1])
+	before, after := all[:markerAt], all[markerAt+nl+1:]
+	lostBytes, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	lostLines, _ := strconv.Atoi(string(m[2]))
+	w := int64(len(before))
+	if w > 0 && !bytes.Equal(before, in.bytesAt(0, w)) && bytes.Equal(before[:w-1], in.bytesAt(0, w-1)) {
+		w-- // the drop began inside a line: the marker brought its own newline
+	}
+	if !bytes.Equal(before[:w], in.bytesAt(0, w)) || w+lostBytes+int64(len(after)) != in.size() ||
+		!bytes.Equal(after, in.bytesAt(in.size()-int64(len(after)), in.size())) ||
+		lostLines != bytes.Count(in.bytesAt(w, w+lostBytes), []byte{'\n'}) {
+		t.Fatalf("log: %d bytes, a marker for %d bytes (%d line ends), %d bytes; the stream is %d bytes: not the input less exactly what the marker says",
+			len(before), lostBytes, lostLines, len(after), in.size())
+	}
+	text := p.errText()
+	if strings.Count(text, "dropping what does not fit") != 1 ||
+		!strings.Contains(text, fmt.Sprintf("./d again: lost %d bytes (%d line ends) to a full disk", lostBytes, lostLines)) {
+		t.Fatalf("stderr %q: want the drop said once, and the count once writing works again", text)
+	}
+	figure(t, "L on a full 8 MiB tmpfs: the pipe emptied while full; %d bytes (%d lines) dropped, counted by the marker line and on stderr; all %d later lines logged",
+		lostBytes, lostLines, bytes.Count(after, []byte{'\n'}))
 }

@@ -20,6 +20,8 @@ func TestSuperviseCampaign(t *testing.T) {
 	}
 	tools := svBuild(t, t.TempDir())
 	t.Run("crash_loop", func(t *testing.T) { t.Parallel(); svCrashLoop(t, tools) })
+	t.Run("crash_loop_backoff", func(t *testing.T) { t.Parallel(); svCrashLoopBackoff(t, tools) })
+	t.Run("backoff_delays", func(t *testing.T) { t.Parallel(); svBackoffDelays(t, tools) })
 	t.Run("svscan_kill9", func(t *testing.T) { t.Parallel(); svScanKill9(t, tools, false) })
 	t.Run("svscan_kill9_daemontools", func(t *testing.T) { t.Parallel(); svScanKill9(t, tools, true) })
 	t.Run("log_cannot_start", func(t *testing.T) { t.Parallel(); svLogCannotStart(t, tools) })

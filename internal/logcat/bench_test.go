@@ -55,3 +55,9 @@ func BenchmarkPipelineLast(b *testing.B) {
 	s, _ := NewSelector(nil, []string{"needle"}, true)
 	benchPipeline(b, Query{Last: 100, Selector: s})
 }
+
+// The same search with two lines of context on each side and a label.
+func BenchmarkPipelineContextLabel(b *testing.B) {
+	s, _ := NewSelector(nil, []string{"needle"}, false)
+	benchPipeline(b, Query{Last: -1, Selector: s, Before: 2, After: 2, Labels: []string{"web"}})
+}

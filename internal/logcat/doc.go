@@ -13,5 +13,9 @@
 // that literal first and only the lines around a hit are looked at, which is
 // what lets a search through a large log run at memory speed.
 //
+// Structured lines are selected by their fields (Field reads logfmt and
+// JSON, escapes and all; ParseField reads a --field condition) without
+// allocating per line either.
+//
 // Options parses logcat's command line; Run is the whole command.
 package logcat

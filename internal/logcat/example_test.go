@@ -44,3 +44,23 @@ func Example() {
 	// 2026-11-21T10:00:00.000000000Z fatal: disk full
 	// 1 selected
 }
+
+// Fields of a logfmt line and of a JSON line, escapes decoded, and a
+// --field condition on them.
+func ExampleField() {
+	cond, _ := logcat.ParseField("ms>500")
+	for _, text := range []string{
+		`level=error msg="disk \"sda\" full" ms=512`,
+		`{"level":"warn","msg":"slow","ms":120,"http":{"status":503}}`,
+	} {
+		msg, _ := logcat.Field([]byte(text), "msg", nil)
+		ms, _ := logcat.Field([]byte(text), cond.Key, nil)
+		fmt.Printf("msg %q, ms %s\n", msg, ms)
+	}
+	status, ok := logcat.Field([]byte(`{"http":{"status":503}}`), "http.status", nil)
+	fmt.Println(string(status), ok)
+	// Output:
+	// msg "disk \"sda\" full", ms 512
+	// msg "slow", ms 120
+	// 503 true
+}

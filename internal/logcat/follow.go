@@ -37,7 +37,7 @@ func (c *command) follow(kinds []inputKind) {
 	if c.q.Last >= 0 && !(missing && c.o.FollowRotate) {
 		// -n: what is there now is read to its end first, to know which
 		// lines are the last; following goes on from where that ended.
-		rs := c.openReaders([]string{dir}, start, false)
+		rs, _ := c.openReaders([]string{dir}, start, false)
 		if len(rs) == 0 {
 			return
 		}
@@ -79,7 +79,7 @@ func (c *command) follow(kinds []inputKind) {
 	defer out.close()
 
 	// Following: every line as it comes.
-	rs := c.openReaders([]string{dir}, start, true)
+	rs, _ := c.openReaders([]string{dir}, start, true)
 	if len(rs) == 0 {
 		return
 	}

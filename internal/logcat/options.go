@@ -5,12 +5,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/taikit/taikit/internal/cli"
 )
 
 // Synopsis is logcat's usage line.
-const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [-m first] [-n last] [-C cursor] [--allow-gaps] [dir|file|-]..."
+const Synopsis = "logcat [-fFcvjrtul] [-S since] [-U until] [-p +pattern|-pattern|g+glob|g-glob]... [-E regexp]... [--field cond]... [--show keys] [--rate] [--interval d] [--svg file] [-m first] [-n last] [-A n] [-B n] [--context n] [-H|--no-label] [--color when] [-C cursor] [--allow-gaps] [dir|file|-]..."
 
 // Format is how selected lines are written.
 type Format uint8
@@ -22,15 +23,43 @@ const (
 	FormatJSON                  // one JSON object per line
 )
 
+// LabelMode says when lines are written after the name of their input.
+type LabelMode uint8
+
+const (
+	LabelAuto   LabelMode = iota // when two or more log directories are read
+	LabelAlways                  // -H
+	LabelNever                   // --no-label
+)
+
+// ColorMode says when the output is coloured.
+type ColorMode uint8
+
+const (
+	ColorAuto   ColorMode = iota // when standard output is a terminal, and NO_COLOR is not set
+	ColorAlways                  // --color=always
+	ColorNever                   // --color=never
+)
+
 // Options is a parsed command line.
 type Options struct {
-	Since, Until string   // time arguments as given; "" when absent
-	Words        []string // selection script words, in order: +pat, -pat, g+glob, g-glob
-	Regexps      []string // -E, in order
-	Invert       bool     // -v
-	Count        bool     // -c
-	First        int      // -m: stop after this many selected lines; 0 means no limit
-	Last         int      // -n: only the last this many selected lines; -1 means all
+	Since, Until string        // time arguments as given; "" when absent
+	Words        []string      // selection script words, in order: +pat, -pat, g+glob, g-glob
+	Regexps      []string      // -E, in order
+	Fields       []FieldCond   // --field: every one must hold
+	Show         []string      // --show: the fields written instead of the line
+	Rate         bool          // --rate: counts over time instead of lines
+	Interval     time.Duration // --interval: of --rate
+	SVG          string        // --svg: write the chart of --rate there
+	Invert       bool          // -v
+	Count        bool          // -c
+	First        int           // -m: stop after this many selected lines; 0 means no limit
+	Last         int           // -n: only the last this many selected lines; -1 means all
+	Before       int           // -B: context lines before each selected line; -1 means --context's
+	After        int           // -A: context lines after each selected line; -1 means --context's
+	Context      int           // --context: -B and -A, where they are not given; -1 means none
+	Label        LabelMode
+	Color        ColorMode
 	Format       Format
 	UTC          bool // -u: UTC instead of local time
 	Leap         bool // -l: stamps are leap-aware (s6)
@@ -68,14 +97,70 @@ var optionTable = []option{
 		}},
 	{short: 'E', long: "regexp", arg: "re", help: "only lines a Go regular expression matches (any of several)",
 		value: func(o *Options, v string) error { o.Regexps = append(o.Regexps, v); return nil }},
+	{long: "field", arg: "cond", help: "only lines whose logfmt or JSON field holds: key=value, key!=value, key>n, key<n, key>=n, key<=n (all of several)",
+		value: func(o *Options, v string) error {
+			c, err := ParseField(v)
+			if err != nil {
+				return err
+			}
+			o.Fields = append(o.Fields, c)
+			return nil
+		}},
+	{long: "show", arg: "keys", help: "write only these fields (comma-separated) of each line, after its stamp, as logfmt",
+		value: func(o *Options, v string) error {
+			for _, k := range strings.Split(v, ",") {
+				if k == "" {
+					return &cli.UsageError{Msg: fmt.Sprintf("--show %q: want field names separated by commas", v)}
+				}
+				o.Show = append(o.Show, k)
+			}
+			return nil
+		}},
 	{short: 'v', long: "invert", help: "select the lines the patterns and regexps do not select",
 		set: func(o *Options) { o.Invert = true }},
 	{short: 'c', long: "count", help: "print only the number of selected lines",
 		set: func(o *Options) { o.Count = true }},
+	{long: "rate", help: "print, instead of lines, the number of selected lines per interval (--interval, 1m) over the range read, with bars",
+		set: func(o *Options) { o.Rate = true }},
+	{long: "interval", arg: "duration", help: "the interval of --rate: 10s, 5m, 1h, 24h… (implies --rate)",
+		value: func(o *Options, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return &cli.UsageError{Msg: fmt.Sprintf("--interval %q: want a duration, such as 10s, 5m or 1h", v)}
+			}
+			o.Interval, o.Rate = d, true
+			return nil
+		}},
+	{long: "svg", arg: "file", help: "also write the chart of --rate as SVG to file, for a browser (implies --rate)",
+		value: func(o *Options, v string) error { o.SVG, o.Rate = v, true; return nil }},
 	{short: 'm', long: "first", arg: "n", help: "stop after the first n selected lines",
 		value: func(o *Options, v string) error { return count(v, "-m", &o.First) }},
 	{short: 'n', long: "last", arg: "n", help: "only the last n selected lines (with -f: then follow)",
 		value: func(o *Options, v string) error { return count(v, "-n", &o.Last) }},
+	{short: 'A', long: "after-context", arg: "n", help: "also write the n lines after each selected line (\"--\" between groups)",
+		value: func(o *Options, v string) error { return count(v, "-A", &o.After) }},
+	{short: 'B', long: "before-context", arg: "n", help: "also write the n lines before each selected line (\"--\" between groups)",
+		value: func(o *Options, v string) error { return count(v, "-B", &o.Before) }},
+	{long: "context", arg: "n", help: "also write the n lines before and after each selected line, as -B n -A n",
+		value: func(o *Options, v string) error { return count(v, "--context", &o.Context) }},
+	{short: 'H', long: "label", help: "write each line after the name of its input (the default with several directories)",
+		set: func(o *Options) { o.Label = LabelAlways }},
+	{long: "no-label", help: "write no names of inputs, even with several directories",
+		set: func(o *Options) { o.Label = LabelNever }},
+	{long: "color", arg: "when", help: "colour stamps, labels and matches: auto (on a terminal, unless NO_COLOR is set), always or never",
+		value: func(o *Options, v string) error {
+			switch v {
+			case "auto":
+				o.Color = ColorAuto
+			case "always":
+				o.Color = ColorAlways
+			case "never":
+				o.Color = ColorNever
+			default:
+				return &cli.UsageError{Msg: fmt.Sprintf("--color %q: want auto, always or never", v)}
+			}
+			return nil
+		}},
 	{short: 't', long: "local", help: "write stamps as tai64nlocal does (local time)",
 		set: func(o *Options) { o.Format = FormatTAI64N }},
 	{short: 'r', long: "rfc3339", help: "write stamps as RFC 3339 with the local offset",
@@ -119,12 +204,33 @@ func count(v, name string, dst *int) error {
 // value" or "--name=value"; "--" ends the options, and so does the first
 // operand. Mistakes are *cli.OptionError or *cli.UsageError.
 func Parse(args []string) (*Options, error) {
-	o := &Options{Last: -1}
+	o := &Options{Last: -1, Before: -1, After: -1, Context: -1}
 	_, inputs, err := cli.Parse(args, declare(o))
 	if err != nil {
 		return nil, err
 	}
+	// As grep: -A and -B win over --context, whatever their order.
+	for _, n := range []*int{&o.Before, &o.After} {
+		if *n < 0 {
+			*n = max(o.Context, 0)
+		}
+	}
 	o.Inputs = inputs
+	if o.Rate {
+		if o.Interval == 0 {
+			o.Interval = time.Minute
+		}
+		switch {
+		case o.Count:
+			return nil, &cli.UsageError{Msg: "--rate counts per interval: it cannot take -c as well"}
+		case o.Last >= 0:
+			return nil, &cli.UsageError{Msg: "--rate counts every interval: it cannot take -n"}
+		case o.Before > 0 || o.After > 0:
+			return nil, &cli.UsageError{Msg: "--rate prints counts, not lines: it cannot take -A, -B or --context"}
+		case o.Show != nil:
+			return nil, &cli.UsageError{Msg: "--rate prints counts, not fields: it cannot take --show"}
+		}
+	}
 	if o.Count && (o.Follow || o.FollowRotate) {
 		return nil, &cli.UsageError{Msg: "-c counts to the end of the log and cannot follow it"}
 	}

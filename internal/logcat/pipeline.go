@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/taikit/taikit/tai64n"
 )
@@ -31,6 +33,44 @@ type Query struct {
 	Format     Format
 	Zone       tai64n.Zone // for FormatTAI64N, FormatRFC3339, FormatJSON; nil is UTC
 	Convention tai64n.Convention
+
+	// Before and After are the numbers of lines written before and after
+	// each selected line, as grep's -B and -A write them: context lines
+	// within the time range, neighbours in the stream as it is read
+	// (across the files of a directory and the directories of a merge),
+	// "--" between groups that are not next to each other (not in JSON,
+	// where a context line has "context":true). Count ignores them. A
+	// context line longer than ChunkSize is its first ChunkSize bytes when
+	// it comes before the selected line, whole when after.
+	Before, After int
+
+	// Labels name the inputs, in the order SetSource numbers them; each
+	// line is written with the label of the input it came from, padded
+	// to the longest: "name: " for a selected line, "name- " for a
+	// context line, as grep marks them, after the line's stamp and its
+	// space (or the time made of it), first on a line without one; in
+	// JSON, a "label" field. Nil writes no labels.
+	Labels []string
+
+	// Rate, when not nil, writes counts over time instead of lines: the
+	// number of selected lines in each interval of the range read (from
+	// Since, or the first line read, to Until or the last), as a table
+	// with bars or as JSON; with Live, each row once its interval has
+	// closed (a line of a later one has been read). Lines without a time
+	// are not counted. Context, Last and Count do not apply.
+	Rate *Rate
+
+	// Show, when not nil, writes these fields of each line (see Field),
+	// in this order, instead of its text: after its stamp (or time) as
+	// logfmt ("ms=512 path=/x"), in JSON as "fields":{"ms":"512",…}
+	// instead of "line". A field a line lacks is left out.
+	Show []string
+
+	// Color writes text with ANSI colours, as grep --color: stamps (or
+	// the times made of them), labels and their marks, the "--" between
+	// groups, and what the regular expressions match in selected lines.
+	// JSON and counts are never coloured.
+	Color bool
 
 	// Live, for following a log as it grows, writes the output without
 	// holding it back for large blocks: whoever feeds the pipeline flushes
@@ -77,7 +117,11 @@ type Pipeline struct {
 
 	needStamp bool // the range or the format looks at stamps
 	ranged    bool
-	copyAll   bool // nothing to select, convert or limit: copy chunks whole
+	copyAll   bool   // nothing to select, convert or limit: copy chunks whole
+	find      finder // searches for required
+	hits      []int  // chunkHits': where required occurs, reused
+	hits2     []int  // findLines' second half, reused
+	copied    bool   // copyAll copied a line, which it does not count
 	required  []byte
 
 	carry    tai64n.Label // the stamp of the last stamped line seen
@@ -93,28 +137,124 @@ type Pipeline struct {
 	longStamped bool
 
 	selected int64
-	ring     ring
+	rate     *rateCounter // Rate
+	rw       *rateWriter
+	ring     ring  // the last selected lines (Last)
+	held     queue // the same with context (Before, After)
 	done     bool
 	err      error // the first write error
+
+	pres [][2][]byte // per input: what goes before a selected line, a context line
+	sep  []byte      // the line between groups of context
+	src  int         // the input the lines come from (SetSource)
+
+	// Context (Before, After).
+	ctxOn     bool
+	seq       int64 // the number of the line being looked at: lines next to each other differ by one
+	lastSeq   int64 // that of the last line written
+	wrote     bool  // a line has been written: the next group that is not next to it gets "--"
+	afterLeft int   // context lines still to write after the last selected one
+	draining  bool  // First reached: only the context after the last selected line is left
+	back      queue // the lines before the next selected one, up to Before
+	longCtx   bool  // the long line being written is a context line
 }
 
 // NewPipeline returns a Pipeline writing the result of q to dst.
 func NewPipeline(q Query, dst io.Writer) *Pipeline {
 	p := &Pipeline{q: q, dst: dst, w: newWriter(q.Format, q.Zone, q.Convention)}
 	p.ranged = q.HasSince || q.HasUntil
-	p.needStamp = p.ranged || q.Format != FormatRaw
-	p.copyAll = !p.ranged && q.Selector == nil && q.Format == FormatRaw && q.First == 0 && q.Last < 0 && !q.Count
+	p.needStamp = p.ranged || q.Format != FormatRaw || q.Rate != nil
+	if q.Rate != nil {
+		q.Before, q.After, q.Last, q.Count = 0, 0, -1, false
+		p.rate = &rateCounter{Rate: *q.Rate, conv: q.Convention}
+		if q.HasSince {
+			p.rate.lo, p.rate.hasLo, p.rate.fixLo = p.rate.interval(q.Since), true, true
+		}
+		if q.HasUntil {
+			// The last interval is that of the instant before Until.
+			before := q.Until
+			if before.Nano > 0 {
+				before.Nano--
+			} else {
+				before.Sec, before.Nano = before.Sec-1, 999_999_999
+			}
+			p.rate.hi, p.rate.hasHi, p.rate.fixHi = p.rate.interval(before), true, true
+		}
+	}
+	if q.Format == FormatJSON || q.Count {
+		q.Color = false
+	}
+	if q.Rate != nil {
+		p.rw = newRateWriter(q)
+	}
+	p.q = q
+	p.copyAll = !p.needStamp && q.Selector == nil && q.First == 0 && q.Last < 0 && !q.Count && q.Labels == nil && !q.Color && q.Show == nil
+	p.w.show = q.Show
+	p.sep = []byte("--\n")
+	if q.Color {
+		p.w.color, p.w.sel = true, q.Selector
+		p.sep = []byte(sgrSep + "--" + sgrReset + "\n")
+	}
 	if q.Selector != nil {
 		p.required = q.Selector.Required()
 	}
+	p.ctxOn = (q.Before > 0 || q.After > 0) && !q.Count
 	if q.Last >= 0 {
-		p.ring.size = q.Last
+		p.ring.size, p.ring.labelled = q.Last, q.Labels != nil
 	}
+	p.pres = prefixes(q.Labels, q.Format, q.Color)
 	return p
 }
 
+// prefixes returns, for each label, what goes before a selected line and a
+// context line: in text, the label, ':' or '-' as grep marks them, and
+// spaces up to the longest label and one more; in JSON, the fields. With no
+// labels, one input with nothing before its lines but "context":true.
+func prefixes(labels []string, format Format, color bool) [][2][]byte {
+	pres := make([][2][]byte, max(1, len(labels)))
+	width := 0
+	for _, l := range labels {
+		width = max(width, utf8.RuneCountInString(l))
+	}
+	for i := range pres {
+		if format == FormatJSON {
+			var pre []byte
+			if labels != nil {
+				pre = append(appendJSONString([]byte(`"label":`), []byte(labels[i])), ',')
+			}
+			pres[i] = [2][]byte{pre, append(bytes.Clone(pre), `"context":true,`...)}
+			continue
+		}
+		if labels == nil {
+			continue
+		}
+		pad := strings.Repeat(" ", width-utf8.RuneCountInString(labels[i])+1)
+		if color {
+			name := sgrLabel + labels[i] + sgrReset
+			pres[i] = [2][]byte{[]byte(name + sgrSep + ":" + sgrReset + pad), []byte(name + sgrSep + "-" + sgrReset + pad)}
+			continue
+		}
+		pres[i] = [2][]byte{[]byte(labels[i] + ":" + pad), []byte(labels[i] + "-" + pad)}
+	}
+	return pres
+}
+
+// SetSource says which input (numbered as Query.Labels) the lines given to
+// AddLines next come from.
+func (p *Pipeline) SetSource(i int) {
+	if i >= 0 && i < len(p.pres) {
+		p.src = i
+	}
+}
+
 // Selected returns the number of lines selected so far.
+// Lines copied whole, when there is nothing to select, are not counted:
+// Any tells whether there were some.
 func (p *Pipeline) Selected() int64 { return p.selected }
+
+// Any reports whether a line was selected (or copied) so far: what decides
+// between exit 0 and 1.
+func (p *Pipeline) Any() bool { return p.selected > 0 || p.copied }
 
 // Done reports whether the query needs no more input.
 func (p *Pipeline) Done() bool { return p.done || p.err != nil }
@@ -128,6 +268,7 @@ func (p *Pipeline) Cursor() (tai64n.Label, bool) { return p.carry, p.hasCarry }
 // the end of the line that completed it.
 func (p *Pipeline) chunk(b []byte) int {
 	if p.copyAll {
+		p.copied = true
 		if len(b) >= flushAt && !p.q.Live {
 			// Large enough to go out as it is, without a copy.
 			p.flush()
@@ -144,10 +285,19 @@ func (p *Pipeline) chunk(b []byte) int {
 		}
 		return len(b)
 	}
+	if p.ctxOn {
+		return p.chunkContext(b)
+	}
+	if p.required != nil && p.find.lit == nil {
+		p.find = newFinder(p.required, b)
+	}
+	if p.required != nil && len(b) >= 2*searchHalf {
+		return p.chunkHits(b)
+	}
 	whole := len(b)
 	for len(b) > 0 && !p.Done() {
 		if p.required != nil {
-			i := bytes.Index(b, p.required)
+			i := p.find.index(b)
 			if i < 0 {
 				p.skip(b)
 				return whole
@@ -164,10 +314,170 @@ func (p *Pipeline) chunk(b []byte) int {
 	return whole - len(b)
 }
 
+// finder searches for a literal by its rarest byte in the data (IndexByte
+// runs at memory speed where bytes.Index, led by the literal's first
+// byte, stops at every common letter), checking the literal where the
+// byte is.
+type finder struct {
+	lit []byte
+	k   int  // the offset in lit of the byte searched for
+	c   byte // lit[k]
+}
+
+// newFinder returns a finder of lit, its byte chosen as the rarest of
+// lit's bytes in sample (the first data searched: logs are alike all the
+// way through).
+func newFinder(lit, sample []byte) finder {
+	var freq [256]int
+	for _, c := range sample[:min(len(sample), 64<<10)] {
+		freq[c]++
+	}
+	k := 0
+	for i := range lit {
+		if freq[lit[i]] < freq[lit[k]] {
+			k = i
+		}
+	}
+	return finder{lit: lit, k: k, c: lit[k]}
+}
+
+// index returns the offset of the first lit in b, or -1.
+func (f *finder) index(b []byte) int {
+	n := len(f.lit)
+	for i := f.k; i < len(b); {
+		j := bytes.IndexByte(b[i:], f.c)
+		if j < 0 {
+			return -1
+		}
+		p := i + j - f.k
+		if p+n > len(b) {
+			return -1
+		}
+		if bytes.Equal(b[p:p+n], f.lit) {
+			return p
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+// searchHalf is the least a search gives each of the two cores: below
+// it, starting a goroutine costs more than it saves.
+const searchHalf = 128 << 10
+
+// chunkHits is chunk for a large block and a literal every selected line
+// contains: the block's halves are searched for it on two cores at once,
+// and only the lines where it occurs are looked at.
+func (p *Pipeline) chunkHits(b []byte) int {
+	p.hits = findLines(b, &p.find, p.hits[:0], &p.hits2)
+	pos := 0
+	for _, h := range p.hits {
+		if p.Done() {
+			return pos
+		}
+		if h < pos {
+			continue // in a line already looked at
+		}
+		start := pos + bytes.LastIndexByte(b[pos:h], '\n') + 1
+		p.skip(b[pos:start])
+		nl := h + bytes.IndexByte(b[h:], '\n')
+		p.line(b[start:nl], true)
+		pos = nl + 1
+	}
+	if p.Done() {
+		return pos
+	}
+	p.skip(b[pos:])
+	return len(b)
+}
+
+// findLines appends to hits where lit occurs in b (whole lines, each with
+// its newline), the first occurrence in each line only: the second half of
+// b searched by a goroutine (into *more) while this one searches the first.
+func findLines(b []byte, lit *finder, hits []int, more *[]int) []int {
+	mid := len(b) / 2
+	done := make(chan struct{})
+	go func() { // waited for below
+		defer close(done)
+		*more = searchLines(b, lit, mid, len(b), (*more)[:0])
+	}()
+	hits = searchLines(b, lit, 0, mid, hits)
+	<-done
+	// A line that crosses mid and holds lit both before and after it is
+	// found twice: the one after is passed over by chunkHits.
+	return append(hits, *more...)
+}
+
+// searchLines appends to hits the offsets in b of the first lit of each
+// line that has one starting in b[from:to].
+func searchLines(b []byte, lit *finder, from, to int, hits []int) []int {
+	end := min(to+len(lit.lit)-1, len(b))
+	for i := from; i < to; {
+		j := lit.index(b[i:end])
+		if j < 0 {
+			break
+		}
+		hits = append(hits, i+j)
+		// The rest of its line cannot add a line.
+		nl := bytes.IndexByte(b[i+j:], '\n')
+		if nl < 0 {
+			break
+		}
+		i += j + nl + 1
+	}
+	return hits
+}
+
+// chunkContext is chunk with context lines: the search for the required
+// bytes passes over the lines that cannot be selected once the context
+// after the last selected line is written, looking at only the last Before
+// of them, which may come before the next selected line.
+func (p *Pipeline) chunkContext(b []byte) int {
+	whole := len(b)
+	for len(b) > 0 && !p.Done() {
+		if p.required != nil && p.afterLeft == 0 {
+			end := len(b)
+			if i := bytes.Index(b, p.required); i >= 0 {
+				end = bytes.LastIndexByte(b[:i], '\n') + 1
+			}
+			if end > 0 {
+				p.passOver(b[:end])
+				b = b[end:]
+				continue
+			}
+		}
+		nl := bytes.IndexByte(b, '\n')
+		p.line(b[:nl], true)
+		b = b[nl+1:]
+	}
+	return whole - len(b)
+}
+
+// passOver handles whole lines none of which is selected, with no context
+// after a selected line left to write: only the last Before of them are
+// looked at, one by one; the others are skipped as a block.
+func (p *Pipeline) passOver(b []byte) {
+	s := len(b)
+	for k := 0; k < p.q.Before && s > 0; k++ {
+		s = bytes.LastIndexByte(b[:s-1], '\n') + 1
+	}
+	if s > 0 {
+		p.skip(b[:s])
+		// Far enough for the lines held before to be no one's context, and
+		// for the next group to be apart from the last.
+		p.seq += int64(p.q.Before) + 1
+	}
+	for b = b[s:]; len(b) > 0; {
+		nl := bytes.IndexByte(b, '\n')
+		p.line(b[:nl], true)
+		b = b[nl+1:]
+	}
+}
+
 // skip passes over whole lines that cannot be selected, keeping only the
 // stamp of the last stamped one when the time range needs it.
 func (p *Pipeline) skip(b []byte) {
-	if !p.ranged {
+	if !p.ranged && p.rate == nil {
 		return
 	}
 	end := len(b) - 1 // the newline ending the last line
@@ -185,8 +495,126 @@ func (p *Pipeline) skip(b []byte) {
 // pipeline follows itself.
 func (p *Pipeline) line(line []byte, nl bool) {
 	label, stamped, has := p.stampFor(line)
+	// take, by hand: this is the loop over every line of a chunk.
+	if p.ctxOn {
+		p.takeContext(line, p.inRange(label, has), nl)
+	} else if p.admit(line, label, stamped, has) {
+		p.emit(line, label, stamped, nl)
+	}
+}
+
+// take decides on a line (or the first piece of a long one) and writes,
+// keeps or counts it. It reports whether the line is written, its later
+// pieces with it.
+func (p *Pipeline) take(line []byte, label tai64n.Label, stamped, has, nl bool) bool {
+	if p.ctxOn {
+		return p.takeContext(line, p.inRange(label, has), nl)
+	}
 	if p.admit(line, label, stamped, has) {
 		p.emit(line, label, stamped, nl)
+		return true
+	}
+	return false
+}
+
+// takeContext is take with context lines; in says that the line is in the
+// time range. A line outside it ends the context: no line is the context
+// of one across it.
+func (p *Pipeline) takeContext(line []byte, in, nl bool) bool {
+	if !in {
+		if p.draining {
+			p.done = true
+		}
+		p.afterLeft = 0
+		p.seq += int64(p.q.Before) + 1
+		return false
+	}
+	p.seq++
+	if !p.draining && (p.q.Selector == nil || p.q.Selector.Match(line)) {
+		for i := 0; i < p.back.n; i++ {
+			if e := p.back.at(i); e.seq >= p.seq-int64(p.q.Before) {
+				p.put(e.line, true, true, e.seq, e.src)
+			}
+		}
+		p.back.reset()
+		p.put(line, nl, false, p.seq, p.src)
+		p.longCtx = false
+		p.selected++
+		p.afterLeft = p.q.After
+		if p.q.First > 0 && p.selected >= int64(p.q.First) {
+			// As grep -m: the context after the last line is still written.
+			p.draining = p.afterLeft > 0
+			p.done = !p.draining
+		}
+		return true
+	}
+	if p.afterLeft > 0 {
+		p.afterLeft--
+		p.put(line, nl, true, p.seq, p.src)
+		p.longCtx = true
+		if p.draining && p.afterLeft == 0 {
+			p.done = true
+		}
+		return true
+	}
+	if p.q.Before > 0 {
+		// Written before a selected line, a context line ends with a newline.
+		p.back.push(line, true, true, p.seq, p.src)
+		if p.back.n > p.q.Before {
+			p.back.pop()
+		}
+	}
+	return false
+}
+
+// put writes a line (ctx: a context line), or keeps it for Last.
+func (p *Pipeline) put(line []byte, nl, ctx bool, seq int64, src int) {
+	if p.q.Last < 0 {
+		p.write(line, nl, ctx, seq, src)
+		return
+	}
+	if p.q.Last == 0 {
+		return
+	}
+	p.held.push(line, nl, ctx, seq, src)
+	if p.held.sel <= p.q.Last {
+		return
+	}
+	// One selected line too many: the first is one no more, and what is
+	// not context before the next goes (that first line too, unless it is).
+	next := int64(-1)
+	for i := 0; i < p.held.n; i++ {
+		if e := p.held.at(i); !e.ctx {
+			if next < 0 {
+				e.ctx = true
+				p.held.sel--
+				next = 0
+				continue
+			}
+			next = e.seq
+			break
+		}
+	}
+	for p.held.n > 0 && p.held.at(0).seq < next-int64(p.q.Before) {
+		p.held.pop()
+	}
+}
+
+// write writes a line with its label, after "--" when context is on and
+// the line is not next to the last one written.
+func (p *Pipeline) write(line []byte, nl, ctx bool, seq int64, src int) {
+	if p.ctxOn && p.wrote && seq > p.lastSeq+1 && p.q.Format != FormatJSON {
+		p.out = append(p.out, p.sep...)
+	}
+	p.wrote, p.lastSeq = true, seq
+	pre := p.pres[src][0]
+	if ctx {
+		pre = p.pres[src][1]
+	}
+	label, stamped := stampOf(line)
+	p.out = p.w.append(p.out, pre, line, label, stamped, nl, !ctx)
+	if len(p.out) >= flushAt {
+		p.flush()
 	}
 }
 
@@ -205,15 +633,19 @@ func (p *Pipeline) stampFor(line []byte) (label tai64n.Label, stamped, has bool)
 // admit decides whether line is selected. label is its stamp (stamped) or
 // the one it inherits (has: there is one).
 func (p *Pipeline) admit(line []byte, label tai64n.Label, stamped, has bool) bool {
-	if p.ranged {
-		if !has {
-			return false
-		}
-		if p.q.HasSince && label.Before(p.q.Since) || p.q.HasUntil && !label.Before(p.q.Until) {
-			return false
-		}
+	return p.inRange(label, has) && (p.q.Selector == nil || p.q.Selector.Match(line))
+}
+
+// inRange reports whether a line stamped label (has: it has one, its own or
+// inherited) is in the time range.
+func (p *Pipeline) inRange(label tai64n.Label, has bool) bool {
+	if !p.ranged {
+		return true
 	}
-	return p.q.Selector == nil || p.q.Selector.Match(line)
+	if !has {
+		return false
+	}
+	return !(p.q.HasSince && label.Before(p.q.Since) || p.q.HasUntil && !label.Before(p.q.Until))
 }
 
 // add runs the query over one line or piece of a line (for AddLines): b
@@ -237,6 +669,7 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 		}
 	case len(p.part) == 0 && nl:
 		if p.copyAll {
+			p.copied = true
 			p.out = append(p.out, b...)
 			if len(p.out) >= flushAt {
 				p.flush()
@@ -244,9 +677,7 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 			return
 		}
 		has := stamped || stamp != (tai64n.Label{})
-		if p.admit(b[:len(b)-1], stamp, stamped, has) {
-			p.emit(b[:len(b)-1], stamp, stamped, true)
-		}
+		p.take(b[:len(b)-1], stamp, stamped, has, true)
 	default:
 		if len(p.part) == 0 {
 			p.partStamp, p.partStamped = stamp, stamped
@@ -258,10 +689,8 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 		case len(p.part) >= ChunkSize:
 			has := p.partStamped || p.partStamp != (tai64n.Label{})
 			p.inLong = true
-			if p.longSel = p.admit(p.part, p.partStamp, p.partStamped, has); p.longSel {
-				p.longLabel, p.longStamped = p.partStamp, p.partStamped
-				p.emit(p.part, p.partStamp, p.partStamped, p.q.Last >= 0)
-			}
+			p.longLabel, p.longStamped = p.partStamp, p.partStamped
+			p.longSel = p.take(p.part, p.partStamp, p.partStamped, has, p.q.Last >= 0)
 			p.part = p.part[:0]
 		}
 	}
@@ -281,6 +710,36 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 // query completed (First) within b, then those up to the end of the line
 // that completed it: a cursor saved after them continues exactly.
 func (p *Pipeline) AddLines(b []byte, carry tai64n.Label) int {
+	if p.rate == nil {
+		return p.addLines(b, carry)
+	}
+	if !p.rate.started && len(b) > 0 {
+		// The range shown starts with the first line read that has a time.
+		for rest := b; len(rest) > 0; {
+			if l, ok := stampOf(rest); ok {
+				p.rate.seen(l)
+				p.rate.started = true
+				break
+			}
+			nl := bytes.IndexByte(rest, '\n')
+			if nl < 0 {
+				break
+			}
+			rest = rest[nl+1:]
+		}
+	}
+	n := p.addLines(b, carry)
+	if p.hasCarry {
+		p.rate.seen(p.carry)
+		if p.q.Live {
+			// A line of a later interval closes the ones before it.
+			p.liveRows(p.rate.interval(p.carry))
+		}
+	}
+	return n
+}
+
+func (p *Pipeline) addLines(b []byte, carry tai64n.Label) int {
 	if p.Done() || len(b) == 0 {
 		return 0
 	}
@@ -323,9 +782,7 @@ func (p *Pipeline) addPart(nl bool) {
 		line = line[:len(line)-1]
 	}
 	has := p.partStamped || p.partStamp != (tai64n.Label{})
-	if p.admit(line, p.partStamp, p.partStamped, has) {
-		p.emit(line, p.partStamp, p.partStamped, nl)
-	}
+	p.take(line, p.partStamp, p.partStamped, has, nl)
 	p.part = p.part[:0]
 }
 
@@ -333,11 +790,15 @@ func (p *Pipeline) addPart(nl bool) {
 func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
 	p.selected++
 	switch {
+	case p.rate != nil:
+		if label != (tai64n.Label{}) {
+			p.rate.add(label)
+		}
 	case p.q.Count:
 	case p.q.Last >= 0:
-		p.ring.push(line, nl)
+		p.ring.push(line, nl, p.src)
 	default:
-		p.out = p.w.append(p.out, line, label, stamped, nl)
+		p.out = p.w.append(p.out, p.pres[p.src][0], line, label, stamped, nl, true)
 		if len(p.out) >= flushAt {
 			p.flush()
 		}
@@ -349,13 +810,19 @@ func (p *Pipeline) emit(line []byte, label tai64n.Label, stamped, nl bool) {
 
 // longPiece handles a later piece of a long line; end says it is the last.
 func (p *Pipeline) longPiece(b []byte, end bool) {
-	if !p.longSel || p.q.Count || p.q.Last >= 0 || p.err != nil {
+	if !p.longSel || p.q.Count || p.q.Last >= 0 || p.err != nil || p.q.Show != nil {
 		return
 	}
 	if p.q.Format == FormatJSON {
+		pre := p.pres[p.src][0]
+		if p.longCtx {
+			pre = p.pres[p.src][1]
+		}
 		if p.longStamped {
 			// The piece with the line's stamp, so that the record says when.
-			p.out = append(p.out, `{"time":`...)
+			p.out = append(p.out, '{')
+			p.out = append(p.out, pre...)
+			p.out = append(p.out, `"time":`...)
 			n := len(p.out)
 			p.out = append(p.out, '"')
 			if out, ok := p.w.times.Append(p.out, p.longLabel); ok {
@@ -369,7 +836,7 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 			p.out = appendJSONString(p.out, b)
 			p.out = append(p.out, "}\n"...)
 		} else {
-			p.out = p.w.appendJSON(p.out, b, tai64n.Label{}, false)
+			p.out = p.w.appendJSON(p.out, pre, b, tai64n.Label{}, false)
 		}
 	} else {
 		p.out = append(p.out, b...)
@@ -387,6 +854,9 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 // buffered output. Call it once the input has ended.
 func (p *Pipeline) Flush() error {
 	p.EndInput()
+	if p.rate != nil {
+		p.flushRate()
+	}
 	if p.q.Count {
 		p.out = strconv.AppendInt(p.out, p.selected, 10)
 		p.out = append(p.out, '\n')
@@ -428,12 +898,13 @@ func (p *Pipeline) writeHeld() {
 	if p.q.Last < 0 {
 		return
 	}
-	p.ring.each(func(line []byte, nl bool) {
-		label, stamped := stampOf(line)
-		p.out = p.w.append(p.out, line, label, stamped, nl)
-		if len(p.out) >= flushAt {
-			p.flush()
-		}
+	for i := 0; i < p.held.n; i++ {
+		e := p.held.at(i)
+		p.write(e.line, e.nl, e.ctx, e.seq, e.src)
+	}
+	p.held.reset()
+	p.ring.each(func(line []byte, nl bool, src int) {
+		p.write(line, nl, false, 0, src)
 	})
 	p.ring.reset()
 }
@@ -460,22 +931,73 @@ func (p *Pipeline) flush() {
 	p.out = p.out[:0]
 }
 
+// queue keeps lines in order, first in first out, reusing their buffers.
+// Its length is a power of two.
+type queue struct {
+	e       []held
+	head, n int
+	sel     int // lines held that are not context lines
+}
+
+// held is a line a queue keeps.
+type held struct {
+	line    []byte
+	nl, ctx bool
+	seq     int64
+	src     int
+}
+
+func (q *queue) push(line []byte, nl, ctx bool, seq int64, src int) {
+	if q.n == len(q.e) {
+		e := make([]held, max(8, 2*len(q.e)))
+		for i := range q.n {
+			e[i] = *q.at(i)
+		}
+		q.e, q.head = e, 0
+	}
+	h := &q.e[(q.head+q.n)&(len(q.e)-1)]
+	h.line = append(h.line[:0], line...)
+	h.nl, h.ctx, h.seq, h.src = nl, ctx, seq, src
+	q.n++
+	if !ctx {
+		q.sel++
+	}
+}
+
+func (q *queue) at(i int) *held { return &q.e[(q.head+i)&(len(q.e)-1)] }
+
+func (q *queue) pop() {
+	if !q.at(0).ctx {
+		q.sel--
+	}
+	q.head = (q.head + 1) & (len(q.e) - 1)
+	q.n--
+}
+
+func (q *queue) reset() { q.head, q.n, q.sel = 0, 0, 0 }
+
 // ring keeps the last size lines pushed, reusing their buffers.
 type ring struct {
 	size  int
 	lines [][]byte
 	nls   []bool
-	next  int // where the next line goes once the ring is full
-	full  bool
+	srcs  []int // the inputs', when labelled
+	// labelled: the lines' inputs are kept; without labels there is one.
+	labelled bool
+	next     int // where the next line goes once the ring is full
+	full     bool
 }
 
-func (r *ring) push(line []byte, nl bool) {
+func (r *ring) push(line []byte, nl bool, src int) {
 	if r.size == 0 {
 		return
 	}
 	if !r.full {
 		r.lines = append(r.lines, append([]byte(nil), line...))
 		r.nls = append(r.nls, nl)
+		if r.labelled {
+			r.srcs = append(r.srcs, src)
+		}
 		if len(r.lines) == r.size {
 			r.full = true
 		}
@@ -483,16 +1005,23 @@ func (r *ring) push(line []byte, nl bool) {
 	}
 	r.lines[r.next] = append(r.lines[r.next][:0], line...)
 	r.nls[r.next] = nl
+	if r.labelled {
+		r.srcs[r.next] = src
+	}
 	r.next = (r.next + 1) % r.size
 }
 
-func (r *ring) each(f func(line []byte, nl bool)) {
+func (r *ring) each(f func(line []byte, nl bool, src int)) {
 	for i := range r.lines {
 		j := (r.next + i) % len(r.lines)
-		f(r.lines[j], r.nls[j])
+		src := 0
+		if r.labelled {
+			src = r.srcs[j]
+		}
+		f(r.lines[j], r.nls[j], src)
 	}
 }
 
 func (r *ring) reset() {
-	r.lines, r.nls, r.next, r.full = r.lines[:0], r.nls[:0], 0, false
+	r.lines, r.nls, r.srcs, r.next, r.full = r.lines[:0], r.nls[:0], r.srcs[:0], 0, false
 }

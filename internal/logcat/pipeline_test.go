@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -306,5 +307,97 @@ func TestPipelineCarryAcrossInputs(t *testing.T) {
 	}
 	if want := stamped(300, "b") + "\ncontinued\n" + stamped(400, "c") + "\n"; out.String() != want {
 		t.Fatalf("got %q, want %q", out.String(), want)
+	}
+}
+
+// A block large enough to be searched on two cores (chunkHits): the lines
+// selected, and with -m where the query stopped, are those that looking at
+// every line gives, wherever the literal falls (at a line's start or end,
+// several times in a line, in a line across the middle of the block), and
+// whichever of its bytes the search leads with.
+func TestTwoCoreSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 18))
+	lit := "state=failed"
+	for round := range 40 {
+		var b strings.Builder
+		var want []string
+		for b.Len() < 2*searchHalf+rng.IntN(3*searchHalf) {
+			var l string
+			switch rng.IntN(9) {
+			case 0:
+				l = lit + " at the start"
+			case 1:
+				l = "at the end " + lit
+			case 2:
+				l = lit + lit + " twice " + lit
+			case 3:
+				l = strings.Repeat("x", rng.IntN(3*searchHalf/2)) + " long " + lit + strings.Repeat("y", rng.IntN(searchHalf))
+			case 4:
+				l = "state=faile almost"
+			default:
+				l = fmt.Sprintf("%s worker: job=%d state=done", label(int64(b.Len())), b.Len())
+			}
+			if strings.Contains(l, lit) {
+				want = append(want, l)
+			}
+			b.WriteString(l + "\n")
+		}
+		block := []byte(b.String())
+		for _, first := range []int{0, 1, 7} {
+			var out bytes.Buffer
+			q := Query{Last: -1, First: first, Selector: mustSelector(t, nil, []string{lit}, false)}
+			p := NewPipeline(q, &out)
+			if round%2 == 1 {
+				// Lead with another byte than the rarest in the data.
+				p.find = finder{lit: []byte(lit), k: round % len(lit), c: lit[round%len(lit)]}
+			}
+			n := p.AddLines(block, tai64n.Label{})
+			if err := p.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			w := want
+			wantN := len(block)
+			if first > 0 && len(w) >= first {
+				w = w[:first]
+				last := w[first-1] + "\n"
+				wantN = 0
+				for range first {
+					// The end of the first-th selected line.
+					i := strings.Index(b.String()[wantN:], lit)
+					wantN += i
+					wantN += strings.IndexByte(b.String()[wantN:], '\n') + 1
+				}
+				if !strings.HasSuffix(b.String()[:wantN], last) {
+					t.Fatalf("round %d: the model's end is wrong", round)
+				}
+			}
+			wantOut := ""
+			for _, l := range w {
+				wantOut += l + "\n"
+			}
+			if out.String() != wantOut || n != wantN {
+				t.Fatalf("round %d, -m %d: %d lines, handled %d; want %d lines, %d", round, first,
+					strings.Count(out.String(), "\n"), n, len(w), wantN)
+			}
+		}
+	}
+}
+
+// A literal across the middle of the block, where the two cores' halves
+// meet, is found once.
+func TestFindLinesAtTheMiddle(t *testing.T) {
+	lit := []byte("state=failed")
+	f := newFinder(lit, nil)
+	const size = 2*searchHalf + 100
+	for d := -2; d <= len(lit)+1; d++ {
+		mid := size / 2
+		b := append(bytes.Repeat([]byte("x"), mid-d-1), '\n')
+		b = append(b, lit...)
+		b = append(b, bytes.Repeat([]byte("y"), size-len(b)-1)...)
+		b = append(b, '\n')
+		var more []int
+		if got := findLines(b, &f, nil, &more); len(got) != 1 || got[0] != mid-d {
+			t.Errorf("the literal at the middle %+d: found at %v, want [%d]", -d, got, mid-d)
+		}
 	}
 }

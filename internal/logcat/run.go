@@ -6,8 +6,13 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/taikit/taikit/errtext"
 	"github.com/taikit/taikit/internal/cli"
@@ -16,9 +21,8 @@ import (
 	"github.com/taikit/taikit/tzlocal"
 )
 
-// ExitNoMatch is logcat's exit code when a selection (patterns, regular
-// expressions or a time range) was given and selected no line, as grep
-// exits 1.
+// ExitNoMatch is logcat's exit code when no line was selected (or, with
+// nothing to select, none was read), as grep exits 1.
 const ExitNoMatch = 1
 
 // Env is what Run takes from its process.
@@ -30,14 +34,20 @@ type Env struct {
 	LocalZone func() *tzlocal.Zone
 	// Interrupt, closed, stops following (SIGINT, SIGTERM); nil never does.
 	Interrupt <-chan struct{}
+	// Getenv reads the environment (NO_COLOR, TERM, COLUMNS); nil reads
+	// an empty one.
+	Getenv func(string) string
+	// Terminal reports whether standard output is a terminal, and its
+	// width in columns (0 when unknown); nil: it is not one.
+	Terminal func() (bool, int)
 	// PollInterval, when positive, is passed to logread's followers (tests
 	// shorten it); 0 keeps logread's default.
 	PollInterval time.Duration
 }
 
 // Run is the logcat command: it parses args, runs the query over the inputs
-// and returns the exit code: 0 when lines were selected (or nothing but
-// reading was asked), ExitNoMatch when a selection selected nothing,
+// and returns the exit code: 0 when lines were selected (every line is,
+// when nothing selects), ExitNoMatch when none was,
 // ExitGap when data was pruned before it could be read (unless
 // --allow-gaps), 100 for a usage error, and 111 when an input could not be
 // read (after reading all the others) or the output could not be written.
@@ -54,15 +64,17 @@ func Run(args []string, env Env) int {
 	if err != nil {
 		return Usage(env.Stderr, err)
 	}
+	c.args = args
 	return c.run()
 }
 
 // command is one run of logcat.
 type command struct {
-	o   *Options
-	env Env
-	q   Query
-	p   *Pipeline
+	o    *Options
+	args []string // as given, for the chart's title
+	env  Env
+	q    Query
+	p    *Pipeline
 
 	mu     sync.Mutex // guards failed, gapped and stderr: a follower warns from two goroutines
 	failed bool       // an input could not be read
@@ -78,12 +90,12 @@ type command struct {
 
 func newCommand(o *Options, env Env) (*command, error) {
 	c := &command{o: o, env: env}
-	q := Query{First: o.First, Last: o.Last, Count: o.Count, Format: o.Format}
+	q := Query{First: o.First, Last: o.Last, Count: o.Count, Format: o.Format, Before: o.Before, After: o.After, Show: o.Show}
 	if o.Leap {
 		q.Convention = tai64n.LeapAware
 	}
 	var zone *tzlocal.Zone // nil: UTC
-	if !o.UTC && (o.Format != FormatRaw || o.Since != "" || o.Until != "") {
+	if !o.UTC && (o.Format != FormatRaw || o.Since != "" || o.Until != "" || o.Rate) {
 		zone = env.LocalZone()
 	}
 	if zone != nil { // not a nil *tzlocal.Zone in the interface
@@ -103,8 +115,8 @@ func newCommand(o *Options, env Env) (*command, error) {
 		}
 		q.HasUntil = true
 	}
-	if len(o.Words) > 0 || len(o.Regexps) > 0 || o.Invert {
-		if q.Selector, err = NewSelector(o.Words, o.Regexps, o.Invert); err != nil {
+	if len(o.Words) > 0 || len(o.Regexps) > 0 || len(o.Fields) > 0 || o.Invert {
+		if q.Selector, err = NewFieldSelector(o.Words, o.Regexps, o.Fields, o.Invert); err != nil {
 			return nil, err
 		}
 	}
@@ -114,8 +126,51 @@ func newCommand(o *Options, env Env) (*command, error) {
 	if o.Cursor != "" && (len(o.Inputs) != 1 || o.Inputs[0] == "-") {
 		return nil, errors.New("--cursor needs exactly one log directory")
 	}
+	q.Color = c.colorOn()
+	if o.Rate {
+		q.Rate = &Rate{Interval: o.Interval, Width: c.width()}
+	}
 	c.q = q
 	return c, nil
+}
+
+func (c *command) getenv(name string) string {
+	if c.env.Getenv == nil {
+		return ""
+	}
+	return c.env.Getenv(name)
+}
+
+// width returns the width of the output for --rate's table: COLUMNS, else
+// the terminal's, else 80.
+func (c *command) width() int {
+	if n, err := strconv.Atoi(c.getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	if c.env.Terminal != nil {
+		if tty, n := c.env.Terminal(); tty && n > 0 {
+			return n
+		}
+	}
+	return 80
+}
+
+// colorOn decides on colour as grep --color does, and as no-color.org
+// asks: auto colours a terminal only, not a dumb one, and not when
+// NO_COLOR is set to anything but ""; always and never say what they say,
+// whatever the environment.
+func (c *command) colorOn() bool {
+	switch c.o.Color {
+	case ColorAlways:
+		return true
+	case ColorNever:
+		return false
+	}
+	if c.getenv("NO_COLOR") != "" || c.getenv("TERM") == "dumb" || c.env.Terminal == nil {
+		return false
+	}
+	tty, _ := c.env.Terminal()
+	return tty
 }
 
 func (c *command) warn(err error) {
@@ -169,6 +224,15 @@ func (c *command) run() int {
 			}
 		}
 	}
+	dirs := 0
+	for _, k := range kinds {
+		if k == inputDir {
+			dirs++
+		}
+	}
+	if c.o.Label == LabelAlways || c.o.Label == LabelAuto && dirs >= 2 {
+		c.q.Labels = labelsOf(c.o.Inputs, kinds)
+	}
 	c.p = NewPipeline(c.q, c.env.Stdout)
 	if following && kinds[0] != inputStdin {
 		c.follow(kinds)
@@ -181,12 +245,24 @@ func (c *command) run() int {
 // finish writes what is held back and chooses the exit code.
 func (c *command) finish() int {
 	err := c.p.Flush()
+	var we *WriteError
+	if err != nil && !errors.As(err, &we) {
+		// Not the output's fault: --interval too short for the range.
+		fmt.Fprintf(c.env.Stderr, "logcat: fatal: %s\n", err)
+		return cli.ExitUsage
+	}
 	if err != nil {
 		// The cursor is not saved: what it covers did not all go out.
 		if !cli.IsBrokenPipe(err) {
 			fmt.Fprintf(c.env.Stderr, "logcat: fatal: unable to write output: %s\n", errtext.Of(err))
 		}
 		return cli.ExitTemporary
+	}
+	if c.o.SVG != "" {
+		if err := c.writeSVG(); err != nil {
+			fmt.Fprintf(c.env.Stderr, "logcat: fatal: unable to write %s: %s\n", c.o.SVG, errText(err))
+			return cli.ExitTemporary
+		}
 	}
 	if c.cursorToSave != nil {
 		if err := logread.SaveCursor(c.o.Cursor, *c.cursorToSave); err != nil {
@@ -202,10 +278,28 @@ func (c *command) finish() int {
 		return ExitGap
 	case c.stopped:
 		return cli.ExitOK
-	case c.p.Selected() == 0 && (c.q.Selector != nil || c.q.HasSince || c.q.HasUntil):
+	case !c.p.Any():
+		// As grep: nothing selected is 1, even when everything would have
+		// been (an empty log), so that "logcat ... && alert" alerts on a
+		// line, never on silence.
 		return ExitNoMatch
 	}
 	return cli.ExitOK
+}
+
+// writeSVG writes the chart of --rate to the --svg file, whole or not at
+// all (a temporary file renamed).
+func (c *command) writeSVG() error {
+	rows, err := c.p.RateRows()
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	title := "logcat " + strings.Join(c.args, " ")
+	if err := WriteSVG(&b, rows, c.o.Interval, title, c.p.TimeText); err != nil {
+		return err
+	}
+	return renameio.WriteFile(c.o.SVG, []byte(b.String()), 0o644)
 }
 
 type inputKind uint8
@@ -237,6 +331,7 @@ func (c *command) readAll(kinds []inputKind, live bool) {
 	c.p.q.Live = live
 	for i := 0; i < len(kinds) && !c.p.Done(); i++ {
 		name := c.o.Inputs[i]
+		c.p.SetSource(i)
 		switch kinds[i] {
 		case inputStdin:
 			in := c.env.Stdin
@@ -278,16 +373,16 @@ func dirRun(kinds []inputKind, i int) int {
 	return j
 }
 
-// present returns the directories among inputs i to j, warning about the
-// missing names as a missing file is warned about.
-func (c *command) present(kinds []inputKind, i, j int) []string {
-	var dirs []string
+// present returns the numbers of the directories among inputs i to j,
+// warning about the missing names as a missing file is warned about.
+func (c *command) present(kinds []inputKind, i, j int) []int {
+	var dirs []int
 	for k := i; k < j; k++ {
 		if kinds[k] == inputMissing {
 			c.readFile(c.o.Inputs[k])
 			continue
 		}
-		dirs = append(dirs, c.o.Inputs[k])
+		dirs = append(dirs, k)
 	}
 	return dirs
 }
@@ -329,8 +424,13 @@ func unwrapErr(err error) error {
 	return err
 }
 
-// readDirs reads log directories to their ends; several are merged.
-func (c *command) readDirs(dirs []string) {
+// readDirs reads log directories (inputs numbered idx) to their ends;
+// several are merged.
+func (c *command) readDirs(idx []int) {
+	dirs := make([]string, len(idx))
+	for i, k := range idx {
+		dirs[i] = c.o.Inputs[k]
+	}
 	var cursor *logread.Cursor
 	if c.o.Cursor != "" {
 		cur, err := logread.LoadCursor(c.o.Cursor)
@@ -340,18 +440,83 @@ func (c *command) readDirs(dirs []string) {
 		}
 		cursor = &cur
 	}
-	readers := c.openReaders(dirs, cursor, false)
+	readers, opened := c.openReaders(dirs, cursor, false)
 	switch len(readers) {
 	case 0:
 	case 1:
+		c.p.SetSource(idx[opened[0]])
 		c.read(readers[0], cursor)
 	default:
 		srcs := make([]logread.Source, len(readers))
 		for i, r := range readers {
 			srcs[i] = r
 		}
-		c.read(logread.Merge(srcs...), nil)
+		if c.q.Labels == nil {
+			c.read(logread.Merge(srcs...), nil)
+			return
+		}
+		m := &labelledMerge{Merged: logread.Merge(srcs...), inputs: make([]int, len(readers))}
+		for i := range readers {
+			m.inputs[i] = idx[opened[i]]
+		}
+		c.read(m, nil)
 	}
+}
+
+// labelledMerge is a merge that tells which input each line came from.
+type labelledMerge struct {
+	*logread.Merged
+	inputs []int // the number of each source's input
+}
+
+// source returns the number of the input the line given last came from,
+// or -1.
+func (m *labelledMerge) source() int {
+	if i := m.Source(); i >= 0 {
+		return m.inputs[i]
+	}
+	return -1
+}
+
+// labelsOf returns the labels of the inputs: a directory's short name (the
+// service's name for /service/NAME/log/main or /service/NAME/log), a
+// file's base name, "stdin" for standard input ("-" would make its context
+// lines "-- line", which reads as the "--" between groups). Inputs whose
+// short names are the same are named as given, cleaned.
+func labelsOf(inputs []string, kinds []inputKind) []string {
+	labels := make([]string, len(inputs))
+	seen := map[string]int{}
+	for i, name := range inputs {
+		labels[i] = shortName(name, kinds[i])
+		seen[labels[i]]++
+	}
+	for i, name := range inputs {
+		if seen[labels[i]] > 1 && name != "-" {
+			labels[i] = filepath.Clean(name)
+		}
+	}
+	return labels
+}
+
+func shortName(name string, kind inputKind) string {
+	if name == "-" {
+		return "stdin"
+	}
+	path := filepath.Clean(name)
+	if abs, err := filepath.Abs(name); err == nil {
+		path = abs // "." and "main" name the directory they are
+	}
+	base := filepath.Base(path)
+	if kind != inputFile {
+		parent := filepath.Dir(path)
+		switch {
+		case base == "main" && filepath.Base(parent) == "log":
+			return filepath.Base(filepath.Dir(parent))
+		case base == "log":
+			return filepath.Base(parent)
+		}
+	}
+	return base
 }
 
 // read runs the query over src to its end, a block of lines at a time,
@@ -362,6 +527,7 @@ func (c *command) readDirs(dirs []string) {
 func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 	defer src.Close()
 	r, _ := src.(*logread.Reader)
+	m, _ := src.(*labelledMerge)
 	var good logread.Cursor // after the last whole line handled
 	if cursor != nil {
 		good = *cursor
@@ -376,6 +542,9 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 				c.p.EndInput() // its last line, without a newline, is a line
 			}
 			break
+		}
+		if m != nil {
+			c.p.SetSource(m.source())
 		}
 		n := c.p.AddLines(b.Bytes, b.Stamp)
 		if b.Cut {
@@ -412,10 +581,9 @@ func (c *command) interrupted() bool {
 }
 
 // openReaders opens a logread.Reader per directory, warning about those
-// that cannot be opened.
-func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool) []*logread.Reader {
-	var readers []*logread.Reader
-	for _, d := range dirs {
+// that cannot be opened; opened numbers, among dirs, those it returns.
+func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool) (readers []*logread.Reader, opened []int) {
+	for i, d := range dirs {
 		r, err := logread.OpenDir(d, logread.Options{
 			Since: c.q.Since, HasSince: c.q.HasSince,
 			Until: c.q.Until, HasUntil: c.q.HasUntil,
@@ -430,6 +598,7 @@ func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool
 			continue
 		}
 		readers = append(readers, r)
+		opened = append(opened, i)
 	}
-	return readers
+	return readers, opened
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 
 	"github.com/taikit/taikit/filter"
@@ -26,6 +27,8 @@ type Selector struct {
 	invert   bool
 	required []byte
 	marks    []bool
+	fields   []FieldCond
+	scratch  []byte // Field's, reused
 }
 
 // NewSelector compiles a selection.
@@ -37,7 +40,18 @@ type Selector struct {
 // only the errors. Scripts that begin with a deselecting word are walked
 // exactly as multilog walks them.
 func NewSelector(words, regexps []string, invert bool) (*Selector, error) {
-	s := &Selector{invert: invert}
+	return NewFieldSelector(words, regexps, nil, invert)
+}
+
+// NewFieldSelector is NewSelector with --field conditions as well: a line
+// is selected when the script and the regular expressions select it and
+// every condition holds on its fields (see Field), before -v inverts the
+// whole. A line without one of the fields is not selected.
+func NewFieldSelector(words, regexps []string, fields []FieldCond, invert bool) (*Selector, error) {
+	s := &Selector{invert: invert, fields: fields}
+	if len(fields) > 0 {
+		s.scratch = make([]byte, 0, 4096)
+	}
 	var steps []filter.Step
 	startDeselected := false
 	for i, w := range words {
@@ -119,7 +133,47 @@ func (s *Selector) Match(line []byte) bool {
 			}
 		}
 	}
+	if ok && len(s.fields) > 0 {
+		body := fieldBody(line)
+		for i := range s.fields {
+			c := &s.fields[i]
+			v, found := Field(body, c.Key, s.scratch[:0])
+			if !found || !c.holds(v) {
+				ok = false
+				break
+			}
+		}
+	}
 	return ok != s.invert
+}
+
+// Matches appends to dst the parts of line that the regular expressions
+// match, as [start, end) offsets in order, overlapping ones joined: what
+// colour shows of a selected line. With -v, or without regular
+// expressions, there are none.
+func (s *Selector) Matches(line []byte, dst [][2]int) [][2]int {
+	if s == nil || s.invert {
+		return dst
+	}
+	n := len(dst)
+	for _, re := range s.regexps {
+		for _, m := range re.FindAllIndex(line, -1) {
+			if m[1] > m[0] {
+				dst = append(dst, [2]int{m[0], m[1]})
+			}
+		}
+	}
+	ms := dst[n:]
+	slices.SortFunc(ms, func(a, b [2]int) int { return a[0] - b[0] })
+	out := ms[:0]
+	for _, m := range ms {
+		if k := len(out) - 1; k >= 0 && m[0] <= out[k][1] {
+			out[k][1] = max(out[k][1], m[1])
+			continue
+		}
+		out = append(out, m)
+	}
+	return dst[:n+len(out)]
 }
 
 // Required returns bytes that every selected line contains, or nil when

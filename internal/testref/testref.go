@@ -35,8 +35,9 @@ func Need(t testing.TB, path string) {
 }
 
 // referencePackages are the Debian packages whose programs the tests
-// compare taikit with.
-var referencePackages = []string{"daemontools", "s6", "runit"}
+// compare taikit with, or run beside it (a Prometheus server scraping
+// svstatd, a browser opening its page).
+var referencePackages = []string{"daemontools", "s6", "runit", "prometheus", "chromium"}
 
 // checkReference says why path cannot serve as a reference program: an
 // error wrapping fs.ErrNotExist when it is not installed (the message names
@@ -74,6 +75,10 @@ func packageOf(name string) string {
 		return "s6"
 	case name == "svlogd" || name == "runsv" || name == "runsvdir" || name == "sv" || name == "chpst":
 		return "runit"
+	case name == "prometheus" || name == "promtool":
+		return "prometheus"
+	case name == "chromium":
+		return "chromium"
 	}
 	return "daemontools"
 }

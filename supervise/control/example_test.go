@@ -34,3 +34,14 @@ func ExampleDoAll() {
 		fmt.Printf("%s: %v\n", r.Dir, r.Err)
 	}
 }
+
+// Starting a web server and what it needs (/service/web/needs/db names
+// /service/db): db first, web once db is ready, as svctl start does.
+func ExampleWithNeeds() {
+	dirs := control.WithNeeds([]string{"/service/web"}, control.Start)
+	for _, r := range control.DoAll(context.Background(), dirs, control.Start, control.Options{}, 0, nil) {
+		if !r.OK() {
+			fmt.Printf("%s: %v\n", r.Dir, r.Err) // "needs /service/db, which did not start; ..."
+		}
+	}
+}

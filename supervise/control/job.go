@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -250,6 +251,9 @@ func (j *job) ready(v0 view) (int, *Error) {
 			return 0, err
 		}
 		if timedOut {
+			if w := waitingFor(v); w != "" {
+				return 0, failure("run did not start within %s: the supervisor is waiting for %s (see svstat)", seconds(j.opt.timeout()), w)
+			}
 			return 0, failure("run did not start within %s (see the supervisor's warnings)", seconds(j.opt.timeout()))
 		}
 		target = v.status
@@ -343,6 +347,21 @@ func (j *job) ready(v0 view) (int, *Error) {
 			return 0, err
 		}
 	}
+}
+
+// waitingFor words the needed services a taikit supervisor holds run back
+// for, as its supervise/extra lists them: "db, cache".
+func waitingFor(v view) string {
+	if !v.reports {
+		return ""
+	}
+	var names []string
+	for _, l := range []string{v.extra.Waiting, v.extra.Missing, v.extra.Cycle} {
+		if l != "" {
+			names = append(names, strings.Split(l, "/")...)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // stableFor is how long run has been up, by the earlier of the record's

@@ -49,28 +49,36 @@ func IsLogger(dir string) bool {
 // DoAll carries out verb on each of dirs, at most jobs at once (0 means
 // DefaultJobs), and returns the results in the order of dirs. Log
 // services go first for start, reset and restart, and last for stop, so
-// that a logger is ready before its service writes and outlives it. report,
-// if not nil, is called with each result as soon as it is known, never
-// twice at once.
+// that a logger is ready before its service writes and outlives it.
+//
+// The services follow the graph of their needs/ directories (see
+// WithNeeds for the services to add): for every verb but stop, a service
+// is acted on only once every service of dirs it needs has succeeded, and
+// fails without being touched when one of those failed, when it needs a
+// service that does not exist, or when it is in a cycle of needs; for
+// stop, a service is stopped only once every service of dirs that needs
+// it is down. report, if not nil, is called with each result as soon as
+// it is known, never twice at once.
 func DoAll(ctx context.Context, dirs []string, verb Verb, opt Options, jobs int, report func(Result)) []Result {
 	if jobs <= 0 {
 		jobs = DefaultJobs
 	}
-	loggersFirst := verb != Stop
-	var first, second []int
-	for i, d := range dirs {
-		if IsLogger(d) == loggersFirst {
-			first = append(first, i)
-		} else {
-			second = append(second, i)
-		}
-	}
+	p := newPlan(dirs)
 	results := make([]Result, len(dirs))
 	var reporting sync.Mutex
 	slots := make(chan struct{}, jobs)
-	for _, phase := range [][]int{first, second} {
+	for _, phase := range p.phases(dirs, verb) {
 		var wg sync.WaitGroup
 		for _, i := range phase {
+			if err := p.blocked(dirs, i, verb, results); err != nil {
+				results[i] = Result{Dir: dirs[i], Verb: verb, Err: err}
+				if report != nil {
+					reporting.Lock()
+					report(results[i])
+					reporting.Unlock()
+				}
+				continue
+			}
 			slots <- struct{}{}
 			wg.Add(1)
 			go func() {

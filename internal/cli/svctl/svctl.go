@@ -101,6 +101,9 @@ func Run(ctx context.Context, argv0 string, args []string, stdout, stderr io.Wri
 		}
 	}
 
+	// start brings up what the services need first; stop brings down
+	// first what needs them.
+	dirs = control.WithNeeds(dirs, verb)
 	opt := control.Options{Timeout: c.timeout, Kill: c.kill}
 	several := len(dirs) > 1
 	report := func(r control.Result) {
