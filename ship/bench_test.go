@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/taikit/taikit/internal/servertest"
 	"github.com/taikit/taikit/rotate"
 	"github.com/taikit/taikit/tai64n"
@@ -72,6 +74,12 @@ func BenchmarkShip(b *testing.B) {
 		}},
 		{"redis", func(b *testing.B) (func(int) string, func(int) int) {
 			srv := servertest.Redis(b)
+			b.Cleanup(func() { redisStats(b, srv.Addr) })
+			return func(i int) string { return "redis://" + srv.Addr + "/bench" + strconv.Itoa(i) }, nil
+		}},
+		{"redis-everysec", func(b *testing.B) (func(int) string, func(int) int) {
+			srv := servertest.RedisFsync(b, "everysec")
+			b.Cleanup(func() { redisStats(b, srv.Addr) })
 			return func(i int) string { return "redis://" + srv.Addr + "/bench" + strconv.Itoa(i) }, nil
 		}},
 		{"relp", func(b *testing.B) (func(int) string, func(int) int) {
@@ -162,4 +170,25 @@ action(type="omrelp" target="127.0.0.1" port=%q)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(benchLines)*float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// redisStats logs what the server spent: its CPU and the time XADD took
+// in it (INFO cpu, commandstats), to tell the server's share from the
+// client's.
+func redisStats(b *testing.B, addr string) {
+	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
+	defer rdb.Close()
+	for _, section := range []string{"cpu", "commandstats", "persistence"} {
+		info, err := rdb.Info(context.Background(), section).Result()
+		if err != nil {
+			b.Logf("INFO %s: %v", section, err)
+			continue
+		}
+		for _, l := range strings.Split(info, "\r\n") {
+			if strings.HasPrefix(l, "used_cpu_") || strings.HasPrefix(l, "cmdstat_xadd") ||
+				strings.HasPrefix(l, "aof_delayed_fsync") || strings.HasPrefix(l, "cmdstat_xrange") {
+				b.Logf("redis %s", l)
+			}
+		}
+	}
 }

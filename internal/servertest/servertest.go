@@ -147,12 +147,22 @@ func NATS(t testing.TB) *Server {
 // that what it acknowledged survives its kill.
 func Redis(t testing.TB) *Server {
 	t.Helper()
+	return RedisFsync(t, "always")
+}
+
+// RedisFsync starts redis-server with an append-only file and the
+// appendfsync policy given: "always" (an acknowledged entry is on disk),
+// "everysec" (Redis's default and production's usual: up to a second of
+// acknowledged entries may be lost when the machine fails, none when only
+// the server is killed) or "no".
+func RedisFsync(t testing.TB, policy string) *Server {
+	t.Helper()
 	const bin = "/usr/bin/redis-server"
 	need(t, bin, "redis-server")
 	dir := t.TempDir()
 	port := FreePort(t)
-	conf := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync always\n"+
-		"daemonize no\nlogfile \"\"\n", port, dir)
+	conf := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync %s\n"+
+		"daemonize no\nlogfile \"\"\n", port, dir, policy)
 	if err := os.WriteFile(filepath.Join(dir, "redis.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
