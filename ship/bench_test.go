@@ -178,6 +178,9 @@ action(type="omrelp" target="127.0.0.1" port=%q)
 func redisStats(b *testing.B, addr string) {
 	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
 	defer rdb.Close()
+	if lat, err := rdb.Do(context.Background(), "LATENCY", "LATEST").Result(); err == nil {
+		b.Logf("redis LATENCY LATEST (event, last, ms, max ms): %v", lat)
+	}
 	for _, section := range []string{"cpu", "commandstats", "persistence"} {
 		info, err := rdb.Info(context.Background(), section).Result()
 		if err != nil {

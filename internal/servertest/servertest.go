@@ -24,11 +24,35 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/taikit/taikit/internal/testref"
 )
+
+// T is what the servers need of a test: testing.TB has it, and so has
+// the benchmark harness (go run ./bench), which starts the same servers.
+// Fatal and Fatalf must not return (testing's end the goroutine).
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
+// waitFor polls cond until it holds, as testref.WaitFor does, failing t
+// after testref.Patience.
+func waitFor(t T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testref.Patience)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v waiting for %s", testref.Patience, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 // Server is a server process the test started.
 type Server struct {
@@ -36,7 +60,7 @@ type Server struct {
 	Addr string // 127.0.0.1:port
 	Dir  string // its configuration and data
 
-	t    testing.TB
+	t    T
 	args []string
 	cmd  *exec.Cmd
 	done chan struct{}
@@ -44,7 +68,7 @@ type Server struct {
 }
 
 // need skips the test unless the program at path is installed.
-func need(t testing.TB, path, pkg string) {
+func need(t T, path, pkg string) {
 	t.Helper()
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s is not installed: apt-get install %s", path, pkg)
@@ -52,7 +76,7 @@ func need(t testing.TB, path, pkg string) {
 }
 
 // FreePort returns a loopback port nothing listens on now.
-func FreePort(t testing.TB) int {
+func FreePort(t T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,7 +86,7 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func start(t testing.TB, name, dir string, port int, args []string) *Server {
+func start(t T, name, dir string, port int, args []string) *Server {
 	t.Helper()
 	s := &Server{Name: name, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, t: t, args: args}
 	s.Start()
@@ -89,7 +113,7 @@ func (s *Server) Start() {
 	s.log = log
 	s.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
-	testref.WaitFor(s.t, s.Name+" to accept connections on "+s.Addr+" (see "+log.Name()+")", func() bool {
+	waitFor(s.t, s.Name+" to accept connections on "+s.Addr+" (see "+log.Name()+")", func() bool {
 		select {
 		case <-s.done:
 			b, _ := os.ReadFile(log.Name())
@@ -119,7 +143,11 @@ func (s *Server) signal(sig syscall.Signal) {
 	case <-s.done:
 	default:
 		syscall.Kill(-s.cmd.Process.Pid, sig)
-		testref.Receive(s.t, s.Name+" to exit", s.done)
+		select {
+		case <-s.done:
+		case <-time.After(testref.Patience):
+			s.t.Fatalf("gave up after %v waiting for %s to exit", testref.Patience, s.Name)
+		}
 	}
 	s.cmd = nil
 	s.log.Close()
@@ -133,7 +161,7 @@ func (s *Server) Log() string {
 
 // NATS starts nats-server with JetStream, its store in a temporary
 // directory.
-func NATS(t testing.TB) *Server {
+func NATS(t T) *Server {
 	t.Helper()
 	const bin = "/usr/sbin/nats-server"
 	need(t, bin, "nats-server")
@@ -145,7 +173,7 @@ func NATS(t testing.TB) *Server {
 
 // Redis starts redis-server with an append-only file fsynced always, so
 // that what it acknowledged survives its kill.
-func Redis(t testing.TB) *Server {
+func Redis(t T) *Server {
 	t.Helper()
 	return RedisFsync(t, "always")
 }
@@ -155,14 +183,14 @@ func Redis(t testing.TB) *Server {
 // "everysec" (Redis's default and production's usual: up to a second of
 // acknowledged entries may be lost when the machine fails, none when only
 // the server is killed) or "no".
-func RedisFsync(t testing.TB, policy string) *Server {
+func RedisFsync(t T, policy string) *Server {
 	t.Helper()
 	const bin = "/usr/bin/redis-server"
 	need(t, bin, "redis-server")
 	dir := t.TempDir()
 	port := FreePort(t)
 	conf := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\nsave \"\"\nappendonly yes\nappendfsync %s\n"+
-		"daemonize no\nlogfile \"\"\n", port, dir, policy)
+		"latency-monitor-threshold 100\ndaemonize no\nlogfile \"\"\n", port, dir, policy)
 	if err := os.WriteFile(filepath.Join(dir, "redis.conf"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +207,7 @@ type Rsyslog struct {
 }
 
 // RsyslogRELP starts rsyslogd receiving RELP.
-func RsyslogRELP(t testing.TB) *Rsyslog {
+func RsyslogRELP(t T) *Rsyslog {
 	t.Helper()
 	const bin = "/usr/sbin/rsyslogd"
 	need(t, bin, "rsyslog")
@@ -236,7 +264,7 @@ type Certs struct {
 
 // MakeCerts makes a CA and a server certificate for the DNS names given
 // (and no IP address), valid for a day, in a temporary directory.
-func MakeCerts(t testing.TB, names ...string) Certs {
+func MakeCerts(t T, names ...string) Certs {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -279,7 +307,7 @@ func MakeCerts(t testing.TB, names ...string) Certs {
 
 // RsyslogTCP starts rsyslogd receiving syslog over TCP (imtcp, octet
 // counting), with TLS (rsyslog-gnutls) when certs is not nil.
-func RsyslogTCP(t testing.TB, certs *Certs) *Rsyslog {
+func RsyslogTCP(t T, certs *Certs) *Rsyslog {
 	t.Helper()
 	const bin = "/usr/sbin/rsyslogd"
 	need(t, bin, "rsyslog")
