@@ -366,6 +366,51 @@ func TestRunOnceHooks(t *testing.T) {
 	}
 }
 
+// A daemon's run: Setup adds an argument and registers what to undo, Until ends the run once
+// the program did its work, and what it says as it is stopped is no failure; one that exits
+// before its work is done fails, and what Setup registered is undone either way.
+func TestRunOnceUntil(t *testing.T) {
+	needSh(t)
+	corpus := filepath.Join(t.TempDir(), "corpus")
+	if err := os.WriteFile(corpus, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var undone []string
+	c := Contender{
+		Name: "daemon", Path: "/bin/sh",
+		// Writes its argument, then waits to be stopped and says so on stderr.
+		Args: []string{"-c", `trap 'kill $p; echo stopping >&2; exit 0' TERM; echo "$1" > arg.tmp && mv arg.tmp arg; sleep 600 & p=$!; wait $p`, "sh"},
+		Setup: func(r *Run) error {
+			r.Args = []string{"hello"}
+			r.Defer(func() { undone = append(undone, "first") })
+			r.Defer(func() { undone = append(undone, "second") })
+			return nil
+		},
+		Until: func(r *Run) (bool, error) {
+			b, err := os.ReadFile(filepath.Join(r.Dir, "arg"))
+			return err == nil && string(b) == "hello\n", nil
+		},
+	}
+	s := Suite{Name: "until", Contenders: []Contender{c}}
+	h := &harness{opts: options{warmup: 0}, work: t.TempDir()}
+	argv := append([]string{c.Path}, c.Args...)
+	if sample, err := h.runOnce(t.Context(), &s, &s.Contenders[0], argv, os.Environ(), corpus, 0); err != nil || sample.Wall <= 0 {
+		t.Fatalf("%+v, %v", sample, err)
+	}
+	if strings.Join(undone, " ") != "second first" {
+		t.Errorf("undone: %q, want second then first", undone)
+	}
+	undone = nil
+	s.Contenders[0].Args = []string{"-c", "exit 0"}
+	if _, err := h.runOnce(t.Context(), &s, &s.Contenders[0], []string{"/bin/sh", "-c", "exit 0"}, os.Environ(), corpus, 1); err == nil ||
+		!strings.Contains(err.Error(), "before its work was done") {
+		t.Errorf("an early exit: %v", err)
+	}
+	if len(undone) != 2 {
+		t.Errorf("undone after a failure: %q", undone)
+	}
+}
+
 func TestCommandLineShowsUnsetVariables(t *testing.T) {
 	s := &Suite{Env: []string{"TZ"}}
 	got := commandLine("Europe/Berlin", s, []string{"/usr/bin/tai64nlocal"}, "/c", StdinFile)

@@ -394,17 +394,27 @@ func (h *harness) runOnce(ctx context.Context, s *Suite, c *Contender, argv, env
 		defer os.RemoveAll(dir)
 	}
 	r := &Run{Suite: s, Contender: c, Corpus: corpus, Dir: dir, Round: round}
+	defer func() {
+		for i := len(r.deferred) - 1; i >= 0; i-- {
+			r.deferred[i]()
+		}
+	}()
 	if c.Setup != nil {
 		if err := c.Setup(r); err != nil {
 			return Sample{}, fmt.Errorf("setup: %w", err)
 		}
 	}
+	var until func() (bool, error)
+	if c.Until != nil {
+		until = func() (bool, error) { return c.Until(r) }
+	}
 	if s.Stdout == StdoutPipe && h.drainBuf == nil {
 		h.drainBuf = make([]byte, 1<<20) // large reads keep the harness's side of the pipe cheap
 	}
 	sample, err := measure(ctx, invocation{
-		Argv: argv, Env: env, Dir: dir, Stdin: corpus, StdinPipe: c.Stdin == StdinPipe, Stdout: s.Stdout,
-		StderrFile: filepath.Join(h.work, "stderr"),
+		Argv: append(slices.Clip(argv), r.Args...), Env: env, Dir: dir, Stdin: corpus,
+		StdinPipe: c.Stdin == StdinPipe, Stdout: s.Stdout, StderrFile: filepath.Join(h.work, "stderr"),
+		Until: until,
 	}, h.drainBuf)
 	if err != nil {
 		return Sample{}, err

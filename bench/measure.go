@@ -39,6 +39,9 @@ type invocation struct {
 	// StderrFile receives the process's stderr. A file rather than a buffer keeps the harness
 	// from running a copying goroutine inside the timed region.
 	StderrFile string
+	// Until, when set, ends the run of a program that does not exit by itself: see
+	// Contender.Until.
+	Until func() (bool, error)
 }
 
 // maxStderr bounds how much of a failing program's stderr ends up in the report.
@@ -117,20 +120,63 @@ func measure(ctx context.Context, inv invocation, drainBuf []byte) (Sample, erro
 	} else {
 		counted <- 0
 	}
-	waitErr := cmd.Wait()
+	var wall time.Duration
+	var untilErr, waitErr error
+	said := int64(-1) // the stderr that counts: all of it, or what came before a stop
+	if inv.Until != nil {
+		wall, untilErr, waitErr = waitUntil(cmd, inv.Until, start, func() {
+			if fi, err := stderr.Stat(); err == nil {
+				said = fi.Size()
+			}
+		})
+	} else {
+		waitErr = cmd.Wait()
+	}
 	<-fed
 	out := <-counted
-	wall := time.Since(start)
+	if inv.Until == nil {
+		wall = time.Since(start)
+	}
 	sampled := hwm.Stop()
 	if ctx.Err() != nil {
 		return Sample{}, ctx.Err()
 	}
-	return finishSample(cmd, wall, out, sampled, waitErr, inv.StderrFile)
+	if untilErr != nil {
+		if msg := readStderr(inv.StderrFile, -1); msg != "" {
+			untilErr = fmt.Errorf("%v; stderr: %s", untilErr, msg)
+		}
+		return Sample{}, untilErr
+	}
+	return finishSample(cmd, wall, out, sampled, waitErr, inv.StderrFile, said)
+}
+
+// waitUntil asks until every 10 ms while cmd runs; once it reports done, it takes the wall
+// time, calls stopping, stops cmd with SIGTERM and reaps it. A program that exits before, or
+// an error of until, fails the run; the exit status after SIGTERM is the program's own.
+func waitUntil(cmd *exec.Cmd, until func() (bool, error), start time.Time, stopping func()) (time.Duration, error, error) {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		done, err := until()
+		if done || err != nil {
+			wall := time.Since(start)
+			stopping()
+			cmd.Process.Signal(syscall.SIGTERM)
+			return wall, err, <-exited
+		}
+		select {
+		case err := <-exited:
+			return 0, fmt.Errorf("exited (%v) before its work was done", err), err
+		case <-tick.C:
+		}
+	}
 }
 
 // finishSample turns a reaped process into a Sample, or into an error with its stderr.
-func finishSample(cmd *exec.Cmd, wall time.Duration, out, sampledRSS int64, waitErr error, stderrFile string) (Sample, error) {
-	msg := readStderr(stderrFile)
+func finishSample(cmd *exec.Cmd, wall time.Duration, out, sampledRSS int64, waitErr error, stderrFile string, said int64) (Sample, error) {
+	msg := readStderr(stderrFile, said)
 	switch {
 	case waitErr != nil && msg != "":
 		return Sample{}, fmt.Errorf("%v; stderr: %s", waitErr, msg)
@@ -164,10 +210,15 @@ func drain(r io.Reader, buf []byte) int64 {
 	}
 }
 
-func readStderr(path string) string {
+// readStderr returns what the program wrote on stderr, its first n bytes when n >= 0: a
+// daemon's notices as it stops are no failure.
+func readStderr(path string, n int64) string {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Sprintf("(reading captured stderr: %v)", err)
+	}
+	if n >= 0 && int64(len(b)) > n {
+		b = b[:n]
 	}
 	s := strings.TrimSpace(string(b))
 	if len(s) > maxStderr {

@@ -106,6 +106,13 @@ type Contender struct {
 	// r.Dir afterwards (unless -keep).
 	Setup   func(r *Run) error
 	Cleanup func(r *Run) error
+
+	// Until, when set, is for a program that does not exit by itself (a daemon that forwards
+	// what it reads): the harness asks it every 10 ms while the program runs, and once it
+	// reports done, the wall time ends and the program is stopped with SIGTERM (its CPU is
+	// counted until it is reaped; what it writes on stderr from then on is no failure). A
+	// program that exits before is a failure; Until bounds the wait itself.
+	Until func(r *Run) (done bool, err error)
 }
 
 // Ours reports whether c is taikit's own command.
@@ -118,7 +125,20 @@ type Run struct {
 	Corpus    string // path of the corpus file on stdin
 	Dir       string // fresh, empty scratch directory; the process's working directory
 	Round     int    // counted rounds are 0..runs-1; warm-up rounds are negative
+
+	// Args, set by Setup, follow the contender's Args on this run's command line: what is
+	// known only at run time, such as the address of a server Setup started.
+	Args []string
+	// Data is Setup's to keep what Until and Cleanup need.
+	Data any
+
+	deferred []func()
 }
+
+// Defer registers f to run after the run, whether it succeeded or not, after Cleanup; the
+// functions run in the reverse order of their registration. A Setup that starts a server
+// stops it so.
+func (r *Run) Defer(f func()) { r.deferred = append(r.deferred, f) }
 
 // suites is the table of everything `go run ./bench` can measure, in the order "all" runs them.
 var suites = []Suite{

@@ -1,0 +1,344 @@
+package ship
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// relpSink sends RFC 5424 messages with RELP, rsyslog's Reliable Event
+// Logging Protocol (imrelp): each message is a transaction ("syslog")
+// that the server acknowledges ("rsp 200 OK") once it has taken it.
+// Up to a window of transactions are in flight at once.
+//
+// RELP has no way to ask what the server holds: when a connection breaks
+// with transactions unacknowledged, the Shipper sends them again on a new
+// one, and those the server had taken are duplicated. At most one batch
+// is in flight, so that is the bound on duplicates per break. (librelp's
+// own client keeps the unacknowledged ones to resend too; there is no
+// well-kept RELP client for Go: stith/gorelp waits for each
+// acknowledgement before the next message, and the others are not
+// maintained or not Go. This one is small: open, syslog, close, rsp.)
+type relpSink struct {
+	url    string
+	addr   string
+	origin Origin
+	opts   SinkOptions
+	f      *formatter
+	window int
+	maxMsg int
+
+	conn net.Conn
+	rd   *bufio.Reader
+	wr   *bufio.Writer
+	txnr int
+	msg  []byte
+}
+
+// pri is user.notice, as logger(1) sends by default.
+const relpPri = 13
+
+func openRELP(ctx context.Context, u *url.URL, o Origin, opts SinkOptions) (Sink, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	window := opts.Window
+	if window <= 0 {
+		window = 1024
+	}
+	maxMsg := opts.MaxMessage
+	if maxMsg <= 0 {
+		maxMsg = 8192
+	}
+	s := &relpSink{url: u.Redacted(), addr: u.Host, origin: o, opts: opts, window: window, maxMsg: maxMsg}
+	s.f = newFormatter(&s.origin, 0)
+	if err := s.connect(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// MaxLine leaves room in a message for the header and the structured
+// data: host and name of at most 255 and 48 bytes, twice (in the key).
+func (s *relpSink) MaxLine() int { return max(s.maxMsg-800, 64) }
+
+// RELPError is a response of the server other than 200 OK.
+type RELPError struct {
+	Command string
+	Code    int
+	Text    string
+}
+
+func (e *RELPError) Error() string {
+	return fmt.Sprintf("RELP %s refused: %d %s", e.Command, e.Code, e.Text)
+}
+
+func (s *relpSink) connect(ctx context.Context) error {
+	c, err := s.opts.dial(ctx, s.addr)
+	if err != nil {
+		return fmt.Errorf("unable to connect to %s: %w", s.url, err)
+	}
+	s.conn, s.rd, s.wr, s.txnr = c, bufio.NewReaderSize(c, 64<<10), bufio.NewWriterSize(c, 64<<10), 0
+	offer := "relp_version=0\nrelp_software=logship,taikit,https://github.com/taikit/taikit\ncommands=syslog"
+	txnr := s.frame("open", []byte(offer))
+	if err := s.flush(ctx); err != nil {
+		s.drop()
+		return fmt.Errorf("unable to open a RELP session with %s: %w", s.url, err)
+	}
+	data, err := s.response(ctx, txnr)
+	if err != nil {
+		s.drop()
+		if re := (*RELPError)(nil); errors.As(err, &re) {
+			return permanent(fmt.Errorf("%s refused the RELP session: %w", s.url, err))
+		}
+		return fmt.Errorf("unable to open a RELP session with %s: %w", s.url, err)
+	}
+	if !bytes.Contains(data, []byte("commands=syslog")) && !bytes.Contains(data, []byte(",syslog")) {
+		s.drop()
+		return permanent(fmt.Errorf("%s does not take RELP syslog messages (it offers %q)", s.url, data))
+	}
+	return nil
+}
+
+func (s *relpSink) drop() {
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// frame writes "txnr command datalen data\n" and returns the txnr.
+func (s *relpSink) frame(cmd string, data []byte) int {
+	s.txnr++
+	if s.txnr > 999999999 {
+		s.txnr = 1
+	}
+	var head [48]byte
+	h := strconv.AppendInt(head[:0], int64(s.txnr), 10)
+	h = append(h, ' ')
+	h = append(h, cmd...)
+	h = append(h, ' ')
+	h = strconv.AppendInt(h, int64(len(data)), 10)
+	if len(data) > 0 {
+		h = append(h, ' ')
+	}
+	s.wr.Write(h)
+	s.wr.Write(data)
+	s.wr.WriteByte('\n')
+	return s.txnr
+}
+
+func (s *relpSink) deadline(ctx context.Context) {
+	d := time.Now().Add(s.opts.timeout())
+	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+		d = dl
+	}
+	s.conn.SetReadDeadline(d)
+}
+
+func (s *relpSink) flush(ctx context.Context) error {
+	d := time.Now().Add(s.opts.timeout())
+	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+		d = dl
+	}
+	s.conn.SetWriteDeadline(d)
+	return s.wr.Flush()
+}
+
+// response reads the response to transaction txnr and returns its data
+// after the status line; a status other than 200 is a *RELPError.
+func (s *relpSink) response(ctx context.Context, txnr int) ([]byte, error) {
+	s.deadline(ctx)
+	n, cmd, data, err := s.readFrame()
+	if err != nil {
+		return nil, err
+	}
+	if cmd == "serverclose" {
+		return nil, errors.New("the server closed the session")
+	}
+	if cmd != "rsp" {
+		return nil, fmt.Errorf("unexpected RELP command %q from the server", cmd)
+	}
+	if n != txnr {
+		return nil, fmt.Errorf("RELP response to transaction %d where %d was expected", n, txnr)
+	}
+	status, rest, _ := bytes.Cut(data, []byte("\n"))
+	code, text, _ := bytes.Cut(status, []byte(" "))
+	c, err := strconv.Atoi(string(code))
+	if err != nil {
+		return nil, fmt.Errorf("malformed RELP response %q", status)
+	}
+	if c != 200 {
+		return nil, &RELPError{Command: "transaction " + strconv.Itoa(txnr), Code: c, Text: string(text)}
+	}
+	return rest, nil
+}
+
+// readFrame reads "txnr command datalen[ data]\n".
+func (s *relpSink) readFrame() (int, string, []byte, error) {
+	word := func() (string, error) {
+		var b []byte
+		for {
+			c, err := s.rd.ReadByte()
+			if err != nil {
+				return "", err
+			}
+			if c == ' ' || c == '\n' {
+				s.rd.UnreadByte()
+				return string(b), nil
+			}
+			if len(b) > 32 {
+				return "", errors.New("malformed RELP frame from the server")
+			}
+			b = append(b, c)
+		}
+	}
+	sp := func() error {
+		c, err := s.rd.ReadByte()
+		if err == nil && c != ' ' {
+			err = errors.New("malformed RELP frame from the server")
+		}
+		return err
+	}
+	tw, err := word()
+	if err != nil {
+		return 0, "", nil, eofText(err)
+	}
+	txnr, err := strconv.Atoi(tw)
+	if err != nil || sp() != nil {
+		return 0, "", nil, errors.New("malformed RELP frame from the server")
+	}
+	cmd, err := word()
+	if err != nil || sp() != nil {
+		return 0, "", nil, errors.New("malformed RELP frame from the server")
+	}
+	lw, err := word()
+	if err != nil {
+		return 0, "", nil, eofText(err)
+	}
+	n, err := strconv.Atoi(lw)
+	if err != nil || n < 0 || n > 128<<10 {
+		return 0, "", nil, errors.New("malformed RELP frame from the server")
+	}
+	var data []byte
+	if n > 0 {
+		if err := sp(); err != nil {
+			return 0, "", nil, errors.New("malformed RELP frame from the server")
+		}
+		data = make([]byte, n)
+		if _, err := io.ReadFull(s.rd, data); err != nil {
+			return 0, "", nil, eofText(err)
+		}
+	}
+	if c, err := s.rd.ReadByte(); err != nil || c != '\n' {
+		return 0, "", nil, errors.New("malformed RELP frame from the server: no trailer")
+	}
+	return txnr, cmd, data, nil
+}
+
+func eofText(err error) error {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errors.New("the server closed the connection")
+	}
+	return err
+}
+
+func (s *relpSink) Send(ctx context.Context, recs []Record) error {
+	if s.conn == nil {
+		if err := s.connect(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.send(ctx, recs); err != nil {
+		s.drop()
+		return err
+	}
+	return nil
+}
+
+// send writes the transactions while a goroutine reads their responses,
+// keeping at most a window of them unacknowledged. Writing on while the
+// responses come keeps both directions busy: a window written and then
+// waited for would pay a round trip per window, and with the server's
+// small responses held back by Nagle's algorithm against this side's
+// delayed acknowledgement, 40 ms of it.
+func (s *relpSink) send(ctx context.Context, recs []Record) error {
+	first := s.txnr + 1
+	var acked atomic.Int64
+	progress := make(chan struct{}, 1)
+	readErr := make(chan error, 1)
+	go func() {
+		for i := range recs {
+			txnr := (first+i-1)%999999999 + 1
+			if _, err := s.response(ctx, txnr); err != nil {
+				readErr <- fmt.Errorf("no acknowledgement: %w", err)
+				return
+			}
+			acked.Add(1)
+			select {
+			case progress <- struct{}{}:
+			default:
+			}
+		}
+		readErr <- nil
+	}()
+	// fail ends the reader (closing the connection ends its read) and
+	// returns the first error.
+	fail := func(err error) error {
+		s.conn.Close()
+		if rerr := <-readErr; rerr != nil && !errors.Is(rerr, net.ErrClosed) {
+			return rerr
+		}
+		return err
+	}
+	d := time.Now().Add(s.opts.timeout())
+	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+		d = dl
+	}
+	s.conn.SetWriteDeadline(d)
+	for i := range recs {
+		for int64(i)-acked.Load() >= int64(s.window) {
+			// The window is full: what is buffered goes, then wait.
+			if err := s.wr.Flush(); err != nil {
+				return fail(fmt.Errorf("unable to send: %w", err))
+			}
+			select {
+			case <-progress:
+			case err := <-readErr:
+				readErr <- err
+				return fail(err)
+			}
+		}
+		s.msg = s.f.appendSyslog(s.msg[:0], &recs[i], relpPri)
+		s.frame("syslog", s.msg)
+	}
+	if err := s.wr.Flush(); err != nil {
+		return fail(fmt.Errorf("unable to send: %w", err))
+	}
+	if err := <-readErr; err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *relpSink) Close() error {
+	if s.conn == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	txnr := s.frame("close", nil)
+	if s.flush(ctx) == nil {
+		s.response(ctx, txnr)
+	}
+	s.drop()
+	return nil
+}
