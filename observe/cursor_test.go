@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/taikit/taikit/logread"
+	"github.com/taikit/taikit/ship/state"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -67,5 +68,42 @@ func TestCursorLag(t *testing.T) {
 	must(t, os.Remove(archive))
 	if d := lag(after1); !d.CursorGap || d.Behind != int64(len(l[2]+l[3])) {
 		t.Errorf("after a prune: %+v", d)
+	}
+}
+
+// TestShipStateLag: a logship state file names its directories; the lag is
+// read from the position saved for the directory observed, gaps logship
+// met are reported, and a state file for other directories is an error
+// that says which it holds.
+func TestShipStateLag(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Unix(1700000000, 0)
+	lines := stampedLine(t0, "one") + stampedLine(t0.Add(time.Second), "two")
+	must(t, os.WriteFile(filepath.Join(dir, "current"), []byte(lines), 0o644))
+	r, err := logread.OpenDir(dir, logread.Options{})
+	must(t, err)
+	_, err = r.Next()
+	must(t, err)
+	cur := r.Cursor()
+	r.Close()
+	path := filepath.Join(t.TempDir(), "state")
+	st, err := state.Open(path)
+	must(t, err)
+	must(t, st.Save("/elsewhere/log", state.Position{Seq: 9}))
+	must(t, st.Save(dir, state.Position{Cursor: cur, Seq: 1, Gaps: 1}))
+	tree := &Tree{LogDirs: []string{dir}, Cursors: map[string]string{dir: path}}
+	d := tree.Snapshot().LogDirs[0]
+	if d.CursorError != "" || d.Behind != int64(len(stampedLine(t0, "two"))) || !d.CursorGap ||
+		!d.BehindSince.Equal(t0.Add(time.Second)) {
+		t.Fatalf("lag from a logship state: %+v", d)
+	}
+	other := filepath.Join(t.TempDir(), "state")
+	st, err = state.Open(other)
+	must(t, err)
+	must(t, st.Save("/a", state.Position{}))
+	must(t, st.Save("/b", state.Position{}))
+	tree.Cursors[dir] = other
+	if d := tree.Snapshot().LogDirs[0]; !strings.Contains(d.CursorError, "ships /a, /b, not "+dir) {
+		t.Fatalf("a state file for other directories: %+v", d)
 	}
 }

@@ -148,7 +148,7 @@ func TestLongLinesSplit(t *testing.T) {
 	}
 
 	before := len(sink.recs)
-	st, _ = OpenState(filepath.Join(filepath.Dir(st.path), "state"))
+	st, _ = OpenState(filepath.Join(filepath.Dir(st.Path()), "state"))
 	s = &Shipper{Dir: dir, Origin: Origin{Host: "h", Name: "n"}, Sink: sink, State: st}
 	if err := s.Run(context.Background()); err != nil {
 		t.Fatal(err)
