@@ -2,8 +2,8 @@ package ship
 
 import (
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/taikit/taikit/internal/jsontext"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -43,13 +43,13 @@ func (f *formatter) appendJSON(dst []byte, r *Record) []byte {
 		dst = append(dst, `null,"tai64n":null`...)
 	}
 	dst = append(dst, `,"line":`...)
-	dst = appendJSONString(dst, r.Line)
+	dst = jsontext.AppendString(dst, r.Line)
 	dst = append(dst, `,"host":`...)
-	dst = appendJSONString(dst, []byte(f.origin.Host))
+	dst = jsontext.AppendString(dst, []byte(f.origin.Host))
 	dst = append(dst, `,"name":`...)
-	dst = appendJSONString(dst, []byte(f.origin.Name))
+	dst = jsontext.AppendString(dst, []byte(f.origin.Name))
 	dst = append(dst, `,"dir":`...)
-	dst = appendJSONString(dst, []byte(f.origin.Dir))
+	dst = jsontext.AppendString(dst, []byte(f.origin.Dir))
 	dst = append(dst, `,"key":"`...)
 	dst = r.AppendKey(dst, f.origin) // host and name are plain: checked by Origin.check
 	dst = append(dst, `","seq":`...)
@@ -119,49 +119,4 @@ func appendHeaderField(dst []byte, s string, max int) []byte {
 		dst = append(dst, c)
 	}
 	return dst
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string, as logcat -j writes it:
-// bytes that are not UTF-8 become U+FFFD, control characters are escaped.
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

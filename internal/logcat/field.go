@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/taikit/taikit/internal/cli"
+	"github.com/taikit/taikit/internal/jsontext"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -609,5 +610,5 @@ func appendLogfmt(dst []byte, key string, v []byte) []byte {
 	if !quote && utf8.Valid(v) {
 		return append(dst, v...)
 	}
-	return appendJSONString(dst, v)
+	return jsontext.AppendString(dst, v)
 }

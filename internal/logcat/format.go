@@ -1,8 +1,7 @@
 package logcat
 
 import (
-	"unicode/utf8"
-
+	"github.com/taikit/taikit/internal/jsontext"
 	"github.com/taikit/taikit/tai64n"
 )
 
@@ -140,9 +139,9 @@ func (w *writer) appendFieldsJSON(dst, body []byte) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = appendJSONString(dst, []byte(key))
+		dst = jsontext.AppendString(dst, []byte(key))
 		dst = append(dst, ':')
-		dst = appendJSONString(dst, v)
+		dst = jsontext.AppendString(dst, v)
 	}
 	return append(dst, '}')
 }
@@ -228,65 +227,7 @@ func (w *writer) appendJSON(dst, pre, line []byte, label tai64n.Label, stamped b
 		dst = w.appendFieldsJSON(dst, line)
 	} else {
 		dst = append(dst, `"line":`...)
-		dst = appendJSONString(dst, line)
+		dst = jsontext.AppendString(dst, line)
 	}
 	return append(dst, "}\n"...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Bytes that are not valid
-// UTF-8 become U+FFFD, as encoding/json writes them (JSON text is Unicode
-// and cannot carry them); control characters are escaped (\n, \t, \r, \b,
-// \f, or \u00XX), and so are U+2028 and U+2029 for JavaScript readers.
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

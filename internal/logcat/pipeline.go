@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/taikit/taikit/internal/jsontext"
 	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
 )
@@ -221,7 +222,7 @@ func prefixes(labels []string, format Format, color bool) [][2][]byte {
 		if format == FormatJSON {
 			var pre []byte
 			if labels != nil {
-				pre = append(appendJSONString([]byte(`"label":`), []byte(labels[i])), ',')
+				pre = append(jsontext.AppendString([]byte(`"label":`), []byte(labels[i])), ',')
 			}
 			pres[i] = [2][]byte{pre, append(bytes.Clone(pre), `"context":true,`...)}
 			continue
@@ -797,7 +798,7 @@ func (p *Pipeline) longPiece(b []byte, end bool) {
 			p.out = append(p.out, `,"tai64n":"`...)
 			p.out = p.longLabel.Append(p.out)
 			p.out = append(p.out, `","line":`...)
-			p.out = appendJSONString(p.out, b)
+			p.out = jsontext.AppendString(p.out, b)
 			p.out = append(p.out, "}\n"...)
 		} else {
 			p.out = p.w.appendJSON(p.out, pre, b, tai64n.Label{}, false)
