@@ -148,8 +148,8 @@ type store struct {
 	// the server's TCP took and the server had not yet handled when it
 	// stopped is lost, as logship.8 says, and cannot be resent.
 	unacked bool
-	count func(t *testing.T) int
-	lines func(t *testing.T) []string // the lines received, in order
+	count   func(t *testing.T) int
+	lines   func(t *testing.T) []string // the lines received, in order
 }
 
 func natsStore(t *testing.T) *store {
