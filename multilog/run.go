@@ -417,10 +417,7 @@ func (r *runner) read() {
 		if ahead != nil {
 			c := ahead.next()
 			if c.n > 0 {
-				if err := r.engine.Process(c.buf[:c.n]); err != nil {
-					r.lose(err)
-				}
-				r.stage.submit(nil, 0, false, record{}, nil)
+				r.process(c.buf[:c.n])
 			}
 			ahead.release(c.buf) // the engine has copied what it needs
 			if c.n <= 0 {
@@ -458,10 +455,7 @@ func (r *runner) read() {
 		} else {
 			n, err = syscall.Read(in, buf)
 			if n > 0 {
-				if err := r.engine.Process(buf[:n]); err != nil {
-					r.lose(err)
-				}
-				r.stage.submit(nil, 0, false, record{}, nil)
+				r.process(buf[:n])
 			}
 		}
 		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {
@@ -487,8 +481,7 @@ func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int6
 	// continuing a line, on that line's selection, which a fresh engine
 	// knows only when it does not depend on the line.
 	var rec record
-	tracked := len(r.trackers) > 0
-	if tracked {
+	if len(r.trackers) > 0 {
 		state, flags := uint32(recWriting), uint32(0)
 		if !r.engine.AtLineStart() {
 			state, flags = recNone, startsMid
@@ -506,7 +499,7 @@ func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int6
 		r.lose(err)
 	}
 	p.hold(len(batch))
-	return r.stage.submit(p, len(batch), tracked, rec, had)
+	return r.stage.submit(p, len(batch), rec, had)
 }
 
 // resume takes up where a killed multilog left the pipe, as its records

@@ -67,9 +67,8 @@ type job struct {
 
 	pipe    *pipeInput // nil: not taken from a pipe, nothing to consume
 	consume int        // bytes to remove from the pipe once written
-	rec     record     // the record every directory gets while writing (tracked)
-	tracked bool
-	had     []int64 // per directory, output already there (a repeated batch)
+	rec     record     // from a pipe, the record every directory gets while writing
+	had     []int64    // per directory, output already there (a repeated batch)
 
 	err        error // the first directory write error
 	consumeErr error // the batch could not be removed from the pipe
@@ -100,7 +99,7 @@ func (r *runner) startStage(dirs []*stagedDir) *stage {
 // submit hands the batches the engine has filled since the last submit to
 // the writer, after the job in flight (if any) is done; it reports false
 // when that job could not consume its batch, and the input must stop.
-func (s *stage) submit(p *pipeInput, consume int, tracked bool, rec record, had []int64) bool {
+func (s *stage) submit(p *pipeInput, consume int, rec record, had []int64) bool {
 	if !s.wait() {
 		for _, d := range s.dirs { // the batch stays in the pipe, unwritten
 			d.spare = append(d.spare, d.fill...)
@@ -118,7 +117,7 @@ func (s *stage) submit(p *pipeInput, consume int, tracked bool, rec record, had 
 		j.bufs[i] = append(j.bufs[i][:0], d.fill...)
 		d.fill = d.fill[:0]
 	}
-	j.pipe, j.consume, j.tracked, j.rec, j.had = p, consume, tracked, rec, had
+	j.pipe, j.consume, j.rec, j.had = p, consume, rec, had
 	j.err, j.consumeErr = nil, nil
 	s.busy = true
 	s.jobs <- j
@@ -166,7 +165,7 @@ func (s *stage) wait() bool {
 
 // flush submits what the engine holds and waits for it to be written.
 func (s *stage) flush() bool {
-	return s.submit(nil, 0, false, record{}, nil) && s.wait()
+	return s.submit(nil, 0, record{}, nil) && s.wait()
 }
 
 func (s *stage) stop() {
@@ -177,7 +176,7 @@ func (s *stage) stop() {
 // write is the writer's side of a job: the lossless path's steps after the
 // engine, in their order.
 func (r *runner) write(j *job) {
-	if j.tracked {
+	if j.pipe != nil { // trackers exist only for a pipe
 		for i, t := range r.trackers {
 			rec := j.rec
 			rec.gen = t.rec.gen
@@ -209,6 +208,15 @@ func (r *runner) write(j *job) {
 		t.rec.state = recDone
 		t.save()
 	}
+}
+
+// process hands chunk, read from input that is not a pipe, to the engine
+// and its output to the writer, which writes it while the next is read.
+func (r *runner) process(chunk []byte) {
+	if err := r.engine.Process(chunk); err != nil {
+		r.lose(err)
+	}
+	r.stage.submit(nil, 0, record{}, nil)
 }
 
 // processNow logs chunk at once: the engine, then the writer, waited for.
