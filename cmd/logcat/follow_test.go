@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,29 +18,8 @@ import (
 	"github.com/taikit/taikit/internal/testref"
 )
 
-var (
-	buildOnce   sync.Once
-	multilogBin string
-	buildErr    error
-)
-
 // ourMultilog builds cmd/multilog once for the follow tests: the writer.
-func ourMultilog(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "logcat-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		multilogBin = filepath.Join(dir, "multilog")
-		buildErr = testref.BuildCommands(dir, "multilog")
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return multilogBin
-}
+func ourMultilog(t *testing.T) string { return testref.Ours(t, "multilog") }
 
 // writer is our multilog writing a log directory from lines the test feeds.
 type writer struct {

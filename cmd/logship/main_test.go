@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
@@ -26,30 +25,9 @@ import (
 
 func TestMain(m *testing.M) { testref.TestMainOr(m, main) }
 
-var (
-	buildOnce   sync.Once
-	multilogBin string
-	buildErr    error
-)
-
 // ourMultilog builds cmd/multilog once: the writer of the directories
 // shipped.
-func ourMultilog(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "logship-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		multilogBin = filepath.Join(dir, "multilog")
-		buildErr = testref.BuildCommands(dir, "multilog")
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return multilogBin
-}
+func ourMultilog(t *testing.T) string { return testref.Ours(t, "multilog") }
 
 // writer is our multilog writing a log directory from lines the test
 // feeds.

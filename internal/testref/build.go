@@ -2,8 +2,11 @@ package testref
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
+	"testing"
 )
 
 // BuildCommands builds taikit's commands named (the packages under cmd/)
@@ -22,4 +25,33 @@ func BuildCommands(dir string, names ...string) error {
 		return fmt.Errorf("go build of %v: %v\n%s", names, err, out)
 	}
 	return nil
+}
+
+var built struct {
+	sync.Mutex
+	paths map[string]string
+	errs  map[string]error
+}
+
+// Ours returns the path of taikit's command name, built once per test
+// binary into a temporary directory (left for the system to clean, as the
+// binary may run in several tests at once); a build failure fails t.
+func Ours(t testing.TB, name string) string {
+	t.Helper()
+	built.Lock()
+	defer built.Unlock()
+	if built.paths == nil {
+		built.paths, built.errs = map[string]string{}, map[string]error{}
+	}
+	if _, done := built.paths[name]; !done {
+		dir, err := os.MkdirTemp("", "taikit-"+name+"-")
+		if err == nil {
+			err = BuildCommands(dir, name)
+		}
+		built.paths[name], built.errs[name] = filepath.Join(dir, name), err
+	}
+	if err := built.errs[name]; err != nil {
+		t.Fatal(err)
+	}
+	return built.paths[name]
 }
