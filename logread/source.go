@@ -273,8 +273,8 @@ func (s *source) skipTo(buf []byte, off int64) error {
 		}
 		s.readOff = off
 		if s.m != nil {
-			s.start, s.end = int(min(off, int64(len(s.m)))), int(min(off, int64(len(s.m))))
-			s.readOff = int64(s.end)
+			o := int(min(off, int64(len(s.m)))) // past a mapping's end, as a read there
+			s.start, s.end, s.readOff = o, o, int64(o)
 		}
 		return nil
 	}

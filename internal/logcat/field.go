@@ -171,7 +171,7 @@ func Field(text []byte, key string, scratch []byte) ([]byte, bool) {
 		return nil, false
 	}
 	if sp.str {
-		v, _, _ := unquote(text, sp.start, scratch)
+		v := unquote(text, sp.start, scratch)
 		return v, true
 	}
 	return text[sp.start:sp.end], true
@@ -256,33 +256,25 @@ func quoteEnd(text []byte, i int) (end int, closed bool) {
 }
 
 // unquote decodes the quoted string that starts at text[i] (a '"'),
-// appending it to dst; end is the index after its closing quote. Escapes
-// are JSON's and Go's common ones (\" \\ \/ \n \r \t \b \f \uXXXX); another
-// backslash is kept as it is. ok is false when the quote does not close.
-func unquote(text []byte, i int, dst []byte) (v []byte, end int, ok bool) {
+// appending it to dst, up to its closing quote or the end of text.
+// Escapes are JSON's and Go's common ones (\" \\ \/ \n \r \t \b \f \uXXXX);
+// another backslash is kept as it is.
+func unquote(text []byte, i int, dst []byte) []byte {
 	n := len(dst)
 	for j := i + 1; j < len(text); j++ {
 		switch text[j] {
 		case '"':
-			return dst[n:], j + 1, true
+			return dst[n:]
 		case '\\':
 			if j+1 >= len(text) {
-				return dst[n:], len(text), false
+				return dst[n:]
 			}
 			j++
+			if c, ok := simpleEscape(text[j]); ok {
+				dst = append(dst, c)
+				continue
+			}
 			switch e := text[j]; e {
-			case '"', '\\', '/':
-				dst = append(dst, e)
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
 			case 'u':
 				r, used, ok := hexRune(text[j+1:])
 				if !ok {
@@ -298,7 +290,27 @@ func unquote(text []byte, i int, dst []byte) (v []byte, end int, ok bool) {
 			dst = append(dst, text[j])
 		}
 	}
-	return dst[n:], len(text), false
+	return dst[n:]
+}
+
+// simpleEscape is what the one-byte escapes JSON and Go share stand for
+// (\" \\ \/ \n \r \t \b \f), given the byte after the backslash.
+func simpleEscape(e byte) (byte, bool) {
+	switch e {
+	case '"', '\\', '/':
+		return e, true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	}
+	return 0, false
 }
 
 // hexRune decodes the XXXX of a \uXXXX escape (b starts after the 'u'),
@@ -470,19 +482,11 @@ func (s *jsonScan) str(dst []byte) ([]byte, bool) {
 			if j >= len(s.b) {
 				return nil, false
 			}
+			if c, ok := simpleEscape(s.b[j]); ok {
+				dst = append(dst, c)
+				continue
+			}
 			switch e := s.b[j]; e {
-			case '"', '\\', '/':
-				dst = append(dst, e)
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
 			case 'u':
 				r, used, ok := hexRune(s.b[j+1:])
 				if !ok {

@@ -39,7 +39,9 @@ type writer struct {
 }
 
 func newWriter(format Format, zone tai64n.Zone, c tai64n.Convention) *writer {
-	w := &writer{format: format}
+	// Room for decoding a field's value: without it every quoted value
+	// shown would allocate.
+	w := &writer{format: format, fieldBuf: make([]byte, 0, 4096)}
 	switch format {
 	case FormatTAI64N:
 		w.times = tai64n.NewFormatter(zone, c, tai64n.LayoutTAI64NLocal)

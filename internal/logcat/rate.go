@@ -269,11 +269,10 @@ func (p *Pipeline) flushRate() {
 		return
 	}
 	var maxCount int64
-	countW := 1
 	for _, row := range rows {
 		maxCount = max(maxCount, row.Count)
 	}
-	countW = len(strconv.FormatInt(maxCount, 10))
+	countW := len(strconv.FormatInt(maxCount, 10))
 	p.out = p.rw.appendRows(p.out, rows, maxCount, countW)
 }
 
