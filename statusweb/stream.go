@@ -167,7 +167,7 @@ func lastLines(dir string, n int, now time.Time, f *tai64n.Formatter) ([]logLine
 			if err != nil {
 				break
 			}
-			if ll, ok := b.add(l); ok {
+			if ll, ok := b.add(l); ok && n > 0 { // n=0: only the position
 				if len(lines) == n {
 					copy(lines, lines[1:])
 					lines = lines[:n-1]

@@ -258,3 +258,44 @@ func TestLogTailOnlyNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestLogTailNone: n=0 asks for no past lines, only new ones; with a
+// recent line in the log it cut the stream off (a slice out of range).
+func TestLogTailNone(t *testing.T) {
+	scan := t.TempDir()
+	fakeService(t, scan, "web", supervise.Status{When: tai64n.FromTime(time.Now(), tai64n.Daemontools), PID: 5, Want: 'u'})
+	main := filepath.Join(scan, "web", "log", "main")
+	must(t, os.MkdirAll(main, 0o755))
+	current := filepath.Join(main, "current")
+	must(t, os.WriteFile(current, []byte(stamped(time.Now().Truncate(time.Second), "recent")), 0o644))
+	url := serve(t, &statusweb.Server{Tree: &observe.Tree{ScanDirs: []string{scan}}})
+	s, code := openStream(t, url+"/api/v1/logs/web/log/main?n=0")
+	if code != 200 {
+		t.Fatalf("%d", code)
+	}
+	// Nothing says when the stream has its place in the log (n=0 sends no
+	// past lines), so new lines are written until one comes through.
+	stop := make(chan struct{})
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		for {
+			f, err := os.OpenFile(current, os.O_WRONLY|os.O_APPEND, 0o644)
+			if err == nil {
+				f.WriteString(stamped(time.Now().Truncate(time.Second), "new"))
+				f.Close()
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	defer func() { close(stop); <-wrote }()
+	var got []struct{ Text string }
+	json.Unmarshal([]byte(s.next(t, "lines", "the new line", func(d string) bool { return strings.Contains(d, `"new"`) })), &got)
+	if len(got) == 0 || got[len(got)-1].Text != "new" {
+		t.Fatalf("lines %+v", got)
+	}
+}

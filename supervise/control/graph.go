@@ -29,7 +29,9 @@ func neededDirs(dir string) (dirs, missing []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	scan := filepath.Dir(filepath.Clean(dir))
+	// The directory above, as supervise finds it: for "." that is "..",
+	// where filepath.Dir would say ".".
+	scan := filepath.Join(dir, "..")
 	for _, n := range names {
 		d := filepath.Join(scan, n)
 		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
@@ -62,7 +64,7 @@ func WithNeeds(dirs []string, verb Verb) []string {
 	} else {
 		dependents := map[string]map[string][]string{} // scan directory → service → its dependents
 		next = func(d string) []string {
-			scan := filepath.Dir(filepath.Clean(d))
+			scan := filepath.Join(d, "..")
 			m, ok := dependents[scan]
 			if !ok {
 				m = map[string][]string{}
@@ -75,7 +77,7 @@ func WithNeeds(dirs []string, verb Verb) []string {
 				}
 				dependents[scan] = m
 			}
-			return m[filepath.Join(scan, filepath.Base(filepath.Clean(d)))]
+			return m[filepath.Join(scan, serviceName(d))]
 		}
 	}
 	for i := 0; i < len(out); i++ {
@@ -248,4 +250,13 @@ func wouldStart(dir string, verb Verb) bool {
 		return errors.Is(err, fs.ErrNotExist)
 	}
 	return false
+}
+
+// serviceName is the name of the service directory d in its scan
+// directory, also when d is "." or ends in "..".
+func serviceName(d string) string {
+	if abs, err := filepath.Abs(d); err == nil {
+		return filepath.Base(abs)
+	}
+	return filepath.Base(filepath.Clean(d))
 }

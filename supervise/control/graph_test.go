@@ -177,3 +177,22 @@ func TestStartHeldBack(t *testing.T) {
 		t.Errorf("db started by a start of web alone: %+v", st)
 	}
 }
+
+// TestWithNeedsFromInside: "svctl start ." and "svctl stop ." from inside a
+// service directory follow its needs and its dependents, as its name does
+// from the scan directory.
+func TestWithNeedsFromInside(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"web", "db", "api"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	needs(t, filepath.Join(root, "web"), "db")
+	needs(t, filepath.Join(root, "api"), "web")
+	t.Chdir(filepath.Join(root, "web"))
+	if got, want := control.WithNeeds([]string{"."}, control.Start), []string{".", filepath.Join("..", "db")}; !slices.Equal(got, want) {
+		t.Errorf("start . = %q, want %q", got, want)
+	}
+	if got, want := control.WithNeeds([]string{"."}, control.Stop), []string{".", filepath.Join("..", "api")}; !slices.Equal(got, want) {
+		t.Errorf("stop . = %q, want %q", got, want)
+	}
+}
