@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
@@ -447,7 +448,7 @@ func (s *redisSink) readValueDepth(depth int) (respValue, error) {
 			return respValue{}, nil
 		}
 		b := make([]byte, k+2)
-		if _, err := ioReadFull(s.r, b); err != nil {
+		if _, err := io.ReadFull(s.r, b); err != nil {
 			return respValue{}, err
 		}
 		return respValue{str: string(b[:k])}, nil
@@ -465,18 +466,6 @@ func (s *redisSink) readValueDepth(depth int) (respValue, error) {
 		return v, nil
 	}
 	return respValue{}, fmt.Errorf("malformed reply %q: not a Redis server?", line)
-}
-
-func ioReadFull(r *bufio.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := r.Read(b[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // appendCommand appends a command of string arguments in RESP.

@@ -68,7 +68,7 @@ func declare(o *options) []cli.Option {
 		cli.String('n', "name", "name", &o.name, "the directory's name (syslog app-name, {name}); default: from its path"),
 		{Long: "window", Arg: "n", Help: "records in flight unacknowledged at most (default: 4096 NATS and Redis, 1024 RELP)", Set: num(&o.window, "--window")},
 		{Long: "batch", Arg: "n", Help: "records sent at once at most, between two saves of the position (default 16384)", Set: num(&o.batch, "--batch")},
-		{Long: "max-message", Arg: "bytes", Help: "RELP: the largest message the server takes (rsyslog's maxMessageSize, default 8192)", Set: num(&o.maxMsg, "--max-message")},
+		{Long: "max-message", Arg: "bytes", Help: "RELP and syslog: the largest message the server takes (rsyslog's maxMessageSize, default 8192)", Set: num(&o.maxMsg, "--max-message")},
 		{Long: "timeout", Arg: "secs", Help: "how long to wait for the server to connect or acknowledge (default 30)", Set: num(&o.timeout, "--timeout")},
 		cli.String(0, "ca", "file", &o.ca, "syslog+tls: the CA certificates (PEM) to check the server's with (default: the system's)"),
 		cli.String(0, "cert", "file", &o.cert, "syslog+tls: a client certificate (PEM) to present, with --key"),

@@ -41,19 +41,6 @@ type T interface {
 	TempDir() string
 }
 
-// waitFor polls cond until it holds, as testref.WaitFor does, failing t
-// after testref.Patience.
-func waitFor(t T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(testref.Patience)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for %s", testref.Patience, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Server is a server process the test started.
 type Server struct {
 	Name string // the program, for messages
@@ -113,7 +100,7 @@ func (s *Server) Start() {
 	s.log = log
 	s.done = make(chan struct{})
 	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
-	waitFor(s.t, s.Name+" to accept connections on "+s.Addr+" (see "+log.Name()+")", func() bool {
+	testref.WaitFor(s.t, s.Name+" to accept connections on "+s.Addr+" (see "+log.Name()+")", func() bool {
 		select {
 		case <-s.done:
 			b, _ := os.ReadFile(log.Name())

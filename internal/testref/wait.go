@@ -17,10 +17,17 @@ import (
 // time pass.
 const Patience = 60 * time.Second
 
+// Failer is what WaitFor needs of a test: testing.TB has it, and so has
+// the benchmark harness's stand-in (see internal/servertest).
+type Failer interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
 // WaitFor polls cond until it holds, and fails the test, naming what it
 // waited for, if Patience passes first. Tests wait for something the code
 // does (a file, a status, a line, a process), never for time to pass.
-func WaitFor(t testing.TB, what string, cond func() bool) {
+func WaitFor(t Failer, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(Patience)
 	for !cond() {
