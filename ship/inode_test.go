@@ -55,25 +55,18 @@ func TestInodeReusedNothingSkippedOrRepeated(t *testing.T) {
 	if err := os.Rename(current, archive); err != nil {
 		t.Fatal(err)
 	}
+	// The archive is pruned and its inode number given to the next
+	// current. Whether a file system hands a freed number back at once is
+	// its own affair (ext4 often does, tmpfs never), so the test makes it
+	// so: a second name keeps the inode while the archive's goes, and the
+	// file is then emptied and rewritten under the name current — for the
+	// cursor exactly a new file with the old inode number.
+	reused := filepath.Join(root, "spare")
+	if err := os.Link(archive, reused); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Remove(archive); err != nil {
 		t.Fatal(err)
-	}
-	// A new file, made beside the directory on the same file system, that
-	// got the freed inode number, becomes "current".
-	spare := filepath.Join(root, "spare")
-	if err := os.Mkdir(spare, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	reused := ""
-	for i := 0; i < 1000 && reused == ""; i++ {
-		p := filepath.Join(spare, fmt.Sprint(i))
-		writeFile(t, p, "")
-		if inodeOf(t, p) == ino {
-			reused = p
-		}
-	}
-	if reused == "" {
-		t.Skipf("the file system of %s gave no freed inode number back in 1000 files: nothing to test", root)
 	}
 	writeFile(t, reused, lines(100, 250))
 	if err := os.Rename(reused, current); err != nil {
