@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/taikit/taikit/tai64n"
 )
 
 // mapDir writes a directory whose first archive is large enough to be
@@ -71,21 +73,91 @@ func readMapBlocks(t *testing.T, dir string, opts Options) []mapBlock {
 	return out
 }
 
-// With Map, a directory reads as without it: the same blocks (a line
-// longer than the buffer in the same pieces), stamps and cursors, and the
-// large archive did come from a mapping.
+// mapLine is a line as readMapBlocks' blocks give it: whole, joined from
+// its pieces, with the stamp it inherits (its own is in its text).
+type mapLine struct {
+	text, inherits string
+	pieces         int
+}
+
+// mapLines splits blocks into their lines, joining the pieces of a line
+// longer than a block (blocks that do not end with a newline, and the one
+// after each).
+func mapLines(t *testing.T, blocks []mapBlock) []mapLine {
+	t.Helper()
+	var out []mapLine
+	var part *mapLine
+	for _, b := range blocks {
+		stamp := b.stamp
+		text := b.text
+		if part != nil {
+			part.text += text
+			part.pieces++
+			if !strings.HasSuffix(text, "\n") {
+				continue
+			}
+			out = append(out, *part)
+			part = nil
+			continue
+		}
+		for text != "" {
+			nl := strings.IndexByte(text, '\n')
+			if nl < 0 {
+				part = &mapLine{text: text, inherits: stamp, pieces: 1}
+				if len(text) > readBufSize {
+					t.Fatalf("a piece of %d bytes, more than the buffer", len(text))
+				}
+				break
+			}
+			out = append(out, mapLine{text: text[:nl+1], inherits: stamp})
+			if st, ok := tai64n.ParsePrefix([]byte(text)); ok {
+				stamp = string(st.Append(nil))
+			}
+			text = text[nl+1:]
+		}
+	}
+	if part != nil {
+		t.Fatal("the stream ended inside a line")
+	}
+	return out
+}
+
+// With Map, a directory reads as without it: the same lines with the same
+// stamps, and the same cursor at the end, in blocks of up to mapWindow
+// bytes (a line longer than the buffer given whole in a block, or in the
+// buffer's pieces when it is longer than the window too); the large
+// archive did come from a mapping.
 func TestMapReadsAsRead(t *testing.T) {
 	dir, _ := mapDir(t)
 	plain := readMapBlocks(t, dir, Options{})
-	mapped := readMapBlocks(t, dir, Options{Map: true})
-	if len(plain) != len(mapped) {
-		t.Fatalf("%d blocks mapped, %d read", len(mapped), len(plain))
-	}
-	for i := range plain {
-		if plain[i].text != mapped[i].text || plain[i].stamp != mapped[i].stamp || plain[i].cursor != mapped[i].cursor {
-			t.Fatalf("block %d differs: mapped %d bytes (stamp %s, cursor %+v), read %d (%s, %+v)", i,
-				len(mapped[i].text), mapped[i].stamp, mapped[i].cursor, len(plain[i].text), plain[i].stamp, plain[i].cursor)
-		}
+	want := mapLines(t, plain)
+	large := mapWindow
+	for _, window := range []int{large, readBufSize, 3 * readBufSize / 2} {
+		t.Run(fmt.Sprint(window), func(t *testing.T) {
+			defer func(w int) { mapWindow = w }(mapWindow)
+			mapWindow = window
+			mapped := readMapBlocks(t, dir, Options{Map: true})
+			got := mapLines(t, mapped)
+			if len(got) != len(want) {
+				t.Fatalf("%d lines mapped, %d read", len(got), len(want))
+			}
+			for i := range want {
+				if got[i].text != want[i].text || got[i].inherits != want[i].inherits {
+					t.Fatalf("line %d differs: mapped %.40q (stamp %s), read %.40q (%s)", i, got[i].text, got[i].inherits, want[i].text, want[i].inherits)
+				}
+			}
+			if a, b := mapped[len(mapped)-1].cursor, plain[len(plain)-1].cursor; a != b {
+				t.Errorf("cursor at the end: mapped %+v, read %+v", a, b)
+			}
+			for _, b := range mapped {
+				if len(b.text) > window {
+					t.Errorf("a block of %d bytes, more than the window of %d", len(b.text), window)
+				}
+			}
+			if window == large && len(mapped) >= len(plain) {
+				t.Errorf("%d blocks mapped, %d read: the window is not used", len(mapped), len(plain))
+			}
+		})
 	}
 
 	r, err := OpenDir(dir, Options{Map: true})
@@ -111,6 +183,9 @@ func TestMapReadsAsRead(t *testing.T) {
 // and the program lives.
 func TestMapTruncatedFaultsIntoError(t *testing.T) {
 	dir, first := mapDir(t)
+	// The first block is a part of the archive: the rest is still to read.
+	defer func(w int) { mapWindow = w }(mapWindow)
+	mapWindow = readBufSize
 	r, err := OpenDir(dir, Options{Map: true})
 	if err != nil {
 		t.Fatal(err)

@@ -148,7 +148,10 @@ func (s *source) takeTo(buf []byte, final bool, find func([]byte, byte) int) ([]
 		return w[:i+1], true
 	}
 	if final || len(w) >= readBufSize {
-		s.start = s.end
+		// A piece of a line longer than the buffer: the buffer's worth,
+		// also from a mapping's larger window (mapWindow).
+		w = w[:min(len(w), readBufSize)]
+		s.start += len(w)
 		return w, true
 	}
 	return nil, false
@@ -170,10 +173,16 @@ func (s *source) unmap() {
 	}
 }
 
+// mapWindow is the most a block from a mapping holds (the largest
+// archive multilog writes): a caller that splits a block across cores
+// pays for starting them once a file, not once a megabyte (from a
+// mapping, a block costs no copy and no buffer).
+var mapWindow = 16 << 20 // a variable for tests
+
 // fillMapped is fill for a mapped file: what a read would bring into the
-// buffer, up to readBufSize unread bytes, is only counted in.
+// buffer, up to mapWindow unread bytes, is only counted in.
 func (s *source) fillMapped() (int, error) {
-	end := min(s.start+readBufSize, len(s.m))
+	end := min(s.start+mapWindow, len(s.m))
 	if end <= s.end {
 		return 0, io.EOF
 	}

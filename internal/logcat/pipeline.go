@@ -117,14 +117,14 @@ type Pipeline struct {
 
 	out []byte
 
-	needStamp bool // the range or the format looks at stamps
-	ranged    bool
-	copyAll   bool   // nothing to select, convert or limit: copy chunks whole
-	find      finder // searches for required
-	hits      []int  // chunkHits': where required occurs, reused
-	hits2     []int  // findLines' second half, reused
-	copied    bool   // copyAll copied a line, which it does not count
-	required  []byte
+	needStamp  bool // the range or the format looks at stamps
+	ranged     bool
+	copyAll    bool        // nothing to select, convert or limit: copy chunks whole
+	find       finder      // searches for required
+	hits       [2]hitLines // chunkHits': the lines each core found, reused
+	hitDensity float64     // of the last block chunkHits searched: lines found a byte
+	copied     bool        // copyAll copied a line, which it does not count
+	required   []byte
 
 	carry    tai64n.Label // the stamp of the last stamped line seen
 	hasCarry bool
@@ -320,30 +320,40 @@ func (p *Pipeline) chunk(b []byte) int {
 // it, starting a goroutine costs more than it saves.
 const searchHalf = 128 << 10
 
+// emitBytesPerHit is what writing out a line found costs this goroutine,
+// in bytes of search: while the other core searches the second part of a
+// block, this one searches the first and writes out what it found, so
+// the first part is made smaller by the lines it is expected to hold
+// (measured on the 1 GB directory of bench/: 400 to 800 balance the two).
+const emitBytesPerHit = 600
+
 // chunkHits is chunk for a large block and a literal every selected line
-// contains: the block's halves are searched for it on two cores at once,
-// and only the lines where it occurs are looked at.
+// contains: the block is searched for it on two cores at once, and only
+// the lines where it occurs are looked at. This goroutine searches the
+// first part and writes out what it found while the other searches the
+// rest.
 func (p *Pipeline) chunkHits(b []byte) int {
-	p.hits = findLines(b, &p.find, p.hits[:0], &p.hits2)
-	pos := 0
-	for _, h := range p.hits {
-		if p.Done() {
-			return pos
-		}
-		if h < pos {
-			continue // in a line already looked at
-		}
-		start := pos + bytes.LastIndexByte(b[pos:h], '\n') + 1
-		nl := h + bytes.IndexByte(b[h:], '\n')
-		if _, ok := stampOf(b[start:nl]); !ok {
-			// The stamp it inherits is in the lines passed over (a
-			// stamped line's own replaces it: looking for it there cost
-			// a tenth of --rate).
-			p.skip(b[pos:start])
-		}
-		p.line(b[start:nl], true)
-		pos = nl + 1
+	first := len(b) / 2
+	if p.hitDensity > 0 {
+		first = int(float64(len(b)) / (2 + emitBytesPerHit*p.hitDensity))
 	}
+	first = max(first, searchHalf)
+	done := make(chan struct{})
+	var fault error
+	go func() { // waited for below
+		defer close(done)
+		// b may be an archive's mapping (logread.Options.Map).
+		fault = logread.Guard(func() { searchLines(b, &p.find, first, len(b), &p.hits[1]) })
+	}()
+	searchLines(b, &p.find, 0, first, &p.hits[0])
+	pos := p.emitHits(b, &p.hits[0], 0)
+	<-done
+	if fault != nil {
+		panic(fault) // for the Guard that this goroutine runs in
+	}
+	found := (len(p.hits[0].at) + len(p.hits[1].at)) / 3
+	p.hitDensity = float64(found) / float64(len(b))
+	pos = p.emitHits(b, &p.hits[1], pos)
 	if p.Done() {
 		return pos
 	}
@@ -351,46 +361,77 @@ func (p *Pipeline) chunkHits(b []byte) int {
 	return len(b)
 }
 
-// findLines appends to hits where lit occurs in b (whole lines, each with
-// its newline), the first occurrence in each line only: the second half of
-// b searched by a goroutine (into *more) while this one searches the first.
-func findLines(b []byte, lit *finder, hits []int, more *[]int) []int {
-	mid := len(b) / 2
-	done := make(chan struct{})
-	var fault error
-	go func() { // waited for below
-		defer close(done)
-		// b may be an archive's mapping (logread.Options.Map).
-		fault = logread.Guard(func() { *more = searchLines(b, lit, mid, len(b), (*more)[:0]) })
-	}()
-	hits = searchLines(b, lit, 0, mid, hits)
-	<-done
-	if fault != nil {
-		panic(fault) // for the Guard that this goroutine runs in
+// emitHits handles the lines of b that h found, from pos (those before it
+// were handled), and returns where the handled part of b ends.
+func (p *Pipeline) emitHits(b []byte, h *hitLines, pos int) int {
+	for k := 0; k < len(h.at); k += 3 {
+		if p.Done() {
+			break
+		}
+		start, end, copied := h.at[k], h.at[k+1], h.at[k+2]
+		if start < pos {
+			continue // a line that crosses the parts' border, found in both
+		}
+		line := b[start:end]
+		if copied >= 0 {
+			line = h.text[copied : copied+end-start]
+		}
+		if _, ok := stampOf(line); !ok {
+			// The stamp it inherits is in the lines passed over (a
+			// stamped line's own replaces it: looking for it there cost
+			// a tenth of --rate).
+			p.skip(b[pos:start])
+		}
+		p.line(line, true)
+		pos = end + 1
 	}
-	// A line that crosses mid and holds lit both before and after it is
-	// found twice: the one after is passed over by chunkHits.
-	return append(hits, *more...)
+	return pos
 }
 
-// searchLines appends to hits the offsets in b of the first lit of each
-// line that has one starting in b[from:to].
-func searchLines(b []byte, lit *finder, from, to int, hits []int) []int {
+// hitLines are the lines of a block that a search found the required
+// literal in, in order. Each is copied, up to copyMax bytes, while the
+// searching core has it in its cache: read again from the block when
+// writing out, each line waited for memory (a fifth of a search of a
+// mapped directory).
+type hitLines struct {
+	// at holds three numbers a line: where it starts in the block, where
+	// its newline is, and where it starts in text (-1: not copied).
+	at   []int
+	text []byte
+}
+
+// copyMax bounds what hitLines copies: one line's bytes, and the copies
+// of one search.
+const copyMax = 4 << 10
+const copyAllMax = 4 << 20
+
+// searchLines sets h to the lines that hold lit and start in b[from:to],
+// the first occurrence in each (a line that starts before from and holds
+// lit after it is found too).
+func searchLines(b []byte, lit *finder, from, to int, h *hitLines) {
+	h.at, h.text = h.at[:0], h.text[:0]
 	end := min(to+len(lit.lit)-1, len(b))
 	for i := from; i < to; {
 		j := lit.index(b[i:end])
 		if j < 0 {
-			break
+			return
 		}
-		hits = append(hits, i+j)
-		// The rest of its line cannot add a line.
-		nl := bytes.IndexByte(b[i+j:], '\n')
+		at := i + j
+		nl := bytes.IndexByte(b[at:], '\n')
 		if nl < 0 {
-			break
+			return // b ends with a newline
 		}
-		i += j + nl + 1
+		start := bytes.LastIndexByte(b[:at], '\n') + 1
+		lineEnd := at + nl
+		if n := lineEnd - start; n <= copyMax && len(h.text)+n <= copyAllMax {
+			h.at = append(h.at, start, lineEnd, len(h.text))
+			h.text = append(h.text, b[start:lineEnd]...)
+		} else {
+			h.at = append(h.at, start, lineEnd, -1)
+		}
+		// The rest of its line cannot add a line.
+		i = lineEnd + 1
 	}
-	return hits
 }
 
 // chunkContext is chunk with context lines: the search for the required
@@ -459,6 +500,10 @@ func (p *Pipeline) skip(b []byte) {
 // line handles one line (without its newline) of an input whose stamps the
 // pipeline follows itself.
 func (p *Pipeline) line(line []byte, nl bool) {
+	if len(line) > ChunkSize {
+		p.longLine(line)
+		return
+	}
 	label, stamped, has := p.stampFor(line)
 	// take, by hand: this is the loop over every line of a chunk.
 	if p.ctxOn {
@@ -466,6 +511,24 @@ func (p *Pipeline) line(line []byte, nl bool) {
 	} else if p.admit(line, label, stamped, has) {
 		p.emit(line, label, stamped, nl)
 	}
+}
+
+// longLine handles a whole line longer than ChunkSize, which a block from
+// a mapping may hold, as the same line given in pieces is handled: decided
+// on its first ChunkSize bytes, written (in JSON) a record a piece.
+func (p *Pipeline) longLine(line []byte) {
+	label, stamped, has := p.stampFor(line)
+	p.inLong = true
+	p.longLabel, p.longStamped = label, stamped
+	p.longSel = p.take(line[:ChunkSize], label, stamped, has, p.q.Last >= 0)
+	for rest := line[ChunkSize:]; ; rest = rest[ChunkSize:] {
+		if len(rest) <= ChunkSize {
+			p.longPiece(rest, true)
+			break
+		}
+		p.longPiece(rest[:ChunkSize], false)
+	}
+	p.inLong = false
 }
 
 // take decides on a line (or the first piece of a long one) and writes,
@@ -647,16 +710,24 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 		if len(p.part) == 0 {
 			p.partStamp, p.partStamped = stamp, stamped
 		}
-		p.part = append(p.part, b...)
-		switch {
-		case nl:
-			p.addPart(true)
-		case len(p.part) >= ChunkSize:
-			has := p.partStamped || p.partStamp != (tai64n.Label{})
-			p.inLong = true
-			p.longLabel, p.longStamped = p.partStamp, p.partStamped
-			p.longSel = p.take(p.part, p.partStamp, p.partStamped, has, p.q.Last >= 0)
-			p.part = p.part[:0]
+		room := ChunkSize - len(p.part)
+		if len(b) < room || nl && len(b) <= room+1 {
+			p.part = append(p.part, b...)
+			if nl {
+				p.addPart(true)
+			}
+			return
+		}
+		// The line is decided on its first ChunkSize bytes; the rest of
+		// b, however large a piece it was, follows as a later piece.
+		p.part = append(p.part, b[:room]...)
+		has := p.partStamped || p.partStamp != (tai64n.Label{})
+		p.inLong = true
+		p.longLabel, p.longStamped = p.partStamp, p.partStamped
+		p.longSel = p.take(p.part, p.partStamp, p.partStamped, has, p.q.Last >= 0)
+		p.part = p.part[:0]
+		if rest := b[room:]; len(rest) > 0 {
+			p.add(rest, stamp, stamped)
 		}
 	}
 }

@@ -185,6 +185,44 @@ func TestPipelineLongLines(t *testing.T) {
 	}
 }
 
+// A line longer than ChunkSize that comes whole in a block (from a mapped
+// archive: logread.Options.Map) is handled as the same line in pieces: it
+// is decided on its first ChunkSize bytes (a word only after them does not
+// select it), and written the same way in every format.
+func TestPipelineLongLineWholeAsInPieces(t *testing.T) {
+	long := stamped(5, "long "+strings.Repeat("x", 2*ChunkSize+17)+" tailmark")
+	input := stamped(4, "short tailmark") + "\n" + long + "\n" + "unstamped\n" + stamped(6, "after long") + "\n"
+	queries := map[string]Query{
+		"all":           {Last: -1},
+		"long":          {Last: -1, Selector: mustSelector(t, nil, []string{"long"}, false)},
+		"not long":      {Last: -1, Selector: mustSelector(t, nil, []string{"long"}, true)},
+		"tail only":     {Last: -1, Selector: mustSelector(t, nil, []string{"tailmark"}, false)},
+		"json":          {Last: -1, Format: FormatJSON},
+		"tai64n":        {Last: -1, Format: FormatTAI64N, Selector: mustSelector(t, nil, []string{"long"}, false)},
+		"last 2":        {Last: 2},
+		"count":         {Last: -1, Count: true, Selector: mustSelector(t, nil, []string{"long"}, false)},
+		"context":       {Last: -1, Before: 1, After: 1, Selector: mustSelector(t, nil, []string{"short|after"}, false)},
+		"since":         {Last: -1, Since: label(5), HasSince: true},
+		"labels, color": {Last: -1, Labels: []string{"svc"}, Color: true, Selector: mustSelector(t, nil, []string{"x"}, false)},
+	}
+	for name, q := range queries {
+		pieces := runQuery(t, q, input)
+		var out bytes.Buffer
+		p := NewPipeline(q, &out)
+		p.AddLines([]byte(input), tai64n.Label{})
+		if err := p.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != pieces {
+			t.Errorf("%s: whole in a block %d bytes %.120q, in pieces %d bytes %.120q", name, out.Len(), out.String(), len(pieces), pieces)
+		}
+	}
+	// The word after the first ChunkSize bytes does not select the line.
+	if got := runQuery(t, queries["tail only"], input); got != stamped(4, "short tailmark")+"\n" {
+		t.Errorf("tail only: got %.120q", got)
+	}
+}
+
 func TestPipelineFormats(t *testing.T) {
 	input := stamped(1700000000, "hello \"world\"") + "\n" + "no stamp\n"
 	zone := tzlocal.Load("Europe/Berlin", true, tzlocal.SystemSource())
@@ -383,11 +421,11 @@ func TestTwoCoreSearch(t *testing.T) {
 	}
 }
 
-// A literal across the middle of the block, where the two cores' halves
-// meet, is found once.
+// A literal across the middle of the block, where the two cores' parts
+// meet (the middle, for a first block), is found once, and its line is
+// written once.
 func TestFindLinesAtTheMiddle(t *testing.T) {
 	lit := []byte("state=failed")
-	f := newFinder(lit, nil)
 	const size = 2*searchHalf + 100
 	for d := -2; d <= len(lit)+1; d++ {
 		mid := size / 2
@@ -395,9 +433,16 @@ func TestFindLinesAtTheMiddle(t *testing.T) {
 		b = append(b, lit...)
 		b = append(b, bytes.Repeat([]byte("y"), size-len(b)-1)...)
 		b = append(b, '\n')
-		var more []int
-		if got := findLines(b, &f, nil, &more); len(got) != 1 || got[0] != mid-d {
-			t.Errorf("the literal at the middle %+d: found at %v, want [%d]", -d, got, mid-d)
+		var out bytes.Buffer
+		p := NewPipeline(Query{Last: -1, Selector: mustSelector(t, nil, []string{string(lit)}, false)}, &out)
+		if n := p.AddLines(b, tai64n.Label{}); n != len(b) {
+			t.Fatalf("handled %d of %d", n, len(b))
+		}
+		if err := p.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if want := string(b[mid-d:]); out.String() != want {
+			t.Errorf("the literal at the middle %+d: wrote %d lines (%d bytes), want the one of %d bytes", -d, strings.Count(out.String(), "\n"), out.Len(), len(want))
 		}
 	}
 }
