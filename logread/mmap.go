@@ -66,6 +66,42 @@ func unmapFile(m []byte) {
 	unix.Munmap(m)
 }
 
+// unmapper releases the mappings of archives read, on a goroutine of its
+// own, which it starts at the first: the unmapping of a large archive
+// (its page tables, and the other core's translation buffer) costs a
+// search of 1 GB a tenth of its time, which the reading goroutine no
+// longer waits for. The bytes of an archive are no longer given once the
+// next file's are, and a caller uses a block only until the next call.
+type unmapper struct {
+	queue chan []byte
+	done  chan struct{}
+}
+
+func (u *unmapper) release(m []byte) {
+	mappings.Lock()
+	delete(mappings.m, uintptr(unsafe.Pointer(&m[0])))
+	mappings.Unlock()
+	if u.queue == nil {
+		u.queue, u.done = make(chan []byte, 4), make(chan struct{})
+		go func() { // stopped by stop, which the Reader's Close calls
+			defer close(u.done)
+			for m := range u.queue {
+				unix.Munmap(m)
+			}
+		}()
+	}
+	u.queue <- m
+}
+
+// stop waits until every mapping released is unmapped.
+func (u *unmapper) stop() {
+	if u.queue != nil {
+		close(u.queue)
+		<-u.done
+		u.queue = nil
+	}
+}
+
 // mappedPath returns the path of the file whose live mapping holds addr.
 func mappedPath(addr uintptr) (string, bool) {
 	mappings.Lock()

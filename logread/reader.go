@@ -171,6 +171,8 @@ type Reader struct {
 	name string // as the user named it
 	opts Options
 
+	unmapper unmapper // releases the mappings of archives read (Options.Map)
+
 	// What has been consumed: every archive whose stamp is <= after, and
 	// the files in queue (read to their end, not yet seen under an archive
 	// name).
@@ -308,6 +310,7 @@ func (r *Reader) interrupted() bool {
 // Close releases the open file and the watch.
 func (r *Reader) Close() error {
 	r.closeSource()
+	r.unmapper.stop()
 	for i := range r.refused {
 		r.refused[i].close()
 	}
@@ -567,7 +570,10 @@ func (r *Reader) finishSource() {
 	}
 	if s.kind == kindArchive {
 		copy(r.after[:], s.stamp)
-		s.unmap()
+		if s.m != nil {
+			r.unmapper.release(s.m)
+			s.m = nil
+		}
 		r.rememberArchive(s.id, s.f)
 		return
 	}
