@@ -397,6 +397,7 @@ func (r *Reader) nextFile() (bool, error) {
 					(r.opts.Follow || r.opts.Cursor != nil || len(r.list) <= lookAheadMax) {
 					r.lookAhead(g.stamp)
 				}
+				r.prefetchNext()
 				return true, nil
 			}
 			if gone && !queued {

@@ -91,10 +91,12 @@ type source struct {
 	f     *os.File
 	comp  compKind
 	r     io.Reader
-	// m is the file mapped (an archive, with Options.Map): then it is
-	// the buffer, start and end are offsets in the file, and nothing is
-	// copied.
-	m []byte
+	// m is the file mapped (an archive, with Options.Map), or its whole
+	// decompressed content (decoded: decompressed ahead, with
+	// Options.ReadAhead): then it is the buffer, start and end are
+	// offsets in it, and nothing is copied.
+	m       []byte
+	decoded bool
 
 	start, end int   // unread bytes in the Reader's buffer (or m)
 	readOff    int64 // decompressed bytes read into the buffer so far
@@ -167,6 +169,10 @@ func (s *source) close() {
 
 // unmap releases the mapping, if any; the file stays open.
 func (s *source) unmap() {
+	if s.decoded {
+		s.m = nil // the Reader's buffer (see Reader.release)
+		return
+	}
 	if s.m != nil {
 		unmapFile(s.m)
 		s.m = nil
@@ -247,6 +253,12 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, 
 	}
 	if r.opts.Map && kind == kindArchive && s.comp == compPlain {
 		s.m = mapFile(f, st.Size)
+	}
+	if r.opts.ReadAhead && kind == kindArchive && s.comp != compPlain && off == 0 && want == nil {
+		if data, ok := r.takePrefetch(name, s.id); ok {
+			s.m, s.decoded = data, true
+			return s, nil
+		}
 	}
 	if off == 0 && s.comp == compPlain && r.opts.HasSince && !r.sincePast {
 		off = searchSince(f, st.Size, r.opts.Since)

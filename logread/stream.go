@@ -41,6 +41,7 @@ func NewStream(rd io.Reader, opts Options) *Reader {
 		opts.Name = "standard input"
 	}
 	opts.Follow, opts.Cursor = false, nil
+	opts.ReadAhead = false
 	return &Reader{name: opts.Name, opts: opts, buf: make([]byte, readBufSize),
 		interruptC: make(chan struct{}), stream: rd}
 }

@@ -601,6 +601,9 @@ func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool
 			// Read on this goroutine, inside Guard (read); a follower
 			// reads on another.
 			Map: !follow,
+			// One directory: the next archive decompressed on the other
+			// core. (A merge of many would hold two archives each.)
+			ReadAhead: !follow && len(dirs) == 1,
 			// -F follows the name, even before there is a directory.
 			WaitForDir:   c.o.FollowRotate,
 			OnError:      c.warn,

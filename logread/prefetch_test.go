@@ -1,0 +1,201 @@
+package logread
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taikit/taikit/tai64n"
+)
+
+// aheadDir writes a directory of archives of every kind ReadAhead meets:
+// zstd and gzip (decompressed ahead), plain ones large enough to be mapped
+// and small ones, one whose last line the writer left unfinished (".u"),
+// unstamped lines, then "current". It returns the directory and the
+// archives' paths in order.
+func aheadDir(t *testing.T) (string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	base := tai64n.FromUnix(1700000000, 0, tai64n.Daemontools)
+	kinds := []string{"zstd", "zstd", "gzip", "plain-large", "zstd", "u", "plain", "zstd", "gzip", "zstd"}
+	var paths []string
+	for f, kind := range kinds {
+		var b []byte
+		for i := 0; len(b) < 300<<10; i++ {
+			st := tai64n.Label{Sec: base.Sec + uint64(f*100000+i)}
+			if i%7 == 3 {
+				b = fmt.Appendf(b, "unstamped %d of %d\n", i, f)
+				continue
+			}
+			b = fmt.Appendf(b, "%s file %d %s line %d %s\n", st.Append(nil), f, kind, i, strings.Repeat("w", i%50))
+		}
+		suffix := ".s"
+		switch kind {
+		case "zstd":
+			b = zstdBytes(b)
+		case "gzip":
+			b = gzipBytes(b)
+		case "plain":
+			b = b[:100<<10]
+			b = b[:strings.LastIndexByte(string(b), '\n')+1]
+		case "u":
+			b, suffix = append(b, "cut by a kill"...), ".u"
+		}
+		p := filepath.Join(dir, string(tai64n.Label{Sec: base.Sec + uint64(f*100000+99999)}.Append(nil))+suffix)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	if err := os.WriteFile(filepath.Join(dir, fileCurrent), []byte("current's line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, paths
+}
+
+// readAheadBlocks reads dir to its end with opts, as readMapBlocks, the
+// warnings joined.
+func readAheadBlocks(t *testing.T, dir string, opts Options) ([]mapBlock, string) {
+	t.Helper()
+	var warned []string
+	opts.OnError = func(err error) { warned = append(warned, err.Error()) }
+	blocks := readMapBlocks(t, dir, opts)
+	return blocks, strings.Join(warned, "\n")
+}
+
+// With ReadAhead, a directory reads as without it: the same lines with
+// the same stamps, the same cursor at the end, the same warnings; with
+// Map too.
+func TestReadAheadReadsAsWithout(t *testing.T) {
+	dir, _ := aheadDir(t)
+	plain, plainWarned := readAheadBlocks(t, dir, Options{})
+	want := mapLines(t, plain)
+	if len(want) < 10*1000 {
+		t.Fatalf("only %d lines", len(want))
+	}
+	for _, opts := range []Options{{ReadAhead: true}, {ReadAhead: true, Map: true}} {
+		t.Run(fmt.Sprintf("map=%v", opts.Map), func(t *testing.T) {
+			ahead, warned := readAheadBlocks(t, dir, opts)
+			got := mapLines(t, ahead)
+			if len(got) != len(want) {
+				t.Fatalf("%d lines read ahead, %d without", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("line %d: read ahead %.60q (stamp %s), without %.60q (%s)", i, got[i].text, got[i].inherits, want[i].text, want[i].inherits)
+				}
+			}
+			if a, b := ahead[len(ahead)-1].cursor, plain[len(plain)-1].cursor; a != b {
+				t.Errorf("cursor at the end: read ahead %+v, without %+v", a, b)
+			}
+			if warned != plainWarned {
+				t.Errorf("warnings read ahead %q, without %q", warned, plainWarned)
+			}
+		})
+	}
+}
+
+// A damaged compressed archive is reported as without ReadAhead, and the
+// archives after it are read.
+func TestReadAheadDamagedArchive(t *testing.T) {
+	dir, paths := aheadDir(t)
+	b, err := os.ReadFile(paths[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(paths[4], b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plain, plainWarned := readAheadBlocks(t, dir, Options{})
+	ahead, warned := readAheadBlocks(t, dir, Options{ReadAhead: true, Map: true})
+	if !strings.Contains(plainWarned, filepath.Base(paths[4])) {
+		t.Fatalf("the damaged archive is not named: %q", plainWarned)
+	}
+	if warned != plainWarned {
+		t.Errorf("warnings read ahead %q, without %q", warned, plainWarned)
+	}
+	got, want := mapLines(t, ahead), mapLines(t, plain)
+	if len(got) != len(want) || got[len(got)-1] != want[len(want)-1] {
+		t.Errorf("read ahead %d lines, without %d", len(got), len(want))
+	}
+}
+
+// An archive replaced after it was decompressed ahead (a new file under
+// its name) is read as it is when the Reader comes to it, not as it was.
+func TestReadAheadReplacedArchive(t *testing.T) {
+	dir, paths := aheadDir(t)
+	r, err := OpenDir(dir, Options{ReadAhead: true, Map: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var text strings.Builder
+	replaced := false
+	if err := Guard(func() {
+		for {
+			l, err := r.NextLines()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			text.Write(l.Bytes)
+			if !replaced && strings.Contains(string(l.Bytes), "file 0 ") {
+				// The archives after the first are being decompressed ahead.
+				replaced = true
+				tmp := paths[2] + ".new"
+				if err := os.WriteFile(tmp, gzipBytes([]byte("@4000000065000000000000aa the replacement\n")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Rename(tmp, paths[2]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !replaced {
+		t.Fatal("the first archive was not read")
+	}
+	if s := text.String(); !strings.Contains(s, "the replacement\n") || strings.Contains(s, "file 2 ") {
+		t.Errorf("the replaced archive read as it was before (replacement there: %v)", strings.Contains(s, "the replacement"))
+	}
+}
+
+// Close while archives are being decompressed ahead waits for them: no
+// goroutine is left.
+func TestReadAheadCloseLeavesNoGoroutine(t *testing.T) {
+	dir, _ := aheadDir(t)
+	before := runtime.NumGoroutine()
+	for range 5 {
+		r, err := OpenDir(dir, Options{ReadAhead: true, Map: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Guard(func() {
+			if _, err := r.NextLines(); err != nil {
+				t.Fatal(err)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+	}
+	// The decoders' own goroutines end when they are closed, which Close
+	// did; they may take a moment to return.
+	deadline := time.Now().Add(time.Minute) // a failure bound only
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
