@@ -25,10 +25,16 @@ type Lines struct {
 	// Cut says that a block without a final newline still ends its last
 	// line, as Line.Cut does.
 	Cut bool
+	// Scan is what Options.Scan returned for the archive the block comes
+	// from, when it ran on the archive's content ahead (nil otherwise);
+	// ScanOff is where Bytes begin in that content.
+	Scan    any
+	ScanOff int
 }
 
 // NextLines returns the next lines of the stream, as many as the read
-// buffer holds whole (up to 1 MiB), from one file. It ends, waits and
+// buffer holds whole (up to 1 MiB; from a mapped or decompressed-ahead
+// archive, up to 16 MiB), from one file. It ends, waits and
 // applies Since and Until exactly as Next does: lines before Since are
 // skipped (one by one, after the binary search on the file), and a block
 // ends before the first line stamped after Until. Calls of Next and
@@ -37,9 +43,14 @@ type Lines struct {
 // Cursor then stands after the whole block; CursorAfter(n) after its
 // first n bytes, for a caller that wrote out only part of it.
 func (r *Reader) NextLines() (Lines, error) {
+	r.scan = nil
 	l, err := r.read(true)
 	r.lastLen = len(l.Bytes)
-	return Lines{Bytes: l.Bytes, Stamp: l.Stamp, Cut: l.Cut}, err
+	b := Lines{Bytes: l.Bytes, Stamp: l.Stamp, Cut: l.Cut}
+	if r.scan != nil && len(l.Bytes) > 0 {
+		b.Scan, b.ScanOff = r.scan, r.scanOff
+	}
+	return b, err
 }
 
 // CursorAfter returns the position after the first n bytes of what the

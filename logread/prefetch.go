@@ -29,6 +29,11 @@ const prefetchDepth = 2
 type prefetch struct {
 	name string
 	id   fileID
+	size int64
+	// mapped: data is a mapping of the file (Options.Map and Scan), not a
+	// decompressed copy.
+	mapped bool
+	scan   any // Options.Scan's result on data
 	f    *os.File      // nil: not prefetched (plain, or not openable)
 	done chan struct{} // closed when data and err are set
 	data []byte
@@ -60,7 +65,12 @@ func (r *Reader) prefetchNext() {
 			close(p.done) // the Reader says what it is when it comes to it
 			continue
 		}
+		p.id = idOf(st)
 		comp := compOf(f, kindArchive)
+		if comp == compPlain && r.opts.Map && r.opts.Scan != nil {
+			r.mapAhead(p, f, st.Size)
+			continue
+		}
 		if comp == compPlain || st.Size > maxZstdWindow {
 			f.Close()
 			close(p.done)
@@ -80,15 +90,38 @@ func (r *Reader) prefetchNext() {
 		}
 		p.f, p.id = f, idOf(st)
 		p.data, p.src = pf.take(&pf.spare), pf.take(&pf.srcs)
-		zd := pf.zd
+		zd, scan := pf.zd, r.opts.Scan
 		go func() { // waited for by takePrefetch and stopPrefetch
 			defer close(p.done)
 			p.src, p.err = readWhole(f, p.src[:0], st.Size)
 			if p.err == nil {
 				p.data, p.err = decompressAll(zd, p.src, comp, p.data[:0])
 			}
+			if p.err == nil && scan != nil {
+				p.scan = scan(p.data)
+			}
 		}()
 	}
+}
+
+// mapAhead maps an uncompressed archive ahead and runs Options.Scan on
+// it on a goroutine of its own.
+func (r *Reader) mapAhead(p *prefetch, f *os.File, size int64) {
+	m := mapFile(f, size)
+	f.Close() // the mapping holds the file
+	if m == nil {
+		close(p.done)
+		return
+	}
+	p.data, p.mapped, p.size = m, true, size
+	scan := r.opts.Scan
+	go func() { // waited for by takePrefetch and stopPrefetch
+		defer close(p.done)
+		var scanned any
+		if Guard(func() { scanned = scan(m) }) == nil {
+			p.scan = scanned
+		}
+	}()
 }
 
 func (pf *prefetcher) take(pool *[][]byte) []byte {
@@ -162,26 +195,37 @@ var errTooLarge = &decompressError{io.ErrShortBuffer}
 // whose identity is id, if it is the next one decompressed ahead, whole
 // and without error. Any other archive means the listing moved on: what
 // was decompressed ahead is dropped.
-func (r *Reader) takePrefetch(name string, id fileID) ([]byte, bool) {
+func (r *Reader) takePrefetch(name string, id fileID, size int64, mapped bool) ([]byte, any, bool) {
 	pf := &r.pre
 	if len(pf.queue) == 0 {
-		return nil, false
+		return nil, nil, false
 	}
 	p := pf.queue[0]
 	if p.name != name {
 		r.dropPrefetch()
-		return nil, false
+		return nil, nil, false
 	}
 	pf.queue = pf.queue[1:]
 	<-p.done
 	pf.recycle(p)
-	if p.f == nil || p.id != id || p.err != nil {
-		if p.data != nil {
-			pf.spare = append(pf.spare, p.data[:0])
-		}
-		return nil, false
+	if p.data == nil || p.mapped != mapped || p.id != id || p.err != nil || mapped && p.size != size {
+		r.discard(p)
+		return nil, nil, false
 	}
-	return p.data, true
+	return p.data, p.scan, true
+}
+
+// discard lets go of what p holds: a decompressed buffer is kept for
+// another, a mapping released.
+func (r *Reader) discard(p *prefetch) {
+	switch {
+	case p.data == nil:
+	case p.mapped:
+		r.unmapper.release(p.data)
+	default:
+		r.pre.spare = append(r.pre.spare, p.data[:0])
+	}
+	p.data = nil
 }
 
 // recycle closes p's file and keeps its compressed buffer.
@@ -201,9 +245,7 @@ func (r *Reader) dropPrefetch() {
 	for _, p := range pf.queue {
 		<-p.done
 		pf.recycle(p)
-		if p.data != nil {
-			pf.spare = append(pf.spare, p.data[:0])
-		}
+		r.discard(p)
 	}
 	pf.queue = nil
 }

@@ -1,12 +1,14 @@
 package logread
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,5 +199,105 @@ func TestReadAheadCloseLeavesNoGoroutine(t *testing.T) {
 			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// scanned is what TestScanAhead's Options.Scan returns: a copy of the text
+// it was given.
+type scanned struct{ text []byte }
+
+// Options.Scan runs on the whole content of each archive read ahead,
+// decompressed or mapped, and its result comes with that archive's
+// blocks, ScanOff saying where each begins in the text scanned, also when
+// an archive comes in several blocks; the stream is as without it.
+func TestScanAhead(t *testing.T) {
+	dir, paths := aheadDir(t)
+	plain, _ := readAheadBlocks(t, dir, Options{})
+	want := mapLines(t, plain)
+	for _, window := range []int{mapWindow, 64 << 10} {
+		t.Run(fmt.Sprint(window), func(t *testing.T) {
+			defer func(w int) { mapWindow = w }(mapWindow)
+			mapWindow = window
+			var calls atomic.Int32
+			opts := Options{ReadAhead: true, Map: true, Scan: func(text []byte) any {
+				calls.Add(1)
+				return &scanned{bytes.Clone(text)}
+			}}
+			r, err := OpenDir(dir, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			var blocks []mapBlock
+			withScan, archives := 0, map[*scanned]bool{}
+			if err := Guard(func() {
+				for {
+					l, err := r.NextLines()
+					if err == io.EOF {
+						return
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					blocks = append(blocks, mapBlock{string(l.Bytes), string(l.Stamp.Append(nil)), r.Cursor()})
+					if l.Scan == nil {
+						continue
+					}
+					s := l.Scan.(*scanned)
+					withScan++
+					archives[s] = true
+					if l.ScanOff < 0 || l.ScanOff+len(l.Bytes) > len(s.text) || !bytes.Equal(s.text[l.ScanOff:l.ScanOff+len(l.Bytes)], l.Bytes) {
+						t.Fatalf("a block of %d bytes at ScanOff %d is not that part of the text scanned (%d bytes)", len(l.Bytes), l.ScanOff, len(s.text))
+					}
+				}
+			}); err != nil {
+				t.Fatal(err)
+			}
+			got := mapLines(t, blocks)
+			if len(got) != len(want) || got[len(got)-1] != want[len(want)-1] {
+				t.Fatalf("%d lines with Scan, %d without", len(got), len(want))
+			}
+			// Every archive but the first (opened before any is read
+			// ahead) and the small plain one (not mapped).
+			if n := len(archives); n != len(paths)-2 || int(calls.Load()) != n {
+				t.Errorf("%d archives came with their scan (%d scans), want %d", n, calls.Load(), len(paths)-2)
+			}
+			if window < mapWindow && withScan < 3*len(archives) {
+				t.Errorf("%d blocks with a scan from %d archives: none in several blocks", withScan, len(archives))
+			}
+		})
+	}
+}
+
+// An archive truncated while Scan reads its mapping ahead faults there:
+// the fault does not kill the program, the archive comes without a scan,
+// and it is read as it is when the Reader comes to it (here, empty).
+func TestScanAheadTruncated(t *testing.T) {
+	dir, paths := aheadDir(t)
+	victim := paths[3] // "plain-large", mapped ahead
+	var faulted atomic.Bool
+	opts := Options{ReadAhead: true, Map: true, Scan: func(text []byte) any {
+		if !bytes.Contains(text[:200], []byte(" plain-large ")) {
+			return "scanned"
+		}
+		if err := os.Truncate(victim, 0); err != nil {
+			t.Error(err)
+		}
+		faulted.Store(true) // about to be
+		_ = bytes.Count(text, []byte("x"))
+		faulted.Store(false)
+		return "scanned"
+	}}
+	blocks, _ := readAheadBlocks(t, dir, opts)
+	if !faulted.Load() {
+		t.Fatal("the scan of the truncated archive did not fault")
+	}
+	for _, b := range blocks {
+		if strings.Contains(b.text, " plain-large ") {
+			t.Fatalf("the truncated archive's lines were given")
+		}
+	}
+	if last := blocks[len(blocks)-1].text; last != "current's line\n" {
+		t.Errorf("the stream ends with %.40q", last)
 	}
 }

@@ -82,6 +82,16 @@ type Options struct {
 	// to a stream (NewStream, OpenFile).
 	ReadAhead bool
 
+	// Scan, with ReadAhead, is run on the whole content of each archive
+	// read ahead (decompressed, or with Map an uncompressed one mapped),
+	// on the goroutine that read it ahead, while the cores would
+	// otherwise wait: a search there finds its lines while they are in
+	// that core's cache. What it returns comes with the lines of that
+	// archive (Line.Scan). It must only read its argument, and may run
+	// on several goroutines at once. An archive whose mapping faults
+	// while Scan reads it (truncated meanwhile) is read without it.
+	Scan func(content []byte) any
+
 	// PollInterval is how often a follower looks at the directory when
 	// inotify is unavailable, and the longest it trusts inotify to have
 	// said everything; 1 s by default.
@@ -182,6 +192,10 @@ type Reader struct {
 	opts Options
 
 	unmapper unmapper // releases the mappings of archives read (Options.Map)
+	// Options.Scan's result for the block being taken, and where the
+	// block begins in the text it was found in.
+	scan    any
+	scanOff int
 
 	// What has been consumed: every archive whose stamp is <= after, and
 	// the files in queue (read to their end, not yet seen under an archive
@@ -485,6 +499,11 @@ func (r *Reader) take(final, bulk bool) (l Line, took, ok bool) {
 			return Line{}, false, false
 		}
 		l, ok = r.acceptBlock(b)
+		r.scan, r.scanOff = s.scan, 0
+		if s.scan != nil {
+			// s.m, the whole content, is the window.
+			r.scan, r.scanOff = s.scan, s.start-len(b)
+		}
 	} else {
 		b, took := s.take(r.window(), final)
 		if !took {

@@ -97,6 +97,7 @@ type source struct {
 	// offsets in it, and nothing is copied.
 	m       []byte
 	decoded bool
+	scan    any // Options.Scan's result on m, when it ran ahead
 
 	start, end int   // unread bytes in the Reader's buffer (or m)
 	readOff    int64 // decompressed bytes read into the buffer so far
@@ -251,14 +252,27 @@ func (r *Reader) openSource(name string, kind srcKind, stamp string, off int64, 
 		f.Close()
 		return nil, err
 	}
-	if r.opts.Map && kind == kindArchive && s.comp == compPlain {
-		s.m = mapFile(f, st.Size)
+	// What was read ahead for this archive (ReadAhead): every archive
+	// takes its place in the queue, read ahead or not.
+	var ahead []byte
+	var scan any
+	aheadOK := false
+	if r.opts.ReadAhead && kind == kindArchive {
+		ahead, scan, aheadOK = r.takePrefetch(name, s.id, st.Size, s.comp == compPlain)
 	}
-	if r.opts.ReadAhead && kind == kindArchive && s.comp != compPlain && off == 0 && want == nil {
-		if data, ok := r.takePrefetch(name, s.id); ok {
-			s.m, s.decoded = data, true
+	if r.opts.Map && kind == kindArchive && s.comp == compPlain {
+		if aheadOK {
+			s.m, s.scan = ahead, scan // mapped (and scanned) ahead
+		} else {
+			s.m = mapFile(f, st.Size)
+		}
+	}
+	if aheadOK && s.comp != compPlain {
+		if off == 0 && want == nil {
+			s.m, s.decoded, s.scan = ahead, true, scan
 			return s, nil
 		}
+		r.pre.spare = append(r.pre.spare, ahead[:0])
 	}
 	if off == 0 && s.comp == compPlain && r.opts.HasSince && !r.sincePast {
 		off = searchSince(f, st.Size, r.opts.Since)

@@ -2,6 +2,8 @@ package logcat
 
 import (
 	"bytes"
+	"sort"
+	"sync"
 	"io"
 	"strconv"
 	"strings"
@@ -121,6 +123,10 @@ type Pipeline struct {
 	ranged     bool
 	copyAll    bool        // nothing to select, convert or limit: copy chunks whole
 	find       finder      // searches for required
+	found      *hitLines   // the lines of the block being added found ahead (AddBlock)
+	lastFound  *hitLines   // the last archive's, to give back to foundPool
+	foundPool  sync.Pool   // of *hitLines, for Scanner's function
+	foundOff   int         // where the block begins in the text found's offsets are in
 	hits       [2]hitLines // chunkHits': the lines each core found, reused
 	hitDensity float64     // of the last block chunkHits searched: lines found a byte
 	copied     bool        // copyAll copied a line, which it does not count
@@ -293,6 +299,15 @@ func (p *Pipeline) chunk(b []byte) int {
 	if p.required != nil && p.find.lit == nil {
 		p.find = newFinder(p.required, b)
 	}
+	if p.required != nil && p.found != nil {
+		// Searched ahead (Scanner): the lines found are written out.
+		pos := p.emitHits(b, p.found, p.foundOff, 0)
+		if p.Done() {
+			return pos
+		}
+		p.skip(b[pos:])
+		return len(b)
+	}
 	if p.required != nil && len(b) >= 2*searchHalf {
 		return p.chunkHits(b)
 	}
@@ -346,14 +361,14 @@ func (p *Pipeline) chunkHits(b []byte) int {
 		fault = logread.Guard(func() { searchLines(b, &p.find, first, len(b), &p.hits[1]) })
 	}()
 	searchLines(b, &p.find, 0, first, &p.hits[0])
-	pos := p.emitHits(b, &p.hits[0], 0)
+	pos := p.emitHits(b, &p.hits[0], 0, 0)
 	<-done
 	if fault != nil {
 		panic(fault) // for the Guard that this goroutine runs in
 	}
 	found := (len(p.hits[0].at) + len(p.hits[1].at)) / 3
 	p.hitDensity = float64(found) / float64(len(b))
-	pos = p.emitHits(b, &p.hits[1], pos)
+	pos = p.emitHits(b, &p.hits[1], 0, pos)
 	if p.Done() {
 		return pos
 	}
@@ -362,13 +377,22 @@ func (p *Pipeline) chunkHits(b []byte) int {
 }
 
 // emitHits handles the lines of b that h found, from pos (those before it
-// were handled), and returns where the handled part of b ends.
-func (p *Pipeline) emitHits(b []byte, h *hitLines, pos int) int {
-	for k := 0; k < len(h.at); k += 3 {
+// were handled), and returns where the handled part of b ends. h's
+// offsets are in a text of which b begins at base.
+func (p *Pipeline) emitHits(b []byte, h *hitLines, base, pos int) int {
+	k := 0
+	if base > 0 {
+		// The first line in b: h is in order.
+		k = 3 * sort.Search(len(h.at)/3, func(i int) bool { return h.at[3*i] >= base })
+	}
+	for ; k < len(h.at); k += 3 {
 		if p.Done() {
 			break
 		}
-		start, end, copied := h.at[k], h.at[k+1], h.at[k+2]
+		start, end, copied := h.at[k]-base, h.at[k+1]-base, h.at[k+2]
+		if end >= len(b) {
+			break // after b
+		}
 		if start < pos {
 			continue // a line that crosses the parts' border, found in both
 		}
@@ -398,6 +422,7 @@ type hitLines struct {
 	// its newline is, and where it starts in text (-1: not copied).
 	at   []int
 	text []byte
+	pool *sync.Pool // where it goes back to, when it came from one
 }
 
 // copyMax bounds what hitLines copies: one line's bytes, and the copies
@@ -730,6 +755,46 @@ func (p *Pipeline) add(b []byte, stamp tai64n.Label, stamped bool) {
 			p.add(rest, stamp, stamped)
 		}
 	}
+}
+
+// Scanner returns a function that searches a whole text for what the
+// query needs, for logread.Options.Scan to run on archives read ahead,
+// and whose results AddBlock uses; nil when the query needs no search.
+// The function may run on other goroutines, at the same time as the
+// Pipeline.
+func (p *Pipeline) Scanner() func(text []byte) any {
+	if p.required == nil || p.ctxOn || p.copyAll {
+		return nil
+	}
+	lit := p.required
+	pool := &p.foundPool
+	return func(text []byte) any {
+		f := newFinder(lit, text)
+		h, _ := pool.Get().(*hitLines)
+		if h == nil {
+			h = &hitLines{}
+		}
+		h.pool = pool
+		searchLines(text, &f, 0, len(text), h)
+		return h
+	}
+}
+
+// AddBlock is AddLines for a block as NextLines gives it, using what
+// Scanner's function found in its archive ahead, if it ran.
+func (p *Pipeline) AddBlock(l logread.Lines) int {
+	h, ok := l.Scan.(*hitLines)
+	if last := p.lastFound; last != nil && last != h {
+		// The lines of another archive: the last one's are done with
+		// (growing a new one for each archive cost a third of a search).
+		p.lastFound = nil
+		last.pool.Put(last)
+	}
+	if ok {
+		p.found, p.foundOff, p.lastFound = h, l.ScanOff, h
+		defer func() { p.found = nil }()
+	}
+	return p.AddLines(l.Bytes, l.Stamp)
 }
 
 // AddLines runs the query over a block of lines as a logread.Source's

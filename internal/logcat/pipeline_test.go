@@ -446,3 +446,78 @@ func TestFindLinesAtTheMiddle(t *testing.T) {
 		}
 	}
 }
+
+// What Scanner's function finds in a whole archive ahead (logread.Options.Scan)
+// gives, through AddBlock, the output a search of each block gives: over
+// blocks that are parts of the archive (ScanOff), with a line the search
+// found in two parts' worth of text, with Count, a time range (the stamps
+// of the lines passed over), First, and blocks that came without it.
+func TestAddBlockFoundAhead(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 3<<20; i++ {
+		switch {
+		case i%97 == 5:
+			fmt.Fprintf(&b, "unstamped state=failed continuation %d\n", i)
+		case i%13 == 0:
+			b.WriteString(stamped(int64(1000+i), fmt.Sprintf("worker: job=%d state=failed twice state=failed", i)) + "\n")
+		default:
+			b.WriteString(stamped(int64(1000+i), fmt.Sprintf("worker: job=%d state=done", i)) + "\n")
+		}
+	}
+	text := []byte(b.String())
+	// Blocks of whole lines, of irregular sizes.
+	var cuts []int
+	for off := 0; off < len(text); {
+		end := min(off+700001+len(cuts)*99991, len(text))
+		end = bytes.LastIndexByte(text[:end], '\n') + 1
+		if end <= off {
+			end = off + bytes.IndexByte(text[off:], '\n') + 1
+		}
+		cuts = append(cuts, end)
+		off = end
+	}
+	sel := func() *Selector { return mustSelector(t, nil, []string{"state=failed"}, false) }
+	queries := map[string]Query{
+		"lines": {Last: -1, Selector: sel()},
+		"count": {Last: -1, Count: true, Selector: sel()},
+		"range": {Last: -1, Since: label(5000), HasSince: true, Until: label(20000), HasUntil: true, Format: FormatTAI64N, Selector: sel()},
+		"first": {Last: -1, First: 100, Selector: sel()},
+		"last":  {Last: 7, Selector: sel()},
+	}
+	for name, q := range queries {
+		want := runQuery(t, q, string(text))
+		for _, everyOther := range []bool{false, true} {
+			var out bytes.Buffer
+			p := NewPipeline(q, &out)
+			scan := p.Scanner()
+			if scan == nil {
+				t.Fatalf("%s: no Scanner", name)
+			}
+			found := scan(text)
+			off, stamp := 0, tai64n.Label{}
+			for i, end := range cuts {
+				l := logread.Lines{Bytes: text[off:end], Stamp: stamp, Scan: found, ScanOff: off}
+				if everyOther && i%2 == 1 {
+					l.Scan = nil
+				}
+				p.AddBlock(l)
+				for line := range strings.Lines(string(text[off:end])) {
+					if st, ok := stampOf([]byte(line)); ok {
+						stamp = st
+					}
+				}
+				off = end
+			}
+			if err := p.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != want {
+				t.Errorf("%s (every other block without: %v): %d bytes, want %d", name, everyOther, out.Len(), len(want))
+			}
+		}
+	}
+	var out bytes.Buffer
+	if NewPipeline(Query{Last: -1, Before: 1, Selector: sel()}, &out).Scanner() != nil {
+		t.Error("a Scanner for a query with context, which does not use one")
+	}
+}

@@ -549,7 +549,7 @@ func (c *command) read(src logread.Source, cursor *logread.Cursor) {
 			if m != nil {
 				c.p.SetSource(m.source())
 			}
-			n := c.p.AddLines(b.Bytes, b.Stamp)
+			n := c.p.AddBlock(b)
 			if b.Cut {
 				c.p.CutLine()
 			}
@@ -590,6 +590,14 @@ func (c *command) interrupted() bool {
 	}
 }
 
+// scanner is p's search for logread.Options.Scan, when on.
+func scanner(p *Pipeline, on bool) func([]byte) any {
+	if !on || p == nil {
+		return nil
+	}
+	return p.Scanner()
+}
+
 // openReaders opens a logread.Reader per directory, warning about those
 // that cannot be opened; opened numbers, among dirs, those it returns.
 func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool) (readers []*logread.Reader, opened []int) {
@@ -604,6 +612,8 @@ func (c *command) openReaders(dirs []string, cursor *logread.Cursor, follow bool
 			// One directory: the next archive decompressed on the other
 			// core. (A merge of many would hold two archives each.)
 			ReadAhead: !follow && len(dirs) == 1,
+			// And searched there, while in that core's cache.
+			Scan: scanner(c.p, !follow && len(dirs) == 1),
 			// -F follows the name, even before there is a directory.
 			WaitForDir:   c.o.FollowRotate,
 			OnError:      c.warn,
