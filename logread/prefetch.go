@@ -33,12 +33,12 @@ type prefetch struct {
 	// mapped: data is a mapping of the file (Options.Map and Scan), not a
 	// decompressed copy.
 	mapped bool
-	scan   any // Options.Scan's result on data
-	f    *os.File      // nil: not prefetched (plain, or not openable)
-	done chan struct{} // closed when data and err are set
-	data []byte
-	src  []byte // the compressed file, read whole
-	err  error
+	scan   any           // Options.Scan's result on data
+	f      *os.File      // nil: not prefetched (plain, or not openable)
+	done   chan struct{} // closed when data and err are set
+	data   []byte
+	src    []byte // the compressed file, read whole
+	err    error
 }
 
 // prefetcher is a Reader's: the archives being decompressed ahead, in the

@@ -2,11 +2,11 @@ package logcat
 
 import (
 	"bytes"
-	"sort"
-	"sync"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/taikit/taikit/internal/jsontext"
