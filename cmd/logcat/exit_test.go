@@ -1,11 +1,14 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/taikit/taikit/internal/testref"
 )
@@ -93,5 +96,41 @@ func TestExitStatusWriteError(t *testing.T) {
 	cmd.Stderr = &stderr
 	if code := exitCode(t, cmd.Run()); code != 111 || !strings.Contains(stderr.String(), "unable to write output") {
 		t.Errorf("writing to /dev/full: exit %d, %q; want 111", code, stderr.String())
+	}
+}
+
+// Writing to a pipe, logcat makes it hold 1 MiB, so that its 256 KiB
+// writes do not each wait for the reader; the output is unchanged.
+func TestWidensOutputPipe(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "current"), []byte(lbl(1_800_000_000, 0)+" x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	before, err := unix.FcntlInt(r.Fd(), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testref.Self(t), dir)
+	cmd.Env = testref.Environ(testref.BeCommand)
+	cmd.Stdout = w
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	after, err := unix.FcntlInt(r.Fd(), unix.F_GETPIPE_SZ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before >= 1<<20 || after != 1<<20 {
+		t.Errorf("the pipe held %d bytes before, %d after; want 1 MiB after", before, after)
+	}
+	out, _ := io.ReadAll(r)
+	if string(out) != lbl(1_800_000_000, 0)+" x\n" {
+		t.Errorf("output %q", out)
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 func main() {
 	cli.IgnoreBrokenPipe()
+	widenPipe(os.Stdout)
 	// SIGINT, SIGTERM and SIGHUP end reading and following cleanly: what
 	// was read is written, the cursor saved after it, and logcat exits 0.
 	sigs := make(chan os.Signal, 1)
@@ -50,4 +51,19 @@ func terminal() (bool, int) {
 		return true, 0
 	}
 	return true, int(ws.Col)
+}
+
+// widenPipe makes the pipe f writes to hold 1 MiB (when it is a pipe
+// that holds less): logcat writes its output 256 KiB at a time, and into
+// the 64 KiB of a default pipe each write waited for the reader to empty
+// it four times, a fifth of a search of 1 GB whose lines were read by
+// another program. An error (not a pipe, a limit below 1 MiB) leaves it.
+func widenPipe(f *os.File) {
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return
+	}
+	if n, err := unix.FcntlInt(f.Fd(), unix.F_GETPIPE_SZ, 0); err == nil && n < 1<<20 {
+		unix.FcntlInt(f.Fd(), unix.F_SETPIPE_SZ, 1<<20)
+	}
 }

@@ -768,8 +768,11 @@ func (p *Pipeline) Scanner() func(text []byte) any {
 	}
 	lit := p.required
 	pool := &p.foundPool
+	var once sync.Once
+	var chosen finder // the bytes searched for, chosen on the first text
 	return func(text []byte) any {
-		f := newFinder(lit, text)
+		once.Do(func() { chosen = newFinder(lit, text) })
+		f := chosen
 		h, _ := pool.Get().(*hitLines)
 		if h == nil {
 			h = &hitLines{}
