@@ -81,6 +81,11 @@ type Query struct {
 	// after each block it gives (logcat -f on standard input after each
 	// read, a follower of a directory from its writing goroutine).
 	Live bool
+
+	// WriteBehind writes the output on a goroutine of its own, a block
+	// behind: while a slow reader of the output (a pipe) takes one
+	// block, the next is selected. Flush waits for it. Not with Live.
+	WriteBehind bool
 }
 
 // ChunkSize is how much the pipeline reads at a time, and the longest line
@@ -151,6 +156,7 @@ type Pipeline struct {
 	held     queue // the same with context (Before, After)
 	done     bool
 	err      error // the first write error
+	behind   *writeBehind
 
 	pres [][2][]byte // per input: what goes before a selected line, a context line
 	sep  []byte      // the line between groups of context
@@ -281,9 +287,7 @@ func (p *Pipeline) chunk(b []byte) int {
 			// Large enough to go out as it is, without a copy.
 			p.flush()
 			if p.err == nil {
-				if _, err := p.dst.Write(b); err != nil {
-					p.err = &WriteError{err}
-				}
+				p.writeDirect(b)
 			}
 			return len(b)
 		}
@@ -967,6 +971,7 @@ func (p *Pipeline) Flush() error {
 	}
 	p.writeHeld()
 	p.flush()
+	p.endWriteBehind()
 	return p.err
 }
 
@@ -1029,10 +1034,119 @@ func (p *Pipeline) flush() {
 		p.out = p.out[:0]
 		return
 	}
+	if p.q.WriteBehind && !p.q.Live {
+		if p.behind == nil {
+			p.behind = startWriteBehind(p.dst)
+		}
+		var err error
+		if p.out, err = p.behind.write(p.out); err != nil {
+			p.err = &WriteError{err}
+		}
+		return
+	}
 	if _, err := p.dst.Write(p.out); err != nil {
 		p.err = &WriteError{err}
 	}
 	p.out = p.out[:0]
+}
+
+// writeDirect writes b at once, after what is being written behind.
+func (p *Pipeline) writeDirect(b []byte) {
+	if p.behind != nil {
+		if err := p.behind.wait(); err != nil {
+			p.err = &WriteError{err}
+			return
+		}
+	}
+	if _, err := p.dst.Write(b); err != nil {
+		p.err = &WriteError{err}
+	}
+}
+
+// endWriteBehind waits for the output written behind and stops its
+// goroutine.
+func (p *Pipeline) endWriteBehind() {
+	if p.behind == nil {
+		return
+	}
+	if err := p.behind.stop(); err != nil && p.err == nil {
+		p.err = &WriteError{err}
+	}
+	p.behind = nil
+}
+
+// writeBehind owns the goroutine that writes a Pipeline's output blocks
+// (WriteBehind), in order, one at a time, while the Pipeline fills the
+// next; stop ends it.
+type writeBehind struct {
+	blocks chan []byte // to write
+	spare  chan []byte // written, to fill again
+	done   chan struct{}
+	queued int // blocks sent and not yet taken back from spare
+
+	mu  sync.Mutex
+	err error // the first write error
+}
+
+func startWriteBehind(dst io.Writer) *writeBehind {
+	w := &writeBehind{blocks: make(chan []byte, 1), spare: make(chan []byte, 2), done: make(chan struct{})}
+	go func() { // ended by stop, which closes blocks and waits for done
+		defer close(w.done)
+		for b := range w.blocks {
+			if w.errNow() == nil {
+				if _, err := dst.Write(b); err != nil {
+					w.mu.Lock()
+					w.err = err
+					w.mu.Unlock()
+				}
+			}
+			w.spare <- b[:0]
+		}
+	}()
+	return w
+}
+
+// write hands b over to be written and returns a buffer to fill next, and
+// the error of a write before, if one failed.
+func (w *writeBehind) write(b []byte) ([]byte, error) {
+	var next []byte
+	if w.queued == 2 {
+		// Both other buffers are taken: wait until one is written.
+		next = <-w.spare
+		w.queued--
+	} else {
+		select {
+		case next = <-w.spare:
+			w.queued--
+		default:
+			next = make([]byte, 0, cap(b))
+		}
+	}
+	w.blocks <- b
+	w.queued++
+	return next, w.errNow()
+}
+
+// errNow returns the first write error so far.
+func (w *writeBehind) errNow() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// wait waits until every block handed over is written.
+func (w *writeBehind) wait() error {
+	for ; w.queued > 0; w.queued-- {
+		<-w.spare
+	}
+	return w.errNow()
+}
+
+func (w *writeBehind) stop() error {
+	err := w.wait()
+	close(w.blocks)
+	<-w.done
+	return err
 }
 
 // queue keeps lines in order, first in first out, reusing their buffers.

@@ -2,9 +2,11 @@ package logcat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -519,5 +521,86 @@ func TestAddBlockFoundAhead(t *testing.T) {
 	var out bytes.Buffer
 	if NewPipeline(Query{Last: -1, Before: 1, Selector: sel()}, &out).Scanner() != nil {
 		t.Error("a Scanner for a query with context, which does not use one")
+	}
+}
+
+// slowWriter takes its time over each write, as a pipe whose reader is
+// behind, and fails from the failAt-th write on (0: never).
+type slowWriter struct {
+	out    bytes.Buffer
+	writes int
+	failAt int
+	gate   chan struct{} // each write waits for a receive from it... or not, when nil
+}
+
+func (w *slowWriter) Write(b []byte) (int, error) {
+	if w.gate != nil {
+		<-w.gate
+	}
+	w.writes++
+	if w.failAt > 0 && w.writes >= w.failAt {
+		return 0, io.ErrClosedPipe
+	}
+	return w.out.Write(b)
+}
+
+// With WriteBehind, the output is the same and in the same order, also
+// where a large block of a copy goes out directly between buffered ones;
+// a write that fails is the Pipeline's error, and Flush returns it.
+func TestWriteBehind(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 8*flushAt; i++ {
+		b.WriteString(stamped(int64(1000+i), fmt.Sprintf("worker: job=%d state=%s", i, []string{"done", "failed"}[i%3/2])) + "\n")
+	}
+	text := b.String()
+	for name, q := range map[string]Query{
+		"selected": {Last: -1, Selector: mustSelector(t, nil, []string{"state=done"}, false)},
+		"copied":   {Last: -1},
+		"tai64n":   {Last: -1, Format: FormatTAI64N},
+	} {
+		want := runQuery(t, q, text)
+		gate, stop := make(chan struct{}), make(chan struct{})
+		w := &slowWriter{gate: gate}
+		go func() { // lets the writes through one by one, late; ends with stop
+			for {
+				runtime.Gosched()
+				select {
+				case gate <- struct{}{}:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		q.WriteBehind = true
+		p := NewPipeline(q, w)
+		// Small blocks and whole ones, so that both buffered output and
+		// direct writes of large blocks happen.
+		lines := strings.SplitAfter(text, "\n")
+		for i := 0; i < len(lines); {
+			n := 1 + i%5000
+			if i%3 == 0 {
+				n = 7
+			}
+			p.AddLines([]byte(strings.Join(lines[i:min(i+n, len(lines))], "")), tai64n.Label{})
+			i += n
+		}
+		err := p.Flush()
+		close(stop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.out.String() != want {
+			t.Errorf("%s: %d bytes written behind, want %d", name, w.out.Len(), len(want))
+		}
+		if w.writes < 3 {
+			t.Errorf("%s: %d writes: nothing was written behind", name, w.writes)
+		}
+	}
+	w := &slowWriter{failAt: 2}
+	p := NewPipeline(Query{Last: -1, Format: FormatTAI64N, WriteBehind: true}, w)
+	p.AddLines([]byte(text), tai64n.Label{})
+	var we *WriteError
+	if err := p.Flush(); !errors.As(err, &we) || !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("Flush after a failed write: %v", err)
 	}
 }

@@ -329,6 +329,7 @@ func kindOf(name string) inputKind {
 // other are merged by their stamps.
 func (c *command) readAll(kinds []inputKind, live bool) {
 	c.p.q.Live = live
+	c.p.q.WriteBehind = !live
 	for i := 0; i < len(kinds) && !c.p.Done(); i++ {
 		name := c.o.Inputs[i]
 		c.p.SetSource(i)
