@@ -38,9 +38,37 @@ func newFinder(lit, sample []byte) finder {
 	slices.SortStableFunc(order, func(a, b int) int { return freq[lit[a]] - freq[lit[b]] })
 	f := finder{lit: lit, k: order[0], c: lit[order[0]]}
 	if len(lit) >= 2 && hasPairSearch {
-		f.i1, f.i2 = min(order[0], order[1]), max(order[0], order[1])
+		f.i1, f.i2 = bestPair(lit, order[:min(len(order), pairCandidates)], sample[:min(len(sample), 64<<10)])
 	}
 	return f
+}
+
+// pairCandidates is how many of the literal's rarest bytes bestPair pairs.
+const pairCandidates = 6
+
+// bestPair returns the offsets i1 < i2, among those of cand, of the two
+// bytes of lit that occur together, at their distance in lit, least often
+// in sample. The two rarest bytes alone can be a poor pair: in a log the
+// "f" and "l" of "state=failed" are three apart five times as often as the
+// literal occurs, where "=" and "f" side by side occur only in it.
+func bestPair(lit []byte, cand []int, sample []byte) (int, int) {
+	b1, b2 := min(cand[0], cand[1]), max(cand[0], cand[1])
+	best := -1
+	for x := 0; x < len(cand); x++ {
+		for y := x + 1; y < len(cand); y++ {
+			i1, i2 := min(cand[x], cand[y]), max(cand[x], cand[y])
+			c1, c2, n := lit[i1], lit[i2], 0
+			for p := 0; p+i2 < len(sample); p++ {
+				if sample[p+i1] == c1 && sample[p+i2] == c2 {
+					n++
+				}
+			}
+			if best < 0 || n < best {
+				b1, b2, best = i1, i2, n
+			}
+		}
+	}
+	return b1, b2
 }
 
 // index returns the offset of the first lit in b, or -1.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +119,32 @@ func TestHitsInheritStamps(t *testing.T) {
 		if whole.String() != small.String() || whole.Len() == 0 {
 			t.Errorf("%s: the whole block gives %d bytes, line by line %d", name, whole.Len(), small.Len())
 		}
+	}
+}
+
+// The pair searched for is the one of the rarest bytes that occurs
+// together least often in the data, not the two rarest bytes: here "f"
+// and "l" three apart fill the log, "=" and "f" side by side do not.
+func TestFinderPairFromTheData(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 64<<10; i++ {
+		fmt.Fprintf(&b, "fool fill fall %d state=done\n", i)
+		if i%50 == 0 {
+			b.WriteString("x state=failed\n")
+		}
+	}
+	sample := []byte(b.String())
+	f := newFinder([]byte("state=failed"), sample)
+	together := 0
+	for p := 0; p+f.i2 < len(sample); p++ {
+		if sample[p+f.i1] == f.lit[f.i1] && sample[p+f.i2] == f.lit[f.i2] {
+			together++
+		}
+	}
+	if want := strings.Count(b.String(), "state=failed"); hasPairSearch && together != want {
+		t.Errorf("the pair %q at %d and %q at %d occurs %d times, the literal %d", f.lit[f.i1], f.i1, f.lit[f.i2], f.i2, together, want)
+	}
+	if i := f.index(sample); i < 0 || string(sample[i:i+12]) != "state=failed" {
+		t.Errorf("index = %d", i)
 	}
 }
