@@ -27,6 +27,10 @@
 //     memory mapping, without a copy, to a caller that reads them inside
 //     Guard: an archive truncated meanwhile is then an error (*FaultError),
 //     not a crash.
+//   - Options.ReadAhead reads the next archives on other goroutines
+//     (decompressed, or with Map mapped) while this one's lines are
+//     given, and Options.Scan runs a caller's search on each one's whole
+//     text there: a search of a directory uses every core.
 //   - A follower follows the directory by name, as tail -F a file: when
 //     it is renamed or removed and made again, the new one is read from
 //     its start (*DirChange says so).

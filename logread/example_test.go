@@ -197,3 +197,47 @@ func ExampleGuard() {
 	// Output:
 	// 100000 lines
 }
+
+// A search of a directory on every core: with ReadAhead the next archives
+// are decompressed (or, with Map, mapped) on other goroutines, and Scan
+// runs there on each one's whole text; its result comes with that
+// archive's blocks, ScanOff saying where each block begins in the text.
+func ExampleOptions_scan() {
+	dir, _ := os.MkdirTemp("", "logread-example-scan")
+	defer os.RemoveAll(dir)
+	w, err := rotate.Open(dir, rotate.Options{MaxSize: 300 << 10, Keep: 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := range 100000 {
+		fmt.Fprintf(w, "job %d state=%s\n", i, []string{"done", "done", "failed"}[i%3])
+	}
+	w.Close()
+
+	count := func(text []byte) any { return bytes.Count(text, []byte("state=failed")) }
+	r, err := logread.OpenDir(dir, logread.Options{Map: true, ReadAhead: true, Scan: count})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	failed := 0
+	if err := logread.Guard(func() {
+		for {
+			b, err := r.NextLines()
+			if err != nil {
+				return // io.EOF
+			}
+			switch {
+			case b.Scan == nil: // not read ahead: the first archive, current
+				failed += bytes.Count(b.Bytes, []byte("state=failed"))
+			case b.ScanOff == 0: // an archive's first block: its count
+				failed += b.Scan.(int)
+			}
+		}
+	}); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(failed, "failed")
+	// Output:
+	// 33333 failed
+}
