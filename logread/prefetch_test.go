@@ -212,14 +212,22 @@ type scanned struct{ text []byte }
 // an archive comes in several blocks; the stream is as without it.
 func TestScanAhead(t *testing.T) {
 	dir, paths := aheadDir(t)
-	plain, _ := readAheadBlocks(t, dir, Options{})
-	want := mapLines(t, plain)
-	for _, window := range []int{mapWindow, 64 << 10} {
-		t.Run(fmt.Sprint(window), func(t *testing.T) {
+	// Until inside the last archive but one: the block that reaches it is
+	// cut there.
+	until := tai64n.FromUnix(1700000000, 0, tai64n.Daemontools)
+	until.Sec += 8*100000 + 500
+	for _, c := range []struct {
+		window   int
+		hasUntil bool
+	}{{mapWindow, false}, {64 << 10, false}, {mapWindow, true}, {64 << 10, true}} {
+		t.Run(fmt.Sprint(c.window, c.hasUntil), func(t *testing.T) {
+			plain, _ := readAheadBlocks(t, dir, Options{Until: until, HasUntil: c.hasUntil})
+			want := mapLines(t, plain)
+			window := c.window
 			defer func(w int) { mapWindow = w }(mapWindow)
 			mapWindow = window
 			var calls atomic.Int32
-			opts := Options{ReadAhead: true, Map: true, Scan: func(text []byte) any {
+			opts := Options{Until: until, HasUntil: c.hasUntil, ReadAhead: true, Map: true, Scan: func(text []byte) any {
 				calls.Add(1)
 				return &scanned{bytes.Clone(text)}
 			}}
@@ -258,9 +266,13 @@ func TestScanAhead(t *testing.T) {
 				t.Fatalf("%d lines with Scan, %d without", len(got), len(want))
 			}
 			// Every archive but the first (opened before any is read
-			// ahead) and the small plain one (not mapped).
-			if n := len(archives); n != len(paths)-2 || int(calls.Load()) != n {
-				t.Errorf("%d archives came with their scan (%d scans), want %d", n, calls.Load(), len(paths)-2)
+			// ahead) and the small plain one (not mapped); before Until.
+			wantScans := len(paths) - 2
+			if c.hasUntil {
+				wantScans--
+			}
+			if n := len(archives); n != wantScans {
+				t.Errorf("%d archives came with their scan (%d scans), want %d", n, calls.Load(), wantScans)
 			}
 			if window < mapWindow && withScan < 3*len(archives) {
 				t.Errorf("%d blocks with a scan from %d archives: none in several blocks", withScan, len(archives))

@@ -498,12 +498,10 @@ func (r *Reader) take(final, bulk bool) (l Line, took, ok bool) {
 		if !took {
 			return Line{}, false, false
 		}
+		// Where b begins in s.m, the whole content (the window), before
+		// acceptBlock cuts its end at Until.
+		r.scan, r.scanOff = s.scan, s.start-len(b)
 		l, ok = r.acceptBlock(b)
-		r.scan, r.scanOff = s.scan, 0
-		if s.scan != nil {
-			// s.m, the whole content, is the window.
-			r.scan, r.scanOff = s.scan, s.start-len(b)
-		}
 	} else {
 		b, took := s.take(r.window(), final)
 		if !took {
