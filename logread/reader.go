@@ -490,6 +490,7 @@ func (r *Reader) eof() (Line, error) {
 // whether the buffer gave anything; ok whether it is given to the caller.
 func (r *Reader) take(final, bulk bool) (l Line, took, ok bool) {
 	s := r.src
+	r.scan = nil // set below for a block of a scanned archive
 	// Whole blocks are taken only at a line start (not where a file
 	// continues a line the one before it ended without a newline) and once
 	// Since is past: before that, lines are skipped one by one.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +87,88 @@ func TestDirectoryReadAheadAsStdin(t *testing.T) {
 		}
 		if strings.Count(want, "\n") < 3 && !strings.HasPrefix(args[0], "-c") {
 			t.Errorf("%q: only %d lines: the case tests little", args, strings.Count(want, "\n"))
+		}
+	}
+}
+
+// The same comparison over directories and queries drawn at random (a
+// fixed seed a case): archives small and large, plain and zstd, one cut by
+// a kill (".u"), lines longer than ChunkSize, unstamped lines, stamps out
+// of order; searches, ranges, -m, -n, -c.
+func TestDirectoryReadAheadRandom(t *testing.T) {
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	words := []string{"alpha", "beta", "state=failed", "gamma delta"}
+	for seed := range uint64(12) {
+		rng := rand.New(rand.NewPCG(seed, 14))
+		dir := t.TempDir()
+		var all bytes.Buffer
+		sec := int64(1_800_000_000)
+		files := 2 + rng.IntN(6)
+		for f := range files {
+			var b bytes.Buffer
+			size := []int{1 << 10, 200 << 10, 300 << 10, 900 << 10}[rng.IntN(4)]
+			for b.Len() < size {
+				sec += int64(rng.IntN(3))
+				switch r := rng.IntN(100); {
+				case r < 3:
+					fmt.Fprintf(&b, "unstamped %s\n", words[rng.IntN(len(words))])
+				case r < 4 && seed%3 == 0:
+					fmt.Fprintf(&b, "%s long %s %s\n", tai64n.FromUnix(sec, 0, tai64n.Daemontools).Append(nil), strings.Repeat("x", ChunkSize+rng.IntN(1000)), words[rng.IntN(len(words))])
+				case r < 6 && seed%2 == 0:
+					// Stamps out of order: not with -U, where a directory
+					// ends at the first line past it (logcat.8).
+					fmt.Fprintf(&b, "%s back in time %s\n", tai64n.FromUnix(sec-30, 0, tai64n.Daemontools).Append(nil), words[rng.IntN(len(words))])
+				default:
+					fmt.Fprintf(&b, "%s job=%d %s\n", tai64n.FromUnix(sec, 0, tai64n.Daemontools).Append(nil), rng.IntN(1000), words[rng.IntN(len(words))])
+				}
+			}
+			data, suffix := b.Bytes(), ".s"
+			if f == files-1 && seed%2 == 1 {
+				data, suffix = append(data, "cut by a kill"...), ".u"
+			}
+			all.Write(data)
+			if suffix == ".u" {
+				all.WriteString("\n") // the line ends with its file
+			}
+			if rng.IntN(3) == 0 {
+				data = enc.EncodeAll(data, nil)
+			}
+			name := string(tai64n.FromUnix(sec, 1, tai64n.Daemontools).Append(nil)) + suffix
+			if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "current"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := func() string {
+			s := 1_800_000_000 + rng.Int64N(sec-1_800_000_000+1)
+			return time.Unix(s, 0).UTC().Format("2006-01-02 15:04:05")
+		}
+		word := words[rng.IntN(len(words))]
+		for _, args := range [][]string{
+			{"-E", word},
+			{"-E", word, "-S", at()},
+			{"-E", word, "-U", at(), "-S", at()},
+			{"-E", word, "-m", fmt.Sprint(1 + rng.IntN(2000))},
+			{"-E", word, "-n", "3"},
+			{"-c", "-E", word},
+			{"-p", "+* * " + word + "*"},
+		} {
+			if seed%2 == 0 && slices.Contains(args, "-U") {
+				continue
+			}
+			var got, want, errOut bytes.Buffer
+			code := Run(append(append([]string{"-u"}, args...), dir), Env{Stdout: &got, Stderr: &errOut, Now: time.Now})
+			wantCode := Run(append(append([]string{"-u"}, args...), "-"), Env{Stdin: bytes.NewReader(all.Bytes()), Stdout: &want, Stderr: &errOut, Now: time.Now})
+			if got.String() != want.String() || code != wantCode || errOut.Len() > 0 {
+				t.Errorf("seed %d, %q: the directory gives %d bytes (exit %d), standard input %d (exit %d); %s",
+					seed, args, got.Len(), code, want.Len(), wantCode, errOut.String())
+			}
 		}
 	}
 }
