@@ -153,7 +153,8 @@ func TestDirectoryReadAheadRandom(t *testing.T) {
 		for _, args := range [][]string{
 			{"-E", word},
 			{"-E", word, "-S", at()},
-			{"-E", word, "-U", at(), "-S", at()},
+			{"-E", word, "-U", at()},
+			{"-E", word, "-U", at()},
 			{"-E", word, "-m", fmt.Sprint(1 + rng.IntN(2000))},
 			{"-E", word, "-n", "3"},
 			{"-c", "-E", word},
