@@ -187,6 +187,12 @@ func run(args []string, e env) int {
 			Follow: !o.once, Convention: conv, MaxBatch: o.batch, Warn: warn})
 	}
 
+	// The gaps counted before this run: --once's exit 3 is for this run's.
+	gapsBefore := make([]uint64, len(shippers))
+	for i, s := range shippers {
+		p, _ := state.Get(s.Dir)
+		gapsBefore[i] = p.Gaps
+	}
 	errs := make([]error, len(shippers))
 	var wg sync.WaitGroup
 	for i, s := range shippers {
@@ -207,9 +213,9 @@ func run(args []string, e env) int {
 		}
 	}
 	if code == 0 && o.once {
-		for _, s := range shippers {
-			if p, _ := state.Get(s.Dir); p.Gaps > 0 {
-				return 3 // data pruned before it was shipped, said above
+		for i, s := range shippers {
+			if p, _ := state.Get(s.Dir); p.Gaps > gapsBefore[i] {
+				return 3 // data pruned before this run shipped it, said above
 			}
 		}
 	}

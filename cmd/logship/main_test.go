@@ -21,6 +21,8 @@ import (
 
 	"github.com/taikit/taikit/internal/servertest"
 	"github.com/taikit/taikit/internal/testref"
+	"github.com/taikit/taikit/rotate"
+	"github.com/taikit/taikit/tai64n"
 )
 
 func TestMain(m *testing.M) { testref.TestMainOr(m, main) }
@@ -403,5 +405,53 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// With --once, exit 3 says that this run met data pruned before it was
+// shipped, not that some run ever did: the runs after it, with nothing
+// pruned meanwhile, exit 0 (the state file still counts the gap).
+func TestOnceExitsThreeForThisRunsGapOnly(t *testing.T) {
+	s := redisStore(t)
+	dir := filepath.Join(t.TempDir(), "log")
+	stateFile := filepath.Join(t.TempDir(), "state")
+	write := func(from, to, keep int) {
+		t.Helper()
+		w, err := rotate.Open(dir, rotate.Options{MaxSize: 4096, Keep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b []byte
+		for i := from; i < to; i++ {
+			b = tai64n.FromUnix(1764900000+int64(i), 0, tai64n.Daemontools).Append(b[:0])
+			b = fmt.Appendf(b, " %s\n", lineText(i))
+			if _, err := w.Write(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func() (int, string) {
+		t.Helper()
+		p := startShipper(t, "--once", "-C", stateFile, "-H", "h", "-n", "svc", s.url, dir)
+		testref.Receive(t, "logship --once to end", p.done)
+		return p.cmd.ProcessState.ExitCode(), p.stderr()
+	}
+	write(0, 100, 1000)
+	if code, errs := run(); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errs)
+	}
+	write(100, 3000, 2) // most of it pruned before the next run
+	if code, errs := run(); code != 3 || !strings.Contains(errs, "pruned") && !strings.Contains(errs, "gap") {
+		t.Fatalf("the run that met the gap: exit %d, stderr %q", code, errs)
+	}
+	if code, errs := run(); code != 0 {
+		t.Errorf("a run with nothing new: exit %d: %s", code, errs)
+	}
+	write(3000, 3100, 1000)
+	if code, errs := run(); code != 0 {
+		t.Errorf("a run with new lines and nothing pruned: exit %d: %s", code, errs)
 	}
 }
