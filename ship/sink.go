@@ -42,9 +42,9 @@ func permanent(err error) error { return &permanentError{err} }
 
 // SinkOptions configure the sinks that Open makes.
 type SinkOptions struct {
-	// TLS is the client configuration for syslog+tls:// (and the TLS of
-	// the other protocols, where their URL asks for it); its ServerName is
-	// the URL's host when empty.
+	// TLS is the client configuration for syslog+tls:// (the other
+	// protocols go without TLS); its ServerName is the URL's host when
+	// empty.
 	TLS *tls.Config
 	// Dial makes the sinks' connections (each bounded by Timeout);
 	// net.Dialer's DialContext by default.

@@ -117,6 +117,11 @@ func run(args []string, e env) int {
 	if err == nil && (o.cert == "") != (o.key == "") {
 		err = &cli.UsageError{Msg: "--cert and --key go together"}
 	}
+	if err == nil && (o.ca != "" || o.cert != "") && !strings.HasPrefix(u, "syslog+tls:") {
+		// Taken and not used, they would let a user believe the other
+		// protocols go encrypted.
+		err = &cli.UsageError{Msg: "--ca, --cert and --key are for syslog+tls://: nats://, redis:// and relp:// are sent without TLS (reach such a server through a TLS tunnel, e.g. stunnel)"}
+	}
 	if err != nil {
 		var oe *cli.OptionError
 		if errors.As(err, &oe) {
