@@ -104,11 +104,10 @@ func (p *pipeInput) close() {
 func (p *pipeInput) next(buf []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n64, err := unix.Tee(p.in, p.ownW, p.held+len(buf), unix.SPLICE_F_NONBLOCK)
-	if err != nil || n64 == 0 {
+	n, err := tee(p.in, p.ownW, p.held+len(buf), unix.SPLICE_F_NONBLOCK)
+	if err != nil || n == 0 {
 		return 0, err
 	}
-	n := int(n64)
 	skip := min(n, p.held)
 	if err := p.discard(skip); err != nil {
 		return 0, err
@@ -130,6 +129,19 @@ func (p *pipeInput) next(buf []byte) (int, error) {
 		got += m
 	}
 	return n, nil
+}
+
+// tee is tee(2). golang.org/x/sys's Tee returns an int64 made of two
+// registers, and on a 32-bit processor the high one is not the result
+// (on 386 it is the third argument): a tee of nothing at the end of the
+// input came back as a multiple of 4 GiB, which int made 0 again, and
+// multilog went round forever (found running the tests with GOARCH=386).
+func tee(rfd, wfd, n, flags int) (int, error) {
+	r, _, errno := unix.Syscall6(unix.SYS_TEE, uintptr(rfd), uintptr(wfd), uintptr(n), uintptr(flags), 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
 }
 
 // hold counts n more bytes returned by next as taken: until consumed they

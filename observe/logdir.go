@@ -147,7 +147,7 @@ func readLogDir(dir string, cache *oldestCache) LogDir {
 				oldestName, oldestStamp, oldestSt = n, stamp, st
 			}
 		case n == "current":
-			d.LastWrite = time.Unix(st.Mtim.Sec, st.Mtim.Nsec)
+			d.LastWrite = time.Unix(st.Mtim.Unix()) // int32 fields on 386
 			currentSt = st
 		}
 	}

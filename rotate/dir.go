@@ -234,7 +234,7 @@ func (d *Dir) foreignLink(name string, st fs.FileInfo) error {
 		return nil
 	}
 	if dsys, ok := dst.Sys().(*syscall.Stat_t); ok && dsys.Uid != sys.Uid {
-		return &foreignLinkError{name, sys.Nlink, sys.Uid}
+		return &foreignLinkError{name, uint64(sys.Nlink), sys.Uid} // uint32 on some architectures
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func fullFreeSpace(mnt string) int64 {
 	if syscall.Statfs(mnt, &st) != nil {
 		return -1
 	}
-	return int64(st.Bavail) * st.Bsize
+	return int64(st.Bavail) * int64(st.Bsize) // int32 on 386
 }
 
 // TestFullDiskBlock: P06. With the Block policy a full disk pauses the

@@ -161,7 +161,7 @@ func startWithInput(t *testing.T, prog, work string, in []byte, args ...string) 
 	// A 4 GiB bound on the heap: a command whose memory the input
 	// chooses fails ("out of memory", a crash here) instead of taking the
 	// machine. prlimit sets it and execs prog in the same process.
-	cmd := exec.Command("/usr/bin/prlimit", append([]string{"--data=" + strconv.Itoa(4<<30), "--", prog}, args...)...)
+	cmd := exec.Command("/usr/bin/prlimit", append([]string{"--data=" + strconv.FormatInt(4<<30, 10), "--", prog}, args...)...)
 	cmd.Dir = work
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
