@@ -1,8 +1,11 @@
 package observe
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -84,6 +87,35 @@ func TestStaleAndNewerExtra(t *testing.T) {
 	}
 	if ready, ok := s.Ready(); ready || !ok {
 		t.Errorf("checking: Ready() = %v, %v", ready, ok)
+	}
+}
+
+// TestHeldByNeeds: what holds run back under a needs/ directory is in the
+// Service and its JSON, and absent from both otherwise.
+func TestHeldByNeeds(t *testing.T) {
+	root := t.TempDir()
+	when := tai64n.FromTime(time.Now().Add(-time.Minute), tai64n.Daemontools)
+	st := supervise.Status{When: when, Want: 'u'}
+	held := filepath.Join(root, "held")
+	fakeService(t, held, st)
+	must(t, os.WriteFile(supervise.ExtraPath(held), supervise.Extra{Status: when, Waiting: "db/cache", Missing: "queue", Cycle: "web"}.Append(nil), 0o644))
+	s := ReadService(held, "held")
+	if !slices.Equal(s.Waiting, []string{"db", "cache"}) || !slices.Equal(s.Missing, []string{"queue"}) || !slices.Equal(s.Cycle, []string{"web"}) {
+		t.Errorf("held: waiting %q, missing %q, cycle %q", s.Waiting, s.Missing, s.Cycle)
+	}
+	j, err := json.Marshal(s)
+	must(t, err)
+	if !bytes.Contains(j, []byte(`"waiting":["db","cache"],"missing":["queue"],"cycle":["web"]`)) {
+		t.Errorf("JSON %s", j)
+	}
+	free := filepath.Join(root, "free")
+	fakeService(t, free, st)
+	must(t, os.WriteFile(supervise.ExtraPath(free), supervise.Extra{Status: when}.Append(nil), 0o644))
+	s = ReadService(free, "free")
+	j, err = json.Marshal(s)
+	must(t, err)
+	if s.Waiting != nil || s.Missing != nil || s.Cycle != nil || bytes.Contains(j, []byte("waiting")) {
+		t.Errorf("not held: %s", j)
 	}
 }
 

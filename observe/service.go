@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,6 +55,12 @@ type Service struct {
 	// GaveUp is the number of fast exits after which the supervisor gave
 	// up restarting run, 0 if it has not.
 	GaveUp int `json:"gave_up,omitempty"`
+	// Waiting, Missing and Cycle hold run back (a needs/ directory): the
+	// services it needs that are not up and ready yet, those that do not
+	// exist, those that need it back. A list cut short ends in "...".
+	Waiting []string `json:"waiting,omitempty"`
+	Missing []string `json:"missing,omitempty"`
+	Cycle   []string `json:"cycle,omitempty"`
 
 	dirRead     bool // the directory and its down file could be read
 	runningRead bool // whether a supervisor runs is known
@@ -141,8 +148,18 @@ func ReadService(dir, name string) Service {
 			s.LastExit = &Exit{Code: ex.ExitCode, Signal: ex.Signal}
 		}
 		s.Backoff, s.GaveUp = ex.Backoff, ex.GaveUp
+		s.Waiting, s.Missing, s.Cycle = names(ex.Waiting), names(ex.Missing), names(ex.Cycle)
 	}
 	return s
+}
+
+// names splits one of supervise/extra's "/"-separated lists; nil for an
+// empty one.
+func names(list string) []string {
+	if list == "" {
+		return nil
+	}
+	return strings.Split(list, "/")
 }
 
 // statusError words a failure to read supervise/status as svstat does.

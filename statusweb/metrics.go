@@ -39,6 +39,9 @@ var (
 	descGaveUp = prometheus.NewDesc("taikit_service_gave_up",
 		"1 if the supervisor gave up restarting run after too many fast exits (backoff file), else 0; taikit's supervise only.", svcLabels, nil)
 
+	descHeld = prometheus.NewDesc("taikit_service_held",
+		"1 if the supervisor holds run back until services it needs (needs/) are up and ready, or because one is missing or needs it back, else 0; taikit's supervise only.", svcLabels, nil)
+
 	descLogBytes = prometheus.NewDesc("taikit_logdir_bytes",
 		"Size of the log directory's files: archives, a rotation in progress and current.", logLabels, nil)
 	descLogArchives = prometheus.NewDesc("taikit_logdir_archives",
@@ -73,7 +76,7 @@ type Collector struct {
 // Describe sends the descriptions of every metric.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSuperviseRunning, descNormallyUp, descUp, descWantUp, descPaused,
-		descChange, descReady, descRestarts, descExitCode, descExitSignal, descBackoff, descGaveUp,
+		descChange, descReady, descRestarts, descExitCode, descExitSignal, descBackoff, descGaveUp, descHeld,
 		descLogBytes, descLogArchives, descLogLastWrite, descLogOldest, descLagBytes, descLagSeconds, descCursorGap,
 		descErrors, descDuration} {
 		ch <- d
@@ -158,6 +161,7 @@ func collectService(ch chan<- prometheus.Metric, s *observe.Service) {
 	}
 	gauge(ch, descBackoff, float64(s.Backoff), name)
 	gauge(ch, descGaveUp, b2f(s.GaveUp > 0), name)
+	gauge(ch, descHeld, b2f(len(s.Waiting)+len(s.Missing)+len(s.Cycle) > 0), name)
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {

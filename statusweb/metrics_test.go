@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/taikit/taikit/internal/testref"
+	"github.com/taikit/taikit/observe"
 	"github.com/taikit/taikit/statusweb"
+	"github.com/taikit/taikit/supervise"
+	"github.com/taikit/taikit/supervise/control/controltest"
 )
 
 const promtool = "/usr/bin/promtool"
@@ -94,6 +99,38 @@ func TestMetrics(t *testing.T) {
 	}
 	if b := got[`taikit_logdir_bytes{logdir="web/log/main",service="web/log"}`]; b != float64(3*(25+2)+3+3+5) {
 		t.Errorf("taikit_logdir_bytes = %v", b)
+	}
+}
+
+// TestHeldMetric: a service our supervise holds back (its needs/ names a
+// service that does not exist) is taikit_service_held 1, and the one it
+// would wait for 0; the JSON says what holds it.
+func TestHeldMetric(t *testing.T) {
+	testref.Need(t, controltest.Daemontools)
+	ours := controltest.Ours(t)
+	scan := filepath.Join(t.TempDir(), "service")
+	t.Cleanup(func() { testref.KillUnder(scan) })
+	app := controltest.Service(t, scan, "app", map[string]string{"run": "exec sleep 1000"})
+	must(t, os.Mkdir(filepath.Join(app, "needs"), 0o755))
+	must(t, os.WriteFile(filepath.Join(app, "needs", "queue"), nil, 0o644))
+	db := controltest.Service(t, scan, "db", map[string]string{"run": "exec sleep 1000"})
+	controltest.Supervise(t, ours, app)
+	controltest.Supervise(t, ours, db)
+	waitExtra(t, app, "held for the missing queue", func(st supervise.Status, ex supervise.Extra) bool { return ex.Missing == "queue" })
+	waitExtra(t, db, "up", func(st supervise.Status, ex supervise.Extra) bool { return st.Up() })
+	var out bytes.Buffer
+	_, err := statusweb.WriteMetrics(&out, &observe.Tree{ScanDirs: []string{scan}})
+	must(t, err)
+	got := samples(t, out.String())
+	if got[`taikit_service_held{service="app"}`] != 1 || got[`taikit_service_up{service="app"}`] != 0 {
+		t.Errorf("app: held %v, up %v", got[`taikit_service_held{service="app"}`], got[`taikit_service_up{service="app"}`])
+	}
+	if v, ok := got[`taikit_service_held{service="db"}`]; !ok || v != 0 {
+		t.Errorf("db: held %v (present %v)", v, ok)
+	}
+	s := observe.ReadService(app, "app")
+	if !slices.Equal(s.Missing, []string{"queue"}) {
+		t.Errorf("app: missing %q", s.Missing)
 	}
 }
 
