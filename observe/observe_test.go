@@ -55,8 +55,8 @@ func TestErrorsAsSvstat(t *testing.T) {
 	must(t, os.WriteFile(file, nil, 0o644))
 	for _, dir := range []string{short, fifo, missing, notRunning, file, filepath.Join(root, "nodir")} {
 		s := ReadService(dir, filepath.Base(dir))
-		if want := supervise.Describe(dir, time.Now()); s.Error != want {
-			t.Errorf("%s: error %q, svstat says %q", dir, s.Error, want)
+		if want := supervise.Describe(dir, time.Now()); s.Error != want || s.Text(time.Now()) != want {
+			t.Errorf("%s: error %q, text %q, svstat says %q", dir, s.Error, s.Text(time.Now()), want)
 		}
 		if s.Up || s.Extra || s.Want != "" {
 			t.Errorf("%s: %+v claims a state", dir, s)
@@ -87,6 +87,14 @@ func TestStaleAndNewerExtra(t *testing.T) {
 	}
 	if ready, ok := s.Ready(); ready || !ok {
 		t.Errorf("checking: Ready() = %v, %v", ready, ok)
+	}
+	// Text words the same read as svstat words the files.
+	now := time.Now()
+	for _, dir := range []string{stale, newer} {
+		s := ReadService(dir, filepath.Base(dir))
+		if got, want := s.Text(now), supervise.Describe(dir, now); got != want || want == "" {
+			t.Errorf("%s: Text %q, svstat says %q", dir, got, want)
+		}
 	}
 }
 

@@ -64,6 +64,19 @@ type Service struct {
 
 	dirRead     bool // the directory and its down file could be read
 	runningRead bool // whether a supervisor runs is known
+	// The records read, for Text: the status (when Error is empty) and
+	// the extra file that goes with it (hasExtra, as Extra).
+	status supervise.Status
+	extra  supervise.Extra
+}
+
+// Text returns svstat's words for the state read (after "dir: "), made
+// of the same read as the fields: the Error, or the state as of now.
+func (s *Service) Text(now time.Time) string {
+	if s.Error != "" {
+		return s.Error
+	}
+	return supervise.Words(s.status, s.NormallyUp, s.extra, s.Extra, now)
 }
 
 // DirRead reports whether the service directory could be read: NormallyUp
@@ -137,8 +150,9 @@ func ReadService(dir, name string) Service {
 	// An extra file that does not parse (a newer format this version
 	// cannot read, a damaged file) or goes with another state is left out:
 	// what daemontools' record says still holds.
+	s.status = st
 	if ex, err := supervise.ReadExtra(dir); err == nil && ex.Matches(st) {
-		s.Extra = true
+		s.Extra, s.extra = true, ex
 		s.Readiness = ex.Readiness.String()
 		if ex.Readiness == supervise.Ready {
 			s.ReadySince = ex.ReadyWhen.Time(tai64n.Daemontools)

@@ -69,7 +69,15 @@ func Describe(dir string, now time.Time) string {
 		return "unable to read supervise/status: " + errtext.Of(err)
 	}
 	st, _ := DecodeStatus(buf[:])
+	ex, err := ReadExtra(dir)
+	return Words(st, normallyUp, ex, err == nil && ex.Matches(st), now)
+}
 
+// Words is svstat's line (after "dir: ") for a status record that was
+// read: st, whether the service is normally up, and the extra file that
+// goes with st, if hasExtra. A program that shows the state as data and
+// as svstat's words uses it to word the same read.
+func Words(st Status, normallyUp bool, ex Extra, hasExtra bool, now time.Time) string {
 	b := make([]byte, 0, 80)
 	if st.Up() {
 		b = append(b, "up (pid "...)
@@ -95,7 +103,7 @@ func Describe(dir string, now time.Time) string {
 	if st.Up() && st.Want == WantDown {
 		b = append(b, ", want down"...)
 	}
-	if ex, err := ReadExtra(dir); err == nil && ex.Matches(st) {
+	if hasExtra {
 		b = appendExtra(b, st, ex, now)
 	}
 	return string(b)

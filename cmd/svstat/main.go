@@ -54,7 +54,7 @@ func writeJSON(w io.Writer, dirs []string, clock func() time.Time) {
 	enc := json.NewEncoder(w)
 	for _, dir := range dirs {
 		s := jsonState{Service: observe.ReadService(dir, dir)}
-		s.Text = supervise.Describe(dir, clock())
+		s.Text = s.Service.Text(clock()) // the same read as the fields
 		enc.Encode(s)
 	}
 }
