@@ -22,6 +22,9 @@ type hub struct {
 	mu   sync.Mutex
 	subs map[chan []byte]bool
 	prev map[string][]byte // service → its JSON at the last snapshot sent
+	// paths are what to watch, from the last snapshot (nil: list the
+	// tree for them), so that an event costs one reading of the tree.
+	paths []string
 }
 
 // subBuffer is how many events a page may fall behind by; a page slower
@@ -61,6 +64,11 @@ func frame(event string, data []byte) []byte {
 // Called with h.mu held.
 func (h *hub) refresh() []byte {
 	snap := h.tree.Snapshot()
+	dirs := make([]string, len(snap.Services))
+	for i, s := range snap.Services {
+		dirs[i] = s.Dir
+	}
+	h.paths = pathsOf(h.tree.ScanDirs, dirs)
 	cur := make(map[string][]byte, len(snap.Services))
 	var events [][]byte
 	for _, s := range snap.Services {
@@ -118,12 +126,27 @@ func (h *hub) unsubscribe(ch chan []byte) {
 	}
 }
 
-// watchPaths are the directories whose changes change the tree's state.
+// watchPaths are the directories whose changes change the tree's state:
+// those of the last snapshot, or of a listing when there is none. Called
+// with h.mu held.
 func (h *hub) watchPaths() []string {
-	services, _, _ := h.tree.List()
-	paths := append([]string(nil), h.tree.ScanDirs...)
-	for _, s := range services {
-		paths = append(paths, s.Dir, filepath.Join(s.Dir, "supervise"))
+	if h.paths == nil {
+		services, _, _ := h.tree.List()
+		dirs := make([]string, len(services))
+		for i, s := range services {
+			dirs[i] = s.Dir
+		}
+		h.paths = pathsOf(h.tree.ScanDirs, dirs)
+	}
+	return h.paths
+}
+
+// pathsOf returns the scan directories and each service directory with
+// its supervise directory.
+func pathsOf(scanDirs, serviceDirs []string) []string {
+	paths := append(make([]string, 0, len(scanDirs)+2*len(serviceDirs)), scanDirs...)
+	for _, d := range serviceDirs {
+		paths = append(paths, d, filepath.Join(d, "supervise"))
 	}
 	return paths
 }
@@ -159,13 +182,18 @@ func (h *hub) run(ctx context.Context, w *watcher) {
 	defer stop()
 	defer w.close()
 	for ctx.Err() == nil {
-		w.set(h.watchPaths())
+		h.mu.Lock()
+		paths := h.watchPaths()
+		h.mu.Unlock()
+		w.set(paths)
 		if err := w.wait(ctx, settle); err != nil {
 			return
 		}
 		h.mu.Lock()
 		if len(h.subs) > 0 {
-			h.refresh()
+			h.refresh() // and the paths to watch with it
+		} else {
+			h.paths = nil // listed again before the next wait
 		}
 		h.mu.Unlock()
 	}
