@@ -43,7 +43,15 @@ func Services(dir string) ([]string, error) {
 // IsLogger reports whether the service in dir is a log service: a
 // directory named log (inside its service's directory).
 func IsLogger(dir string) bool {
-	return filepath.Base(filepath.Clean(dir)) == "log"
+	base := filepath.Base(filepath.Clean(dir))
+	if base == "." || base == ".." {
+		// "svctl restart ." in /service/x/log: the name is the working
+		// directory's.
+		if abs, err := filepath.Abs(dir); err == nil {
+			base = filepath.Base(abs)
+		}
+	}
+	return base == "log"
 }
 
 // DoAll carries out verb on each of dirs, at most jobs at once (0 means

@@ -119,3 +119,26 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// A log service is known by its directory's name, also when it is named
+// "." or ".." from inside.
+func TestIsLogger(t *testing.T) {
+	root := t.TempDir()
+	logDir := filepath.Join(root, "x", "log")
+	if err := os.MkdirAll(filepath.Join(logDir, "main"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(logDir, "main"))
+	for dir, want := range map[string]bool{
+		logDir: true, logDir + "/": true, "..": true, "../.": true, ".": false,
+		filepath.Join(root, "x"): false, "../..": false, "log": true,
+	} {
+		if got := control.IsLogger(dir); got != want {
+			t.Errorf("IsLogger(%q) in %s/main = %v, want %v", dir, logDir, got, want)
+		}
+	}
+	t.Chdir(logDir)
+	if !control.IsLogger(".") {
+		t.Errorf("IsLogger(\".\") in %s is false", logDir)
+	}
+}
