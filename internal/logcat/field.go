@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -97,6 +98,41 @@ func number(s string) (float64, bool) {
 	return f, err == nil
 }
 
+// The bytes a number and a Go duration are made of: a value with another
+// is none, and is told so before a parser makes an error value (an
+// allocation a line) to say it.
+var numberBytes, durationBytes = byteSet("0123456789.eE+-"), byteSet("0123456789.+-nsuµμmh")
+
+func byteSet(s string) (set [256]bool) {
+	for i := 0; i < len(s); i++ {
+		set[s[i]] = true
+	}
+	return set
+}
+
+// endsWithUnit reports whether v can be a Go duration by its end: a unit
+// (every one ends in s, m or h), or a zero without one.
+func endsWithUnit(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	switch v[len(v)-1] {
+	case 's', 'm', 'h':
+		return true
+	}
+	return strings.TrimLeft(string(v), "+-") == "0"
+}
+
+// only reports whether every byte of v is in set.
+func only(v []byte, set *[256]bool) bool {
+	for _, c := range v {
+		if !set[c] {
+			return false
+		}
+	}
+	return true
+}
+
 // holds reports whether a field's value v satisfies c.
 func (c *FieldCond) holds(v []byte) bool {
 	switch c.Op {
@@ -107,13 +143,21 @@ func (c *FieldCond) holds(v []byte) bool {
 	}
 	var f float64
 	if c.dur {
-		d, err := time.ParseDuration(string(v))
+		if !only(v, &durationBytes) || !endsWithUnit(v) {
+			return false // and no error value made for it
+		}
+		// Without a copy of v for each line: ParseDuration keeps nothing
+		// of its argument (its error quotes a copy).
+		d, err := time.ParseDuration(unsafe.String(unsafe.SliceData(v), len(v)))
 		if err != nil {
 			return false
 		}
 		f = float64(d)
 	} else {
 		var ok bool
+		if !only(v, &numberBytes) {
+			return false
+		}
 		if f, ok = number(string(v)); !ok {
 			return false
 		}

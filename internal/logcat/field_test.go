@@ -290,3 +290,21 @@ func TestFieldShow(t *testing.T) {
 		}
 	}
 }
+
+// Comparing a field costs no allocation a line, with a number or a
+// duration (a busy log's --field 'took>1s' would otherwise feed the
+// garbage collector a string a line).
+func TestFieldCompareNoAllocs(t *testing.T) {
+	for _, expr := range []string{"took>1s", "ms>=500", "level=error", "level!=debug"} {
+		c, err := ParseField(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{"1.5s", "512.25", "error", "not a number"} {
+			b := []byte(v)
+			if n := testing.AllocsPerRun(100, func() { c.holds(b) }); n != 0 {
+				t.Errorf("%s on %q: %v allocations", expr, v, n)
+			}
+		}
+	}
+}

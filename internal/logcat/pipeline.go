@@ -297,11 +297,11 @@ func (p *Pipeline) chunk(b []byte) int {
 		}
 		return len(b)
 	}
-	if p.ctxOn {
-		return p.chunkContext(b)
-	}
 	if p.required != nil && p.find.lit == nil {
 		p.find = newFinder(p.required, b)
+	}
+	if p.ctxOn {
+		return p.chunkContext(b)
 	}
 	if p.required != nil && p.found != nil {
 		// Searched ahead (Scanner): the lines found are written out.
@@ -472,7 +472,7 @@ func (p *Pipeline) chunkContext(b []byte) int {
 	for len(b) > 0 && !p.Done() {
 		if p.required != nil && p.afterLeft == 0 {
 			end := len(b)
-			if i := bytes.Index(b, p.required); i >= 0 {
+			if i := p.find.index(b); i >= 0 {
 				end = bytes.LastIndexByte(b[:i], '\n') + 1
 			}
 			if end > 0 {
