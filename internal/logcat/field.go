@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/internal/jsontext"
