@@ -21,11 +21,14 @@ func (z *Zone) Civil(t int64) (c Civil, ok bool) {
 	if !ok {
 		return Civil{}, false
 	}
-	// Lookup succeeds only where the wall clock's year fits a C int,
-	// well inside time.Time's range.
-	w := time.Unix(t+info.Offset-info.LeapCorrection, 0).UTC()
-	year, month, day := w.Date()
-	c = Civil{Year: int64(year), Month: month, Day: day, Hour: w.Hour(), Minute: w.Minute(), Info: info}
-	c.Second = w.Second() + int(info.LeapHit)
+	// Lookup succeeds only where the wall clock's year fits a C int.
+	wall := t + info.Offset - info.LeapCorrection
+	days, secs := tzFloorDiv(wall, 86400), wall%86400
+	if secs < 0 {
+		secs += 86400
+	}
+	year, month, day := tzCivilOfDays(days)
+	c = Civil{Year: year, Month: month, Day: day, Hour: int(secs / 3600), Minute: int(secs / 60 % 60), Info: info}
+	c.Second = int(secs%60) + int(info.LeapHit)
 	return c, true
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Info describes the local-time rules in force at one instant.
@@ -559,14 +560,28 @@ func tzDaysFromCivil(y, m, d int64) int64 {
 
 // tzYearOfDays is the proleptic Gregorian year of day number z.
 func tzYearOfDays(z int64) int64 {
+	y, _, _ := tzCivilOfDays(z)
+	return y
+}
+
+// tzCivilOfDays is the proleptic Gregorian date of day number z (0 =
+// 1970-01-01), its year in 64 bits: time.Time's Date gives an int, which
+// on a 32-bit processor does not hold every year a C int's tm_year does.
+func tzCivilOfDays(z int64) (year int64, month time.Month, day int) {
 	z += 719468
 	era := tzFloorDiv(z, 146097)
 	doe := z - era*146097
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
 	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	y := yoe + era*400
-	if doy >= 306 { // January or February: mp = 10 or 11
-		y++
+	mp := (5*doy + 2) / 153 // March = 0
+	day = int(doy - (153*mp+2)/5 + 1)
+	m := mp + 3
+	if m > 12 {
+		m -= 12
 	}
-	return y
+	year = yoe + era*400
+	if m <= 2 {
+		year++
+	}
+	return year, time.Month(m), day
 }
