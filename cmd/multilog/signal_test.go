@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -339,7 +340,13 @@ func TestSignalHUP(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	r, w := pipe(t)
+	// Under nohup the tests inherit SIGHUP ignored, and multilog would
+	// too (as daemontools' does): while this process handles it, a child
+	// starts with the default action.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	p := start(t, ours(t), dir, r, nil, "./d")
+	signal.Stop(hup)
 	cur := filepath.Join(dir, "d", "current")
 	write(t, w, "x\n")
 	eventually(t, 10*time.Second, "current holds the input", fileIs(cur, "x\n"))
