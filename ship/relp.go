@@ -41,6 +41,7 @@ type relpSink struct {
 	wr   *bufio.Writer
 	txnr int
 	msg  []byte
+	in   []byte // readFrame's, reused
 	// quick is whether quickACK works on conn.
 	quick bool
 }
@@ -157,17 +158,18 @@ func (s *relpSink) flush(ctx context.Context) error {
 }
 
 // response reads the response to transaction txnr and returns its data
-// after the status line; a status other than 200 is a *RELPError.
+// after the status line (valid until the next response); a status other
+// than 200 is a *RELPError.
 func (s *relpSink) response(ctx context.Context, txnr int) ([]byte, error) {
 	s.deadline(ctx)
 	n, cmd, data, err := s.readFrame()
 	if err != nil {
 		return nil, err
 	}
-	if cmd == "serverclose" {
+	if string(cmd) == "serverclose" {
 		return nil, errors.New("the server closed the session")
 	}
-	if cmd != "rsp" {
+	if string(cmd) != "rsp" {
 		return nil, fmt.Errorf("unexpected RELP command %q from the server", cmd)
 	}
 	if n != txnr {
@@ -175,8 +177,8 @@ func (s *relpSink) response(ctx context.Context, txnr int) ([]byte, error) {
 	}
 	status, rest, _ := bytes.Cut(data, []byte("\n"))
 	code, text, _ := bytes.Cut(status, []byte(" "))
-	c, err := strconv.Atoi(string(code))
-	if err != nil {
+	c, ok := atoi(code)
+	if !ok {
 		return nil, fmt.Errorf("malformed RELP response %q", status)
 	}
 	if c != 200 {
@@ -185,21 +187,29 @@ func (s *relpSink) response(ctx context.Context, txnr int) ([]byte, error) {
 	return rest, nil
 }
 
-// readFrame reads "txnr command datalen[ data]\n".
-func (s *relpSink) readFrame() (int, string, []byte, error) {
-	word := func() (string, error) {
-		var b []byte
+// errFrame is a frame from the server that is not RELP.
+var errFrame = errors.New("malformed RELP frame from the server")
+
+// readFrame reads "txnr command datalen[ data]\n" into s.in, reused: a
+// response comes for every line sent, and nothing of it is allocated.
+// command and data are valid until the next call.
+func (s *relpSink) readFrame() (txnr int, command, data []byte, err error) {
+	b := s.in[:0]
+	// word appends the bytes up to the next space or newline, which it
+	// leaves unread, and returns where they start in b.
+	word := func() (int, error) {
+		start := len(b)
 		for {
 			c, err := s.rd.ReadByte()
 			if err != nil {
-				return "", err
+				return 0, err
 			}
 			if c == ' ' || c == '\n' {
 				s.rd.UnreadByte()
-				return string(b), nil
+				return start, nil
 			}
-			if len(b) > 32 {
-				return "", errors.New("malformed RELP frame from the server")
+			if len(b)-start > 32 {
+				return 0, errFrame
 			}
 			b = append(b, c)
 		}
@@ -207,44 +217,60 @@ func (s *relpSink) readFrame() (int, string, []byte, error) {
 	sp := func() error {
 		c, err := s.rd.ReadByte()
 		if err == nil && c != ' ' {
-			err = errors.New("malformed RELP frame from the server")
+			err = errFrame
 		}
 		return err
 	}
-	tw, err := word()
+	defer func() { s.in = b[:0] }() // keep what b grew to
+	t, err := word()
 	if err != nil {
-		return 0, "", nil, eofText(err)
+		return 0, nil, nil, eofText(err)
 	}
-	txnr, err := strconv.Atoi(tw)
+	txnr, ok := atoi(b[t:])
+	if !ok || sp() != nil {
+		return 0, nil, nil, errFrame
+	}
+	c, err := word()
 	if err != nil || sp() != nil {
-		return 0, "", nil, errors.New("malformed RELP frame from the server")
+		return 0, nil, nil, errFrame
 	}
-	cmd, err := word()
-	if err != nil || sp() != nil {
-		return 0, "", nil, errors.New("malformed RELP frame from the server")
-	}
-	lw, err := word()
+	l, err := word()
 	if err != nil {
-		return 0, "", nil, eofText(err)
+		return 0, nil, nil, eofText(err)
 	}
-	n, err := strconv.Atoi(lw)
-	if err != nil || n < 0 || n > 128<<10 {
-		return 0, "", nil, errors.New("malformed RELP frame from the server")
+	n, ok := atoi(b[l:])
+	if !ok || n > 128<<10 {
+		return 0, nil, nil, errFrame
 	}
-	var data []byte
+	d := len(b)
 	if n > 0 {
 		if err := sp(); err != nil {
-			return 0, "", nil, errors.New("malformed RELP frame from the server")
+			return 0, nil, nil, errFrame
 		}
-		data = make([]byte, n)
-		if _, err := io.ReadFull(s.rd, data); err != nil {
-			return 0, "", nil, eofText(err)
+		b = append(b, make([]byte, n)...) // grows b only while the responses do
+		if _, err := io.ReadFull(s.rd, b[d:]); err != nil {
+			return 0, nil, nil, eofText(err)
 		}
 	}
 	if c, err := s.rd.ReadByte(); err != nil || c != '\n' {
-		return 0, "", nil, errors.New("malformed RELP frame from the server: no trailer")
+		return 0, nil, nil, errors.New("malformed RELP frame from the server: no trailer")
 	}
-	return txnr, cmd, data, nil
+	return txnr, b[c:l], b[d:], nil
+}
+
+// atoi parses a decimal number of up to nine digits.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 func eofText(err error) error {

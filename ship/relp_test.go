@@ -1,6 +1,7 @@
 package ship
 
 import (
+	"bufio"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,5 +43,38 @@ func TestRELPShipsToRsyslog(t *testing.T) {
 	first := srv.Received()[0]
 	if !strings.Contains(first, `[logship@32473 key="testhost/svc/1"]`) {
 		t.Errorf("first message: %q", first)
+	}
+}
+
+// readFrame parses the server's frames, the data and its newlines whole,
+// refuses what is not RELP, and allocates nothing for the response that
+// comes back for every line.
+func TestRELPReadFrame(t *testing.T) {
+	frames := "1 rsp 6 200 OK\n2 rsp 37 200 OK\nrelp_version=0\ncommands=syslog\n3 serverclose 0\n"
+	s := &relpSink{rd: bufio.NewReader(strings.NewReader(frames))}
+	for _, want := range []struct {
+		txnr      int
+		cmd, data string
+	}{{1, "rsp", "200 OK"}, {2, "rsp", "200 OK\nrelp_version=0\ncommands=syslog"}, {3, "serverclose", ""}} {
+		n, cmd, data, err := s.readFrame()
+		if err != nil || n != want.txnr || string(cmd) != want.cmd || string(data) != want.data {
+			t.Errorf("frame %d: %d %q %q %v", want.txnr, n, cmd, data, err)
+		}
+	}
+	for _, bad := range []string{"x rsp 6 200 OK\n", "1 rsp 6 200 OK!", "1 rsp -1\n", "1234567890 rsp 0\n", "1 rsp 999999 x\n"} {
+		s := &relpSink{rd: bufio.NewReader(strings.NewReader(bad))}
+		if _, _, _, err := s.readFrame(); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	many := strings.Repeat("7 rsp 6 200 OK\n", 200)
+	s = &relpSink{rd: bufio.NewReader(strings.NewReader(many))}
+	s.readFrame() // the buffer grows once
+	if n := testing.AllocsPerRun(100, func() {
+		if n, cmd, _, err := s.readFrame(); err != nil || n != 7 || string(cmd) != "rsp" {
+			t.Fatal(n, cmd, err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations a response", n)
 	}
 }
