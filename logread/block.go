@@ -43,8 +43,7 @@ type Lines struct {
 // Cursor then stands after the whole block; CursorAfter(n) after its
 // first n bytes, for a caller that wrote out only part of it.
 func (r *Reader) NextLines() (Lines, error) {
-	r.scan = nil
-	l, err := r.read(true)
+	l, err := r.read(true) // take sets r.scan for the block it took
 	r.lastLen = len(l.Bytes)
 	b := Lines{Bytes: l.Bytes, Stamp: l.Stamp, Cut: l.Cut}
 	if r.scan != nil && len(l.Bytes) > 0 {

@@ -2,6 +2,7 @@ package logread
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 
@@ -88,7 +89,7 @@ func (r *Reader) prefetchNext() {
 			}
 			pf.zd = zd
 		}
-		p.f, p.id = f, idOf(st)
+		p.f = f
 		p.data, p.src = pf.take(&pf.spare), pf.take(&pf.srcs)
 		zd, scan := pf.zd, r.opts.Scan
 		go func() { // waited for by takePrefetch and stopPrefetch
@@ -208,6 +209,11 @@ func (r *Reader) takePrefetch(name string, id fileID, size int64, mapped bool) (
 	pf.queue = pf.queue[1:]
 	<-p.done
 	pf.recycle(p)
+	if p.mapped && p.id == id && size < p.size {
+		// The same file, shorter than when it was mapped ahead: its end
+		// was cut off, and is read by no one.
+		r.report("read", name, fmt.Errorf("the archive was truncated from %d to %d bytes after it was listed: the last %d bytes are lost (an archive is never to be written to)", p.size, size, p.size-size))
+	}
 	if p.data == nil || p.mapped != mapped || p.id != id || p.err != nil || mapped && p.size != size {
 		r.discard(p)
 		return nil, nil, false

@@ -334,6 +334,10 @@ func TestScanAheadTruncated(t *testing.T) {
 	if len(faulted) == 0 {
 		t.Fatal("the victim was never scanned")
 	}
+	// The bytes cut off are named, not skipped in silence.
+	if errs := r.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Error(), victim+": the archive was truncated from ") {
+		t.Errorf("errors %v; want one saying %s was truncated", errs, victim)
+	}
 	for _, b := range blocks {
 		if strings.Contains(b, " plain-large ") {
 			t.Fatalf("the truncated archive's lines were given")

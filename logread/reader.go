@@ -87,7 +87,7 @@ type Options struct {
 	// on the goroutine that read it ahead, while the cores would
 	// otherwise wait: a search there finds its lines while they are in
 	// that core's cache. What it returns comes with the lines of that
-	// archive (Line.Scan). It must only read its argument, and may run
+	// archive (Lines.Scan). It must only read its argument, and may run
 	// on several goroutines at once. An archive whose mapping faults
 	// while Scan reads it (truncated meanwhile) is read without it.
 	Scan func(content []byte) any
