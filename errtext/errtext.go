@@ -12,6 +12,8 @@ package errtext
 
 import (
 	"errors"
+	"io/fs"
+	"os"
 	"syscall"
 )
 
@@ -97,4 +99,19 @@ func Of(err error) string {
 		return errno.Error()
 	}
 	return err.Error()
+}
+
+// WithoutPath returns the cause inside a *fs.PathError or *os.LinkError,
+// for an *Error that names the file itself (or a message where their
+// path, a temporary name, would only confuse); any other err as it is.
+func WithoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

@@ -2,8 +2,6 @@ package logread
 
 import (
 	"errors"
-	"io/fs"
-	"os"
 
 	"github.com/taikit/taikit/tai64n"
 )
@@ -23,20 +21,6 @@ const stampLen = tai64n.StampLen
 // ErrInterrupted is returned by a Next or NextLines that Interrupt cut
 // short.
 var ErrInterrupted = errors.New("logread: interrupted")
-
-// unwrapPath drops the *PathError around a system error: the messages name
-// the file themselves.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
 
 // ErrNotRegular is matched (errors.Is) by the error for a file of a log
 // directory that is refused: one that is not a regular file, or a hard

@@ -368,7 +368,7 @@ func (r *Reader) report(op, file string, err error) {
 	if r.stream != nil {
 		path = file // the stream's name
 	}
-	r.notify(&errtext.Error{Op: "unable to " + op, Path: path, Err: unwrapPath(err)})
+	r.notify(&errtext.Error{Op: "unable to " + op, Path: path, Err: errtext.WithoutPath(err)})
 }
 
 // notify hands err, which does not end the stream, to OnError, or keeps

@@ -356,7 +356,7 @@ func (r *Reader) nextFile() (bool, error) {
 					r.started = false
 					return false, nil // gone since followDir looked: the next look says so
 				}
-				return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
+				return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: errtext.WithoutPath(err)}
 			}
 			r.list, r.listSizes, r.listPos = groups, nil, 0
 		}
@@ -419,7 +419,7 @@ func (r *Reader) nextFile() (bool, error) {
 			if r.watch != nil && dirMissing(err) {
 				continue // followDir tells what became of it
 			}
-			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: unwrapPath(err)}
+			return false, &errtext.Error{Op: "unable to read", Path: r.name, Err: errtext.WithoutPath(err)}
 		}
 		r.checkGap(t)
 		if len(t.groups) > 0 {

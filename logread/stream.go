@@ -23,7 +23,7 @@ func OpenFile(path string, opts Options) (*Reader, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &errtext.Error{Op: "unable to read", Path: opts.Name, Err: unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to read", Path: opts.Name, Err: errtext.WithoutPath(err)}
 	}
 	r := NewStream(f, opts)
 	r.streamFile = f

@@ -60,16 +60,16 @@ func openStatus(path string) (*statusFile, error) {
 		f, err = os.OpenFile(path, flags|os.O_APPEND, 0)
 	}
 	if err != nil {
-		return nil, &errtext.Error{Op: "unable to create", Path: path, Err: unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to create", Path: path, Err: errtext.WithoutPath(err)}
 	}
 	f.Close()
 	if f, err = os.OpenFile(path, flags, 0); err != nil {
-		return nil, &errtext.Error{Op: "unable to write", Path: path, Err: unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to write", Path: path, Err: errtext.WithoutPath(err)}
 	}
 	st, err := f.Stat()
 	f.Close()
 	if err != nil {
-		return nil, &errtext.Error{Op: "unable to write", Path: path, Err: unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to write", Path: path, Err: errtext.WithoutPath(err)}
 	}
 	s := &statusFile{path: path, real: path, mode: st.Mode().Perm(), inPlace: !st.Mode().IsRegular()}
 	if r, err := filepath.EvalSymlinks(path); err == nil {
@@ -97,16 +97,6 @@ func ownLink(path string) error {
 		return fmt.Errorf("a symbolic link owned by another account (uid %d), not followed: remove it, or make it with the account multilog runs as (uid %d)", owner, euid)
 	}
 	return nil
-}
-
-// unwrapPath drops the *PathError around a system error: the messages
-// name the file themselves.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // WriteStatus replaces the file with record, pausing and retrying on
@@ -181,7 +171,7 @@ var errRenameInstead = errors.New("rename instead")
 // the file is created exclusively, without following a link.
 func (s *statusFile) createSpare() (*os.File, error) {
 	if err := os.Remove(s.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, unwrapPath(err) // EACCES: the directory is not ours
+		return nil, errtext.WithoutPath(err) // EACCES: the directory is not ours
 	}
 	f, err := os.OpenFile(s.tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, s.mode)
 	if err != nil {

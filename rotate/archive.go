@@ -113,7 +113,7 @@ func (d *Dir) archive(file string, code byte) error {
 			if errors.Is(err, fs.ErrExist) {
 				continue // another program took that name: the next one is a nanosecond later
 			}
-			d.warnPause("unable to link to "+name+"/"+target, unwrapPath(err))
+			d.warnPause("unable to link to "+name+"/"+target, errtext.WithoutPath(err))
 			if !d.sleep() {
 				return ErrInterrupted
 			}
@@ -167,7 +167,7 @@ func (d *Dir) scanNames() error {
 
 func (d *Dir) readNames() ([]string, error) {
 	names, err := d.fs.ReadDirNames()
-	return names, unwrapPath(err)
+	return names, errtext.WithoutPath(err)
 }
 
 // isArchiveName is multilog's test of what counts against n: any entry

@@ -99,7 +99,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		openFS = OpenDirFS
 	}
 	if d.fs, err = openFS(path); err != nil {
-		return nil, &errtext.Error{Op: "unable to open directory", Path: name, Err: unwrapPath(err)}
+		return nil, &errtext.Error{Op: "unable to open directory", Path: name, Err: errtext.WithoutPath(err)}
 	}
 	if err := d.takeLock(); err != nil {
 		d.fs.Close()
@@ -156,7 +156,7 @@ func (d *Dir) create(name string, flag int, mode fs.FileMode) (File, error) {
 	if err == nil {
 		if err := f.Chmod(mode); err != nil {
 			f.Close()
-			return nil, unwrapPath(err)
+			return nil, errtext.WithoutPath(err)
 		}
 		return f, nil
 	}
@@ -178,7 +178,7 @@ func (d *Dir) openFile(name string, flag int, perm fs.FileMode) (File, error) {
 	flag &^= os.O_TRUNC
 	f, err := d.fs.OpenFile(name, flag|syscall.O_NONBLOCK|syscall.O_NOCTTY, perm)
 	if err != nil {
-		err = unwrapPath(err)
+		err = errtext.WithoutPath(err)
 		if errors.Is(err, syscall.ENXIO) {
 			// A FIFO opened for writing without a reader, or a device
 			// without its hardware: say what it is.
@@ -191,7 +191,7 @@ func (d *Dir) openFile(name string, flag int, perm fs.FileMode) (File, error) {
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, unwrapPath(err)
+		return nil, errtext.WithoutPath(err)
 	}
 	if !st.Mode().IsRegular() {
 		f.Close()
@@ -253,7 +253,7 @@ func (d *Dir) recover() error {
 		}
 		if err := f.Chmod(0o644); err != nil {
 			f.Close()
-			return &errtext.Error{Op: "unable to set mode of", Path: name + "/current", Err: unwrapPath(err)}
+			return &errtext.Error{Op: "unable to set mode of", Path: name + "/current", Err: errtext.WithoutPath(err)}
 		}
 		d.cur, d.size, d.started, d.curIno = f, st.Size(), d.opts.Clock(), 0
 		d.writeback = d.size
@@ -261,7 +261,7 @@ func (d *Dir) recover() error {
 		return d.scanNames()
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return &errtext.Error{Op: "unable to stat", Path: name + "/current", Err: unwrapPath(err)}
+		return &errtext.Error{Op: "unable to stat", Path: name + "/current", Err: errtext.WithoutPath(err)}
 	}
 	if err := d.scanNames(); err != nil {
 		return err
@@ -282,7 +282,7 @@ func (d *Dir) recover() error {
 			return err
 		}
 	default:
-		return &errtext.Error{Op: "unable to stat", Path: name + "/processed", Err: unwrapPath(err)}
+		return &errtext.Error{Op: "unable to stat", Path: name + "/processed", Err: errtext.WithoutPath(err)}
 	}
 	// Even an empty crashed current becomes a .u, as in multilog.
 	if err := d.archive(fileCurrent, 'u'); err != nil {
@@ -294,7 +294,7 @@ func (d *Dir) recover() error {
 		st2.Close()
 	}
 	if err != nil {
-		return &errtext.Error{Op: "unable to write to", Path: name + "/state", Err: unwrapPath(err)}
+		return &errtext.Error{Op: "unable to write to", Path: name + "/state", Err: errtext.WithoutPath(err)}
 	}
 	f, err := d.create(fileCurrent, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -579,7 +579,7 @@ func (d *Dir) retry(what func() string, op func() error) error {
 		if err == nil {
 			return nil
 		}
-		d.warnPause(what(), unwrapPath(err))
+		d.warnPause(what(), errtext.WithoutPath(err))
 		if !d.sleep() {
 			return fmt.Errorf("%s: %w (%v)", what(), ErrInterrupted, err)
 		}
@@ -608,18 +608,4 @@ func (d *Dir) periodic() {
 }
 
 // errTextOf words err as daemontools does.
-func errTextOf(err error) string { return errtext.Of(unwrapPath(err)) }
-
-// unwrapPath drops the *PathError around a system error: daemontools'
-// messages name the file themselves.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
-}
+func errTextOf(err error) string { return errtext.Of(errtext.WithoutPath(err)) }

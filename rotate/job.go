@@ -15,6 +15,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/taikit/taikit/errtext"
 )
 
 // job is the processing of one rotated file ("previous") into its archive,
@@ -247,7 +249,7 @@ func (d *Dir) compressLoop() error {
 		if err == nil {
 			return d.completeProcessed(false)
 		}
-		d.warnPause("unable to compress "+d.opts.Name+"/previous", unwrapPath(err))
+		d.warnPause("unable to compress "+d.opts.Name+"/previous", errtext.WithoutPath(err))
 		if !d.sleep() {
 			return d.salvagePrevious()
 		}

@@ -110,7 +110,7 @@ func (s *State) Save(dir string, p Position) error {
 		return nil
 	}
 	if err := renameio.WriteFile(s.path, s.text(), 0o600); err != nil {
-		return &errtext.Error{Op: "unable to save state file", Path: s.path, Err: unwrapPath(err)}
+		return &errtext.Error{Op: "unable to save state file", Path: s.path, Err: errtext.WithoutPath(err)}
 	}
 	return nil
 }
@@ -176,14 +176,4 @@ func (s *State) parse(text []byte) error {
 		s.dirs[dir] = p
 	}
 	return nil
-}
-
-// unwrapPath takes the cause out of a *fs.PathError, whose path (a
-// temporary name) would only confuse.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
