@@ -52,7 +52,23 @@ type prog struct {
 	segs  []seg
 	any   bool
 	never bool
+	shape shape // what the prog's form lets advance and match skip
 }
+
+// shape is a prog's form where it is one of the forms most patterns of a
+// script take, which are matched without a call to the general loop: a
+// line ends with a literal ("-* * tick", after the shared beginning), a
+// literal begins the rest ("kernel: *"), or a beginning skips one field
+// ("* " skips the stamp or a program name). The general loop costs more
+// in its setup than in its work on such short patterns.
+type shape uint8
+
+const (
+	general    shape = iota
+	literal          // head only: the whole rest
+	literalAny       // head, then any
+	skipTo           // an empty head, then one star skipping to its byte, which it eats
+)
 
 // seg is a star of a prog and what follows it up to the next star.
 type seg struct {
@@ -100,6 +116,7 @@ func compile(pattern []byte, arena []seg) (prog, []seg) {
 	i := bytes.IndexByte(pattern, '*')
 	if i < 0 {
 		p.head = newLit(pattern)
+		p.shape = literal
 		return p, arena
 	}
 	p.head, pattern = newLit(pattern[:i]), pattern[i:]
@@ -122,7 +139,22 @@ func compile(pattern []byte, arena []seg) (prog, []seg) {
 		}
 	}
 	p.segs = arena[start:len(arena):len(arena)]
+	p.shape = shapeOf(&p)
 	return p, arena
+}
+
+func shapeOf(p *prog) shape {
+	switch {
+	case p.never:
+		return general
+	case len(p.segs) == 0 && p.any:
+		return literalAny
+	case len(p.segs) == 0:
+		return literal
+	case len(p.segs) == 1 && len(p.head.b) == 0 && p.segs[0].eat && len(p.segs[0].lit.b) == 0:
+		return skipTo
+	}
+	return general
 }
 
 // advance matches the pattern p was compiled from, which must not end
@@ -132,6 +164,24 @@ func compile(pattern []byte, arena []seg) (prog, []seg) {
 // byte after it), so two patterns that begin with the same bytes reach the
 // same place.
 func (p *prog) advance(window []byte, pos int) int {
+	switch p.shape {
+	case skipTo:
+		j := bytes.IndexByte(window[pos:], p.segs[0].c)
+		if j < 0 {
+			return -1
+		}
+		return pos + j + 1
+	case literal, literalAny:
+		if !p.head.at(window, pos) {
+			return -1
+		}
+		return pos + len(p.head.b)
+	}
+	return p.advanceAll(window, pos)
+}
+
+// advanceAll is advance for any prog.
+func (p *prog) advanceAll(window []byte, pos int) int {
 	if p.never || !p.head.at(window, pos) {
 		return -1
 	}
@@ -156,6 +206,12 @@ func (p *prog) advance(window []byte, pos int) int {
 
 // match is Match for the pattern p was compiled from.
 func (p *prog) match(window []byte) bool {
-	pos := p.advance(window, 0)
+	switch p.shape {
+	case literal:
+		return len(window) == len(p.head.b) && p.head.at(window, 0)
+	case literalAny:
+		return p.head.at(window, 0)
+	}
+	pos := p.advanceAll(window, 0)
 	return pos >= 0 && (p.any || pos == len(window))
 }

@@ -407,8 +407,17 @@ func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 			b.at[o.reuse], b.have = int32(begin.advance(window, 0)), b.have|bit
 		}
 		pos = int(b.at[o.reuse])
-		if pos >= 0 {
+		// Most lines fail on the literal the tail begins with: seen here,
+		// without a call.
+		if pos >= 0 && o.tailP.head.at(window, pos) {
 			pos = o.tailP.advance(window, pos)
+		} else {
+			pos = -1
+		}
+	} else if begin.shape == skipTo {
+		pos = bytes.IndexByte(window, begin.segs[0].c)
+		if pos >= 0 {
+			pos++
 		}
 	} else {
 		pos = begin.advance(window, 0)
@@ -426,7 +435,12 @@ func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 			try |= o.first[rest[0]]
 		}
 		for ; try != 0; try &= try - 1 {
-			if o.parts[bits.TrailingZeros64(try)].match(rest) {
+			p := &o.parts[bits.TrailingZeros64(try)]
+			if p.shape == literalAny {
+				if p.head.at(rest, 0) {
+					return true
+				}
+			} else if p.match(rest) {
 				return true
 			}
 		}
