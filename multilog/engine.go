@@ -61,6 +61,12 @@ type sink struct {
 // stderr, and each changed status file once. Memory is bounded by the
 // buffers: a line is never held whole. An Engine allocates nothing per
 // line once its buffers have grown to the size of a chunk.
+//
+// On a chunk of 128 KiB or more whose lines patterns decide, and with more
+// than one processor (GOMAXPROCS), the engine starts a goroutine that
+// decides some of its lines beside it; Process returns once every line it
+// took is delivered, and a goroutine that had not started by then finds
+// nothing left and ends.
 type Engine struct {
 	plan   *Plan
 	walk   *filter.Walk
@@ -83,6 +89,8 @@ type Engine struct {
 	stamp      [64]byte
 	stampN     int
 	prefix     filter.Prefix // the walk's work on this chunk's stamp
+	share      *sharing      // the helper's share of a chunk's lines, once one has helped
+	alone      bool          // for tests: no helper
 	err        error         // the first write error of the current chunk
 }
 
@@ -188,7 +196,9 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 		if !e.inLine && e.needWindow && e.prefix.OK() {
 			// The common case: whole lines short enough to be their own
 			// windows, each decided where it lies in the chunk (the walk
-			// has seen the stamp apart) and delivered in one step.
+			// has seen the stamp apart) and delivered in one step; in a
+			// large chunk, many of them decided on the other processor.
+			chunk = e.decideShared(chunk, stamp, room)
 			for {
 				nl := bytes.IndexByte(chunk[:min(len(chunk), room+1)], '\n')
 				if nl < 0 {

@@ -198,6 +198,12 @@ func TestEngineInPlaceSameAsWindow(t *testing.T) {
 // runWords runs the script words over chunks and describes every output.
 func runWords(t *testing.T, words []string, chunks [][]byte) (string, *Engine) {
 	t.Helper()
+	return runWordsWith(t, words, chunks, nil)
+}
+
+// runWordsWith is runWords with set, when not nil, given the engine first.
+func runWordsWith(t *testing.T, words []string, chunks [][]byte, set func(*Engine)) (string, *Engine) {
+	t.Helper()
 	p := Parse(words)
 	var s Sinks
 	var dirs []*bytes.Buffer
@@ -217,6 +223,9 @@ func runWords(t *testing.T, words []string, chunks [][]byte) (string, *Engine) {
 	var stdout, stderr bytes.Buffer
 	s.Stdout, s.Stderr, s.Clock, s.Zone = &stdout, &stderr, fixedClock, nil
 	e := NewEngine(p, s)
+	if set != nil {
+		set(e)
+	}
 	for _, c := range chunks {
 		if err := e.Process(c); err != nil {
 			t.Fatal(err)
