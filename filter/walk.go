@@ -436,11 +436,10 @@ func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 		}
 		for ; try != 0; try &= try - 1 {
 			p := &o.parts[bits.TrailingZeros64(try)]
-			if p.shape == literalAny {
-				if p.head.at(rest, 0) {
-					return true
-				}
-			} else if p.match(rest) {
+			if !p.head.at(rest, 0) {
+				continue // most candidates fail here: no call
+			}
+			if p.shape == literalAny || p.match(rest) {
 				return true
 			}
 		}
