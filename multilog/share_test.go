@@ -129,7 +129,9 @@ func TestStaleHelperTakesNothing(t *testing.T) {
 }
 
 // TestSharedAllocs: sharing a chunk allocates only the helper's start (its
-// goroutine), nothing per line or per block.
+// goroutine: the closure and, when the last helper has not ended yet, a
+// new goroutine), nothing per line or per block (a chunk here has 10000
+// lines in 12 blocks).
 func TestSharedAllocs(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	p := Parse([]string{"t", "-*.debug*", "e", "+*", "=st", "./d1", "./d2"})
@@ -149,7 +151,7 @@ func TestSharedAllocs(t *testing.T) {
 	if e.share == nil || e.share.gen != chunks+1 {
 		t.Fatalf("the chunks were not shared: %+v", e.share)
 	}
-	if n := float64(after.Mallocs-before.Mallocs) / chunks; n > 2 {
+	if n := float64(after.Mallocs-before.Mallocs) / chunks; n > 4 {
 		t.Fatalf("%.1f allocations per shared chunk of 10000 lines", n)
 	}
 }
