@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"bytes"
+	"os"
 	"testing"
 
 	"github.com/taikit/taikit/filter"
@@ -97,3 +98,102 @@ func BenchmarkWalkEval(b *testing.B) {
 		})
 	}
 }
+
+// qmailSteps is the bench suite's qmail-style script (bench/suites.go):
+// seven deselections that share the beginning "* * ", the main log, "-*",
+// one selection and the status file.
+var qmailSteps = []filter.Step{
+	rule("-* * -- MARK --"), rule("-* * tick"), rule("-* * kernel: *"), rule("-* * systemd[1]: Started *"),
+	rule("-* * cron[*]: (*) CMD *"), rule("-* * sshd[*]: Accepted publickey for *"), rule("-* * api[*]: level=debug *"),
+	mark, rule("-*"), rule("+* * worker-*: job=* queue=* state=failed *"), mark,
+}
+
+// logLines returns testdata/loglines.txt, the first 400 lines of the bench
+// suite's corpus (each with the corpus's own stamp), without newlines.
+func logLines(b *testing.B) [][]byte {
+	in, err := os.ReadFile("testdata/loglines.txt")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lines [][]byte
+	for l := range bytes.Lines(in) {
+		lines = append(lines, bytes.TrimSuffix(l, []byte("\n")))
+	}
+	return lines
+}
+
+// BenchmarkWalkQmail is the qmail-style script's walk on the corpus's lines,
+// as multilog runs it: after its own stamp, worked out once per read
+// (Prepare), on the text of each line (EvalText).
+func BenchmarkWalkQmail(b *testing.B) {
+	lines := logLines(b)
+	w := filter.NewWalk(qmailSteps)
+	var p filter.Prefix
+	w.Prepare(&p, []byte(stamp+" "))
+	sel := make([]bool, 0, w.Marks())
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range lines {
+			sel = w.EvalText(&p, l, sel[:0])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/line")
+}
+
+// BenchmarkWalkQmailByHand is the floor BenchmarkWalkQmail is measured
+// against: the same decisions by code written for exactly this script.
+func BenchmarkWalkQmailByHand(b *testing.B) {
+	lines := logLines(b)
+	for _, l := range lines { // the hand-written code must decide as the walk does
+		want := filter.NewWalk(qmailSteps).Eval(append([]byte(stamp+" "), l...), nil)
+		if main, status := qmailByHand(l); main != want[0] || status != want[1] {
+			b.Fatalf("%q: by hand %v %v, the walk %v", l, main, status, want)
+		}
+	}
+	var n int
+	for b.Loop() {
+		for _, l := range lines {
+			if main, status := qmailByHand(l); main || status {
+				n++
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/line")
+}
+
+// qmailByHand decides a line of text (after multilog's stamp) for the main
+// log and the status file of qmailSteps.
+func qmailByHand(l []byte) (main, status bool) {
+	i := bytes.IndexByte(l, ' ')
+	if i < 0 {
+		return true, false
+	}
+	r := l[i+1:]
+	main = !qmailNoise(r)
+	status = bytes.HasPrefix(r, []byte("worker-")) && matchAt(r, "worker-*: job=* queue=* state=failed *")
+	return main, status
+}
+
+func qmailNoise(r []byte) bool {
+	if len(r) == 0 {
+		return false
+	}
+	switch r[0] {
+	case 'k':
+		return bytes.HasPrefix(r, []byte("kernel: "))
+	case 's':
+		return bytes.HasPrefix(r, []byte("systemd[1]: Started ")) || bytes.HasPrefix(r, []byte("sshd[")) && matchAt(r, "sshd[*]: Accepted publickey for *")
+	case 'a':
+		return bytes.HasPrefix(r, []byte("api[")) && matchAt(r, "api[*]: level=debug *")
+	case 'c':
+		return bytes.HasPrefix(r, []byte("cron[")) && matchAt(r, "cron[*]: (*) CMD *")
+	case 't':
+		return string(r) == "tick"
+	case '-':
+		return string(r) == "-- MARK --"
+	}
+	return false
+}
+
+// matchAt is filter.Match with the pattern as a string.
+func matchAt(r []byte, pattern string) bool { return filter.Match([]byte(pattern), r) }
