@@ -3,6 +3,7 @@ package ship
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	osexec "os/exec"
@@ -59,8 +60,16 @@ func shipOnce(t *testing.T, url, dir, stateFile string) *Shipper {
 
 func shipOnceWith(t *testing.T, url, dir, stateFile string, opts SinkOptions) *Shipper {
 	t.Helper()
+	s, _ := shipAs(t, url, Origin{Host: "testhost", Name: "svc", Dir: dir}, stateFile, opts)
+	return s
+}
+
+// shipAs ships o's directory once as origin o and returns the Shipper with
+// the warnings it gave.
+func shipAs(t *testing.T, url string, o Origin, stateFile string, opts SinkOptions) (*Shipper, []error) {
+	t.Helper()
 	ctx := context.Background()
-	o := Origin{Host: "testhost", Name: "svc", Dir: dir}
+	dir := o.Dir
 	sink, err := Open(ctx, url, o, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -70,12 +79,28 @@ func shipOnceWith(t *testing.T, url, dir, stateFile string, opts SinkOptions) *S
 	if err != nil {
 		t.Fatal(err)
 	}
+	var warnings []error
 	s := &Shipper{Dir: dir, Origin: o, Sink: sink, State: st, URL: url,
-		Warn: func(err error) { t.Logf("warning: %v", err) }}
+		Warn: func(err error) {
+			t.Logf("warning: %v", err)
+			warnings = append(warnings, err)
+		}}
 	if err := s.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, warnings
+}
+
+// heldSaid sums what the warnings said was held (*Resent).
+func heldSaid(warnings []error) int {
+	n := 0
+	for _, w := range warnings {
+		var r *Resent
+		if errors.As(w, &r) {
+			n += r.Held
+		}
+	}
+	return n
 }
 
 // natsRecord is a message of the stream as logship writes it.

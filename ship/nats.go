@@ -36,6 +36,7 @@ type natsSink struct {
 	held   uint64 // the last Seq the stream is known to hold
 	buf    []byte
 	futs   []jetstream.PubAckFuture
+	nheld  int // records of the last Send the stream held: skipped, or acknowledged as duplicates
 }
 
 const natsMaxPayload = 1 << 20 // the server's default max_payload
@@ -109,6 +110,9 @@ func (s *natsSink) findStream(ctx context.Context) error {
 	return nil
 }
 
+// Held is HeldCounter's.
+func (s *natsSink) Held() int { return s.nheld }
+
 func (s *natsSink) MaxLine() int { return natsMaxPayload - 4096 } // room for the other fields
 
 // lastHeld asks the stream for the last message on the subject and, when
@@ -149,10 +153,14 @@ func (s *natsSink) Send(ctx context.Context, recs []Record) error {
 	}
 	s.buf = make([]byte, 0, size)
 	s.futs = s.futs[:0]
+	s.nheld = 0
 	acked := 0
 	wait := func(f jetstream.PubAckFuture) error {
 		select {
-		case <-f.Ok():
+		case ack := <-f.Ok():
+			if ack.Duplicate { // within the stream's duplicate window
+				s.nheld++
+			}
 			return nil
 		case err := <-f.Err():
 			return err
@@ -170,6 +178,7 @@ func (s *natsSink) Send(ctx context.Context, recs []Record) error {
 	for i := range recs {
 		r := &recs[i]
 		if r.Seq <= s.held {
+			s.nheld++
 			continue
 		}
 		n := len(s.buf)

@@ -53,6 +53,7 @@ type redisSink struct {
 	fixed   []byte
 	scratch []byte
 	val     []byte
+	nheld   int // records of the last Send the stream held (refused as not newer, checked to be ours)
 }
 
 func openRedis(ctx context.Context, u *url.URL, stream string, o Origin, opts SinkOptions) (Sink, error) {
@@ -143,6 +144,9 @@ func (s *redisSink) appendID(dst []byte, r *Record) []byte {
 	return strconv.AppendUint(dst, r.Seq, 10)
 }
 
+// Held is HeldCounter's.
+func (s *redisSink) Held() int { return s.nheld }
+
 func (s *redisSink) Send(ctx context.Context, recs []Record) error {
 	if s.conn == nil {
 		if err := s.connect(ctx); err != nil {
@@ -151,9 +155,13 @@ func (s *redisSink) Send(ctx context.Context, recs []Record) error {
 	}
 	stop := s.watch(ctx)
 	defer stop()
+	s.nheld = 0
 	held, err := s.send(recs)
 	if err == nil && len(held) > 0 {
 		err = s.checkHeld(recs, held)
+	}
+	if err == nil {
+		s.nheld = len(held)
 	}
 	if err != nil && !errors.Is(err, ErrPermanent) {
 		s.drop() // the replies may be out of step: a new connection next time

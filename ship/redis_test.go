@@ -40,8 +40,9 @@ func TestRedisShipsEachLineOnce(t *testing.T) {
 		t.Fatalf("shipped %d records after 2000 more lines, want 2000", s.Shipped)
 	}
 	os.Remove(state)
-	if s := shipOnce(t, url, dir, state); s.Shipped != 5000 {
-		t.Fatalf("shipped %d records from scratch, want 5000 (refused by the server as held)", s.Shipped)
+	s, warnings := shipAs(t, url, Origin{Host: "testhost", Name: "svc", Dir: dir}, state, SinkOptions{})
+	if s.Shipped != 5000 || s.Held != 5000 || heldSaid(warnings) != 5000 {
+		t.Fatalf("shipped %d records from scratch, %d held, %d said held; want 5000 each (refused by the server as held)", s.Shipped, s.Held, heldSaid(warnings))
 	}
 	msgs := redisEntries(t, srv.Addr, "logs:testhost:svc")
 	var lines []string

@@ -48,8 +48,12 @@ type Shipper struct {
 	Sleep func(ctx context.Context, d time.Duration)
 	Now   func() time.Time
 
-	// Shipped counts the records acknowledged, for a caller's report.
+	// Shipped counts the records acknowledged, for a caller's report;
+	// Held those of them the server already held (a HeldCounter sink's):
+	// shipped before a kill whose position was not saved yet, not stored
+	// twice. Each batch with some is also said to Warn (*Resent).
 	Shipped uint64
+	Held    uint64
 
 	warnMu sync.Mutex
 }
@@ -72,6 +76,31 @@ func (e *Outage) Error() string {
 }
 
 func (e *Outage) Unwrap() error { return e.Err }
+
+// Resent reports a stretch of records sent again that the server already
+// held (records First to Last of Dir, Held of them): shipped before a kill
+// or a broken connection and acknowledged, their position not yet saved.
+// The server did not store them twice.
+type Resent struct {
+	URL         string
+	Dir         string
+	Held        int
+	First, Last uint64
+}
+
+func (e *Resent) Error() string {
+	return fmt.Sprintf("%s already held records %d to %d of %s (%d, shipped before a restart whose position was not saved yet): sent again, not stored twice", e.URL, e.First, e.Last, e.Dir, e.Held)
+}
+
+// sayResent warns of the stretch r, if any, and empties it.
+func (s *Shipper) sayResent(r *Resent) {
+	if r.Held > 0 {
+		said := *r
+		said.URL, said.Dir = s.URL, s.Dir
+		s.warn(&said)
+	}
+	*r = Resent{}
+}
 
 // block is what the reader hands the sender: the records of one read
 // block, and the position after its last whole line.
@@ -202,6 +231,8 @@ func (s *Shipper) Run(ctx context.Context) error {
 // MaxBatch records, sends them, and saves the position after each
 // acknowledged batch.
 func (s *Shipper) send(ctx, sendCtx context.Context, blocks <-chan block, pos *Position) error {
+	var resent Resent // a stretch of records the server held, said once it ends
+	defer s.sayResent(&resent)
 	max := s.maxBatch()
 	var batch []block
 	var recs []Record
@@ -248,6 +279,22 @@ func (s *Shipper) send(ctx, sendCtx context.Context, blocks <-chan block, pos *P
 				return err
 			}
 			s.Shipped += uint64(len(recs))
+			if hc, ok := s.Sink.(HeldCounter); ok {
+				n := hc.Held()
+				s.Held += uint64(n)
+				// Held records are those sent before, at the start of a
+				// batch: consecutive batches of them make one stretch.
+				if resent.Held > 0 && (n == 0 || recs[0].Seq != resent.Last+1) {
+					s.sayResent(&resent)
+				}
+				if n > 0 {
+					if resent.Held == 0 {
+						resent.First = recs[0].Seq
+					}
+					resent.Held += n
+					resent.Last = recs[0].Seq + uint64(n) - 1
+				}
+			}
 		}
 		changed := false
 		for _, b := range batch {

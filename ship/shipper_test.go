@@ -214,3 +214,48 @@ func TestBatchBound(t *testing.T) {
 		t.Fatalf("position at %d", p.Seq)
 	}
 }
+
+// heldSink is a fakeSink whose server already holds the records up to
+// heldUpTo (a restart after a kill): it reports them as held.
+type heldSink struct {
+	fakeSink
+	heldUpTo uint64
+	last     int
+}
+
+func (h *heldSink) Send(ctx context.Context, recs []Record) error {
+	h.last = 0
+	for _, r := range recs {
+		if r.Seq <= h.heldUpTo {
+			h.last++
+		}
+	}
+	return h.fakeSink.Send(ctx, recs)
+}
+
+func (h *heldSink) Held() int { return h.last }
+
+// Records sent again that the server holds are counted, and said once for
+// the whole stretch, however many batches it spans.
+func TestResentSaidOncePerStretch(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "log")
+	writeDir(t, dir, 0, 500)
+	sink := &heldSink{fakeSink: fakeSink{max: 1 << 20}, heldUpTo: 250}
+	st, _ := OpenState("")
+	var warnings []error
+	s := &Shipper{Dir: dir, Origin: Origin{Host: "h", Name: "n"}, Sink: sink, State: st, URL: "nats://loghost/logs",
+		MaxBatch: 100, Warn: func(err error) { warnings = append(warnings, err) }}
+	if err := s.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if sink.sends < 3 {
+		t.Fatalf("%d sends: the stretch must span batches for this test", sink.sends)
+	}
+	var r *Resent
+	if s.Held != 250 || s.Shipped != 500 || len(warnings) != 1 || !errors.As(warnings[0], &r) || r.First != 1 || r.Last != 250 || r.Held != 250 {
+		t.Fatalf("held %d, shipped %d, warnings %v", s.Held, s.Shipped, warnings)
+	}
+	if got, want := r.Error(), "nats://loghost/logs already held records 1 to 250 of "+dir+" (250, shipped before a restart whose position was not saved yet): sent again, not stored twice"; got != want {
+		t.Fatalf("said %q\nwant %q", got, want)
+	}
+}

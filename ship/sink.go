@@ -27,6 +27,15 @@ type Sink interface {
 	Close() error
 }
 
+// HeldCounter is a Sink whose server can refuse a record it already holds
+// (NATS JetStream, Redis Streams). Held returns how many records of the
+// last Send that returned nil the server already held: records shipped
+// before a kill whose position had not been saved yet, acknowledged now
+// without being stored twice.
+type HeldCounter interface {
+	Held() int
+}
+
 // ErrPermanent marks a failure that retrying will not mend (a server
 // that refuses what it is sent, a stream that another writer uses): the
 // Shipper stops with it instead of retrying.
