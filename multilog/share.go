@@ -31,6 +31,12 @@ const helpBlock = 32 << 10
 // helpMin is the least a chunk must have for a helper to be worth starting.
 const helpMin = 4 * helpBlock
 
+// maxBlockLines bounds the lines of a block the helper keeps selections
+// for (16 bytes each), whatever the input: lines averaging under 16 bytes
+// are not a log's, and a block of them (a flood of empty lines) is left to
+// the engine from where the helper stopped.
+const maxBlockLines = helpBlock / 16
+
 // maxHelpMarks bounds the marks of a script whose selections a helper can
 // keep: one bit each in a word per line.
 const maxHelpMarks = 64
@@ -75,8 +81,9 @@ type sharing struct {
 }
 
 // sharedBlock is a block the helper decided: each line's selections, a bit
-// per mark, and where it ends, up to the end of the block or to a line
-// too long to be decided apart (which the engine then takes its own way).
+// per mark, and where it ends, up to the end of the block, a line too long
+// to be decided apart, or maxBlockLines lines (the engine then takes the
+// rest of the chunk its own way).
 type sharedBlock struct {
 	lines []sharedLine
 }
@@ -105,10 +112,10 @@ func blockStart(chunk []byte, i int) int {
 
 // decideLines appends to lines the selections and ends of the lines of
 // block, each at most room bytes without its newline, up to the end of
-// block or the first longer line.
+// block, the first longer line, or maxBlockLines lines.
 func decideLines(w *filter.Walk, p *filter.Prefix, block []byte, room int, lines []sharedLine, sel []bool) ([]sharedLine, []bool) {
 	pos := 0
-	for pos < len(block) {
+	for n := 0; pos < len(block) && n < maxBlockLines; n++ {
 		rest := block[pos:]
 		nl := bytes.IndexByte(rest[:min(len(rest), room+1)], '\n')
 		if nl < 0 {

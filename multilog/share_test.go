@@ -155,3 +155,27 @@ func TestSharedAllocs(t *testing.T) {
 		t.Fatalf("%.1f allocations per shared chunk of 10000 lines", n)
 	}
 }
+
+// TestSharedDenseLines: a flood of empty lines is not kept a line at a
+// time by the helper beyond maxBlockLines a block (16 bytes a line would
+// be 16 times the input); the engine takes the rest, and the output is the
+// engine's alone.
+func TestSharedDenseLines(t *testing.T) {
+	in := []byte(strings.Repeat("\n\n\nx\n", 3*helpMin/5))
+	words := []string{"t", "-x", "./d", "=st"}
+	alone, _ := runWordsWith(t, words, [][]byte{in}, func(e *Engine) { e.alone = true })
+	shared, e := runWordsWith(t, words, [][]byte{in}, func(e *Engine) {
+		e.share = &sharing{walk: e.walk, prefix: &e.prefix, start: func(help func()) { help() }}
+	})
+	if shared != alone {
+		t.Fatalf("shared output differs from the engine's alone")
+	}
+	if e.share.gen == 0 {
+		t.Fatal("the chunk was not shared")
+	}
+	for i, b := range e.share.blocks {
+		if len(b.lines) > maxBlockLines {
+			t.Fatalf("block %d: %d lines kept, more than %d", i, len(b.lines), maxBlockLines)
+		}
+	}
+}
