@@ -268,6 +268,44 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 	return e.err
 }
 
+// maxJobOutput bounds what one piece of a read gives a directory, where
+// the writer holds it: a read of 1 MiB of empty lines stamped with t is
+// 27 MiB of output, and the writer holds two batches' (the one it writes
+// and the one being filled), so a flood of short lines held 66 MB.
+const maxJobOutput = 4 * batchLimit
+
+// cut returns how much of chunk to process at once: all of it when its
+// output to a directory stays within maxJobOutput, else as many whole
+// lines as do (at least one line). lines is chunk's newlines when known,
+// or -1.
+func (e *Engine) cut(chunk []byte, lines int) int {
+	per := len(e.stamp) // the longest stamp
+	longest := 0
+	for i := range e.sinks {
+		longest = max(longest, len(e.sinks[i].prefix))
+	}
+	per += longest
+	if lines < 0 {
+		lines = bytes.Count(chunk, []byte{'\n'})
+	}
+	if len(chunk)+per*lines <= maxJobOutput {
+		return len(chunk)
+	}
+	pos, out := 0, 0
+	for pos < len(chunk) {
+		nl := bytes.IndexByte(chunk[pos:], '\n')
+		if nl < 0 {
+			return len(chunk)
+		}
+		out += nl + 1 + per
+		if out > maxJobOutput && pos > 0 {
+			return pos
+		}
+		pos += nl + 1
+	}
+	return pos
+}
+
 // wholeLines appends every whole line at the start of chunk, stamped, to
 // every directory and standard output sink, and returns the rest: the
 // engine's work when the script selects every line everywhere (no

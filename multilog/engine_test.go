@@ -248,3 +248,38 @@ func runWordsWith(t *testing.T, words []string, chunks [][]byte, set func(*Engin
 	fmt.Fprintf(&out, "stderr: %q\n", stderr.String())
 	return out.String(), e
 }
+
+// TestCutBoundsAJobsOutput: a read whose lines would give a directory more
+// than maxJobOutput (empty lines stamped: 27 bytes each) is processed in
+// pieces of whole lines that stay within it; a read of log lines is
+// processed whole.
+func TestCutBoundsAJobsOutput(t *testing.T) {
+	e := NewEngine(Parse([]string{"t", "pweb", "./d"}), Sinks{Dirs: []io.Writer{io.Discard}, Clock: fixedClock})
+	logs := []byte(strings.Repeat("sshd[123]: Accepted publickey for deploy from 10.0.0.1 port 22\n", readSize/64))
+	if k := e.cut(logs, -1); k != len(logs) {
+		t.Fatalf("a read of log lines cut at %d of %d", k, len(logs))
+	}
+	flood := append(bytes.Repeat([]byte("\n"), readSize-10), "partial.."...)
+	per := len(e.stamp) + len("web ")
+	pieces := 0
+	for rest := flood; len(rest) > 0; pieces++ {
+		k := e.cut(rest, -1)
+		if k <= 0 {
+			t.Fatalf("cut %d", k)
+		}
+		if k < len(rest) && rest[k-1] != '\n' {
+			t.Fatalf("piece %d ends inside a line", pieces)
+		}
+		if lines := bytes.Count(rest[:k], []byte{'\n'}); k < len(rest) && k+per*lines > maxJobOutput {
+			t.Fatalf("piece %d: %d bytes, %d lines: more than %d of output", pieces, k, lines, maxJobOutput)
+		}
+		rest = rest[k:]
+	}
+	if min := (readSize - 10) * (per + 1) / maxJobOutput; pieces < min {
+		t.Fatalf("%d pieces, want at least %d", pieces, min)
+	}
+	// A count given is used as it is.
+	if k := e.cut(flood, 0); k != len(flood) {
+		t.Fatalf("with no newlines counted: cut at %d", k)
+	}
+}

@@ -1,6 +1,7 @@
 package multilog
 
 import (
+	"bytes"
 	"errors"
 	"syscall"
 
@@ -21,9 +22,10 @@ type readAhead struct {
 }
 
 type readChunk struct {
-	buf []byte
-	n   int
-	err error
+	buf   []byte
+	n     int
+	lines int // newlines in buf[:n], counted here, beside the engine
+	err   error
 }
 
 // isRegular reports whether fd is a regular file.
@@ -57,7 +59,11 @@ func startReadAhead(in int, bufs ...[]byte) *readAhead {
 			for errors.Is(err, syscall.EINTR) {
 				n, err = syscall.Read(in, b)
 			}
-			ra.full <- readChunk{buf: b, n: n, err: err} // room for every buffer: never blocks
+			lines := 0
+			if n > 0 {
+				lines = bytes.Count(b[:n], []byte{'\n'})
+			}
+			ra.full <- readChunk{buf: b, n: n, lines: lines, err: err} // room for every buffer: never blocks
 			if n <= 0 {
 				return
 			}

@@ -417,7 +417,7 @@ func (r *runner) read() {
 		if ahead != nil {
 			c := ahead.next()
 			if c.n > 0 {
-				r.process(c.buf[:c.n])
+				r.process(c.buf[:c.n], c.lines)
 			}
 			ahead.release(c.buf) // the engine has copied what it needs
 			if c.n <= 0 {
@@ -448,14 +448,21 @@ func (r *runner) read() {
 				if nl := bytes.LastIndexByte(buf[:n], '\n'); nl >= 0 {
 					n = nl + 1
 				}
-				if !r.pipeBatch(pipe, buf[:n], r.c.Clock(), nil) {
-					return
+				// Cut where the output would outgrow a job: each piece is
+				// a batch of its own, with its record and its consume.
+				now := r.c.Clock()
+				for b := buf[:n]; len(b) > 0; {
+					k := r.engine.cut(b, -1)
+					if !r.pipeBatch(pipe, b[:k], now, nil) {
+						return
+					}
+					b = b[k:]
 				}
 			}
 		} else {
 			n, err = syscall.Read(in, buf)
 			if n > 0 {
-				r.process(buf[:n])
+				r.process(buf[:n], -1)
 			}
 		}
 		if errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EAGAIN) {

@@ -2,6 +2,7 @@ package multilog
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -85,7 +86,7 @@ func TestTERMFromFileFinishesTheLine(t *testing.T) {
 	sent := false
 	clock := func() time.Time {
 		// Directories read the clock too, before Run takes signals.
-		if !sent && calledBy("(*Engine).Process") {
+		if !sent && calledBy("(*runner).process") { // the clock of a read
 			sent = true
 			signals <- syscall.SIGTERM // taken by Run's signal goroutine
 			signals <- syscall.SIGALRM
@@ -134,5 +135,73 @@ func calledBy(fn string) bool {
 		if !more {
 			return false
 		}
+	}
+}
+
+// TestFloodLoggedWhole: a flood of empty lines among numbered ones, from a
+// file and through a pipe, is logged line for line, in order, whatever the
+// pieces its reads are cut into (cut, pipeBatch: each piece a batch of its
+// own, recorded and consumed).
+func TestFloodLoggedWhole(t *testing.T) {
+	var in strings.Builder
+	for i := 0; in.Len() < 2*readSize; i++ {
+		fmt.Fprintf(&in, "line %06d\n", i)
+		if i%100 == 0 {
+			in.WriteString(strings.Repeat("\n", 30000))
+		}
+	}
+	for _, kind := range []string{"file", "pipe"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "d")
+			var stdin *os.File
+			if kind == "file" {
+				p := filepath.Join(t.TempDir(), "in")
+				if err := os.WriteFile(p, []byte(in.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.Open(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				stdin = f
+			} else {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				go func() { // owned by the test: ends when the input is written
+					io.WriteString(w, in.String())
+					w.Close()
+				}()
+				stdin = r
+			}
+			if err := Run(Config{Args: []string{"t", "s16777215", "n100", dir}, Stdin: stdin, Stdout: io.Discard, Stderr: os.Stderr}); err != nil {
+				t.Fatal(err)
+			}
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got strings.Builder
+			for _, e := range ents { // @ archives sort before current
+				if n := e.Name(); n == "current" || strings.HasPrefix(n, "@") {
+					b, err := os.ReadFile(filepath.Join(dir, n))
+					if err != nil {
+						t.Fatal(err)
+					}
+					for l := range strings.Lines(string(b)) {
+						if len(l) < 26 || l[0] != '@' || l[25] != ' ' {
+							t.Fatalf("%s: an unstamped line %q", n, l)
+						}
+						got.WriteString(l[26:])
+					}
+				}
+			}
+			if got.String() != in.String() {
+				t.Fatalf("logged %d bytes of text, want the %d of the input", got.Len(), in.Len())
+			}
+		})
 	}
 }

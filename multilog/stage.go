@@ -212,11 +212,19 @@ func (r *runner) write(j *job) {
 
 // process hands chunk, read from input that is not a pipe, to the engine
 // and its output to the writer, which writes it while the next is read.
-func (r *runner) process(chunk []byte) {
-	if err := r.engine.Process(chunk); err != nil {
-		r.lose(err)
+//
+// lines is how many newlines chunk has, when known (-1: not counted yet).
+func (r *runner) process(chunk []byte, lines int) {
+	now := r.engine.clock() // one stamp for the read, however it is cut
+	for len(chunk) > 0 {
+		k := r.engine.cut(chunk, lines)
+		lines = -1
+		if err := r.engine.ProcessAt(chunk[:k], now); err != nil {
+			r.lose(err)
+		}
+		r.stage.submit(nil, 0, record{}, nil)
+		chunk = chunk[k:]
 	}
-	r.stage.submit(nil, 0, record{}, nil)
 }
 
 // processNow logs chunk at once: the engine, then the writer, waited for.

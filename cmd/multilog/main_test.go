@@ -684,6 +684,106 @@ func refOK(t testing.TB) bool {
 	return true
 }
 
+// peakRSS follows a process's peak resident set: VmHWM of /proc/<pid>/status
+// (the new program's own: fork's inherited ru_maxrss would report the
+// test's), read every 20 ms while it runs and whenever record is called.
+// VmHWM only grows, so the last reading is the peak up to then.
+type peakRSS struct {
+	p      *proc
+	mu     sync.Mutex
+	kb     int
+	polled chan struct{}
+}
+
+func watchPeak(p *proc) *peakRSS {
+	w := &peakRSS{p: p, kb: -1, polled: make(chan struct{})}
+	go func() { // owned by the watch: ends when the process has exited
+		defer close(w.polled)
+		for !p.exited() {
+			w.record()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	return w
+}
+
+func (w *peakRSS) record() {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.p.cmd.Process.Pid))
+	if err != nil {
+		return
+	}
+	m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return
+	}
+	kb, _ := strconv.Atoi(string(m[1]))
+	w.mu.Lock()
+	w.kb = max(w.kb, kb)
+	w.mu.Unlock()
+}
+
+// check waits for the process's end and fails the test if its peak was
+// over limit kB (not under -race, whose own memory counts).
+func (w *peakRSS) check(t *testing.T, limit int) {
+	t.Helper()
+	<-w.polled
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t.Logf("peak RSS (VmHWM) %d kB = %.1f MiB", w.kb, float64(w.kb)/1024)
+	switch {
+	case w.kb < 0:
+		t.Errorf("could not read VmHWM")
+	case w.kb > limit && raceEnabled():
+		t.Logf("over %d kB under -race (the race detector's own memory): not checked", limit)
+	case w.kb > limit:
+		t.Errorf("peak RSS %d kB, more than %d kB", w.kb, limit)
+	}
+}
+
+// TestFloodMemory: a flood of empty lines, each stamped into 27 bytes, is
+// written a bounded piece at a time (4 MiB of output a directory), from a
+// file and through a pipe: the writer held a whole read's output twice
+// (66 MB for 20 MB of newlines from a file).
+func TestFloodMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	prog := ours(t)
+	flood := filepath.Join(t.TempDir(), "flood")
+	if err := os.WriteFile(flood, bytes.Repeat([]byte("\n"), 20<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"file", "pipe"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			f, err := os.Open(flood)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			stdin := f
+			if kind == "pipe" {
+				r, w, err := os.Pipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				go func() { // owned by the test: ends with the input written
+					io.Copy(w, f)
+					w.Close()
+				}()
+				stdin = r
+			}
+			p := start(t, prog, dir, stdin, nil, "t", "s16777215", "n2", "./d")
+			peak := watchPeak(p)
+			if code := p.wait(t, 120*time.Second); code != 0 {
+				t.Fatalf("exit %d: %s", code, p.stderr.String())
+			}
+			peak.check(t, 24<<10)
+		})
+	}
+}
+
 // TestHugeLineMemory streams a 200 MB line without a newline through a
 // pipe and measures the peak resident set of multilog: it must stay under
 // 16 MiB, since a line is never held whole. The high-water mark is read
@@ -704,37 +804,7 @@ func TestHugeLineMemory(t *testing.T) {
 	}
 	p := start(t, prog, dir, r, nil, "s"+strconv.Itoa(s), "n2", "./d")
 	r.Close()
-	hwm := func() int {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-		if err != nil {
-			return -1
-		}
-		m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`).FindSubmatch(b)
-		if m == nil {
-			return -1
-		}
-		kb, _ := strconv.Atoi(string(m[1]))
-		return kb
-	}
-	// VmHWM only grows: the last reading before the process ends is its
-	// peak. Read it all along, and once more when the input is consumed.
-	var peakMu sync.Mutex
-	peak := -1
-	record := func() {
-		if v := hwm(); v >= 0 {
-			peakMu.Lock()
-			peak = max(peak, v)
-			peakMu.Unlock()
-		}
-	}
-	polled := make(chan struct{})
-	go func() {
-		defer close(polled)
-		for !p.exited() {
-			record()
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
+	peak := watchPeak(p)
 	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4096) // 64 KiB
 	began := time.Now()
 	for n := 0; n < total; n += len(chunk) {
@@ -744,24 +814,13 @@ func TestHugeLineMemory(t *testing.T) {
 	}
 	eventually(t, 60*time.Second, "the input consumed", func() bool { return pipeAvailable(w) == 0 })
 	time.Sleep(100 * time.Millisecond)
-	record()
+	peak.record()
 	w.Close()
 	if code := p.wait(t, 60*time.Second); code != 0 {
 		t.Fatalf("exit %d: %s", code, p.stderr.String())
 	}
-	<-polled
-	peakMu.Lock()
-	defer peakMu.Unlock()
-	t.Logf("200 MB line in %v; peak RSS (VmHWM) %d kB = %.1f MiB", time.Since(began).Round(time.Millisecond), peak, float64(peak)/1024)
-	if peak < 0 {
-		t.Errorf("could not read VmHWM")
-	} else if peak > 16<<10 {
-		if raceEnabled() {
-			t.Logf("over 16 MiB under -race (the race detector's own memory): not checked")
-		} else {
-			t.Errorf("peak RSS %d kB, more than 16 MiB", peak)
-		}
-	}
+	t.Logf("200 MB line in %v", time.Since(began).Round(time.Millisecond))
+	peak.check(t, 16<<10)
 	// 12 files of exactly s bytes were closed; n2 keeps the last; current
 	// holds the rest and the newline added at the end.
 	arch := archives(t, filepath.Join(dir, "d"))
