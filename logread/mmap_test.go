@@ -56,6 +56,16 @@ func readMapBlocks(t *testing.T, dir string, opts Options) []mapBlock {
 	}
 	defer r.Close()
 	var out []mapBlock
+	eachBlock(t, r, func(l Lines) {
+		out = append(out, mapBlock{string(l.Bytes), string(l.Stamp.Append(nil)), r.Cursor()})
+	})
+	return out
+}
+
+// eachBlock gives fn every block of r to its end, inside Guard (a block
+// may be a mapping).
+func eachBlock(t *testing.T, r *Reader, fn func(Lines)) {
+	t.Helper()
 	if err := Guard(func() {
 		for {
 			l, err := r.NextLines()
@@ -65,12 +75,11 @@ func readMapBlocks(t *testing.T, dir string, opts Options) []mapBlock {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out = append(out, mapBlock{string(l.Bytes), string(l.Stamp.Append(nil)), r.Cursor()})
+			fn(l)
 		}
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 // mapLine is a line as readMapBlocks' blocks give it: whole, joined from

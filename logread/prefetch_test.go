@@ -3,7 +3,6 @@ package logread
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -138,31 +137,20 @@ func TestReadAheadReplacedArchive(t *testing.T) {
 	defer r.Close()
 	var text strings.Builder
 	replaced := false
-	if err := Guard(func() {
-		for {
-			l, err := r.NextLines()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
+	eachBlock(t, r, func(l Lines) {
+		text.Write(l.Bytes)
+		if !replaced && strings.Contains(string(l.Bytes), "file 0 ") {
+			// The archives after the first are being decompressed ahead.
+			replaced = true
+			tmp := paths[2] + ".new"
+			if err := os.WriteFile(tmp, gzipBytes([]byte("@4000000065000000000000aa the replacement\n")), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			text.Write(l.Bytes)
-			if !replaced && strings.Contains(string(l.Bytes), "file 0 ") {
-				// The archives after the first are being decompressed ahead.
-				replaced = true
-				tmp := paths[2] + ".new"
-				if err := os.WriteFile(tmp, gzipBytes([]byte("@4000000065000000000000aa the replacement\n")), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.Rename(tmp, paths[2]); err != nil {
-					t.Fatal(err)
-				}
+			if err := os.Rename(tmp, paths[2]); err != nil {
+				t.Fatal(err)
 			}
 		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if !replaced {
 		t.Fatal("the first archive was not read")
 	}
@@ -238,29 +226,18 @@ func TestScanAhead(t *testing.T) {
 			defer r.Close()
 			var blocks []mapBlock
 			withScan, archives := 0, map[*scanned]bool{}
-			if err := Guard(func() {
-				for {
-					l, err := r.NextLines()
-					if err == io.EOF {
-						return
-					}
-					if err != nil {
-						t.Fatal(err)
-					}
-					blocks = append(blocks, mapBlock{string(l.Bytes), string(l.Stamp.Append(nil)), r.Cursor()})
-					if l.Scan == nil {
-						continue
-					}
-					s := l.Scan.(*scanned)
-					withScan++
-					archives[s] = true
-					if l.ScanOff < 0 || l.ScanOff+len(l.Bytes) > len(s.text) || !bytes.Equal(s.text[l.ScanOff:l.ScanOff+len(l.Bytes)], l.Bytes) {
-						t.Fatalf("a block of %d bytes at ScanOff %d is not that part of the text scanned (%d bytes)", len(l.Bytes), l.ScanOff, len(s.text))
-					}
+			eachBlock(t, r, func(l Lines) {
+				blocks = append(blocks, mapBlock{string(l.Bytes), string(l.Stamp.Append(nil)), r.Cursor()})
+				if l.Scan == nil {
+					return
 				}
-			}); err != nil {
-				t.Fatal(err)
-			}
+				s := l.Scan.(*scanned)
+				withScan++
+				archives[s] = true
+				if l.ScanOff < 0 || l.ScanOff+len(l.Bytes) > len(s.text) || !bytes.Equal(s.text[l.ScanOff:l.ScanOff+len(l.Bytes)], l.Bytes) {
+					t.Fatalf("a block of %d bytes at ScanOff %d is not that part of the text scanned (%d bytes)", len(l.Bytes), l.ScanOff, len(s.text))
+				}
+			})
 			got := mapLines(t, blocks)
 			if len(got) != len(want) || got[len(got)-1] != want[len(want)-1] {
 				t.Fatalf("%d lines with Scan, %d without", len(got), len(want))
@@ -310,27 +287,16 @@ func TestScanAheadTruncated(t *testing.T) {
 	}
 	defer r.Close()
 	var blocks []string
-	if err := Guard(func() {
-		for {
-			l, err := r.NextLines()
-			if err == io.EOF {
-				return
+	eachBlock(t, r, func(l Lines) {
+		blocks = append(blocks, string(l.Bytes))
+		if bytes.Contains(l.Bytes, []byte("file 2 gzip")) && len(faulted) == 0 {
+			// The victim is next: let its scan end first.
+			if f := <-faulted; !f {
+				t.Fatal("the scan of the truncated archive did not fault")
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			blocks = append(blocks, string(l.Bytes))
-			if bytes.Contains(l.Bytes, []byte("file 2 gzip")) && len(faulted) == 0 {
-				// The victim is next: let its scan end first.
-				if f := <-faulted; !f {
-					t.Fatal("the scan of the truncated archive did not fault")
-				}
-				faulted <- true
-			}
+			faulted <- true
 		}
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if len(faulted) == 0 {
 		t.Fatal("the victim was never scanned")
 	}
