@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/klauspost/compress/gzip"
@@ -140,22 +141,7 @@ func readWhole(f *os.File, dst []byte, size int64) ([]byte, error) {
 	if int64(cap(dst)) < size+1 {
 		dst = make([]byte, 0, size+1)
 	}
-	for {
-		if len(dst) == cap(dst) {
-			if len(dst) > maxZstdWindow {
-				return dst, errTooLarge
-			}
-			dst = append(dst, 0)[:len(dst)]
-		}
-		n, err := f.ReadAt(dst[len(dst):cap(dst)], int64(len(dst)))
-		dst = dst[:len(dst)+n]
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
-		}
-	}
+	return appendAll(dst, io.NewSectionReader(f, 0, math.MaxInt64)) // from the start, whatever f's offset
 }
 
 // decompressAll decompresses src whole into dst.
@@ -171,14 +157,20 @@ func decompressAll(zd *zstd.Decoder, src []byte, comp compKind, dst []byte) ([]b
 		return dst, err
 	}
 	gz.Multistream(true)
+	return appendAll(dst, gz)
+}
+
+// appendAll appends what rd gives to its end to dst, in dst's room while
+// it lasts; more than maxZstdWindow bytes is errTooLarge.
+func appendAll(dst []byte, rd io.Reader) ([]byte, error) {
 	for {
 		if len(dst) == cap(dst) {
-			if len(dst) >= maxZstdWindow {
+			if len(dst) > maxZstdWindow {
 				return dst, errTooLarge
 			}
 			dst = append(dst, 0)[:len(dst)]
 		}
-		n, err := gz.Read(dst[len(dst):cap(dst)])
+		n, err := rd.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
 		if err == io.EOF {
 			return dst, nil
