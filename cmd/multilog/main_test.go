@@ -691,7 +691,7 @@ func refOK(t testing.TB) bool {
 type peakRSS struct {
 	p      *proc
 	mu     sync.Mutex
-	kb     int
+	kb     int64
 	polled chan struct{}
 }
 
@@ -708,15 +708,7 @@ func watchPeak(p *proc) *peakRSS {
 }
 
 func (w *peakRSS) record() {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.p.cmd.Process.Pid))
-	if err != nil {
-		return
-	}
-	m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`).FindSubmatch(b)
-	if m == nil {
-		return
-	}
-	kb, _ := strconv.Atoi(string(m[1]))
+	kb := testref.VmHWM(w.p.cmd.Process.Pid)
 	w.mu.Lock()
 	w.kb = max(w.kb, kb)
 	w.mu.Unlock()
@@ -724,7 +716,7 @@ func (w *peakRSS) record() {
 
 // check waits for the process's end and fails the test if its peak was
 // over limit kB (not under -race, whose own memory counts).
-func (w *peakRSS) check(t *testing.T, limit int) {
+func (w *peakRSS) check(t *testing.T, limit int64) {
 	t.Helper()
 	<-w.polled
 	w.mu.Lock()

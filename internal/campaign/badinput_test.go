@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taikit/taikit/internal/conformance"
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // runOnce runs prog (multilogBin when empty) in dir with in as standard
@@ -191,7 +192,7 @@ func TestHugeLine(t *testing.T) {
 	go func() { // owned by the test: ends when multilog does
 		defer close(polled)
 		for !p.exited() {
-			peak = max(peak, vmHWM(p.pid()))
+			peak = max(peak, testref.VmHWM(p.pid()))
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -559,21 +558,6 @@ func stderrLines(text string) []string {
 		}
 	}
 	return out
-}
-
-// vmHWM reads the peak resident set (KiB) of a running process from
-// /proc/<pid>/status, or -1.
-func vmHWM(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return -1
-	}
-	m := regexp.MustCompile(`(?m)^VmHWM:\s+(\d+) kB`).FindSubmatch(b)
-	if m == nil {
-		return -1
-	}
-	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
-	return kb
 }
 
 // newRand returns a random source seeded with seed.

@@ -68,3 +68,12 @@ func TestNeedRefuses(t *testing.T) {
 		t.Errorf("the test binary taken for a reference program: %v", err)
 	}
 }
+
+func TestVmHWM(t *testing.T) {
+	if kb := VmHWM(os.Getpid()); kb <= 0 {
+		t.Fatalf("VmHWM of this process: %d", kb)
+	}
+	if kb := VmHWM(-1); kb != -1 {
+		t.Fatalf("VmHWM of no process: %d", kb)
+	}
+}

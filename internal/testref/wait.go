@@ -103,3 +103,24 @@ func Receive[T any](t testing.TB, what string, ch <-chan T) T {
 		panic("unreachable")
 	}
 }
+
+// VmHWM returns the peak resident set, in KiB, of the running process pid
+// (VmHWM of /proc/<pid>/status: the program's own, where ru_maxrss of a
+// child started by fork and exec counts the parent's), or -1 when it
+// cannot be read (the process has ended).
+func VmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return kb
+		}
+	}
+	return -1
+}
