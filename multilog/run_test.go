@@ -185,6 +185,7 @@ func TestFloodLoggedWhole(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got strings.Builder
+			stamps := map[string]bool{}
 			for _, e := range ents { // @ archives sort before current
 				if n := e.Name(); n == "current" || strings.HasPrefix(n, "@") {
 					b, err := os.ReadFile(filepath.Join(dir, n))
@@ -196,11 +197,17 @@ func TestFloodLoggedWhole(t *testing.T) {
 							t.Fatalf("%s: an unstamped line %q", n, l)
 						}
 						got.WriteString(l[26:])
+						stamps[l[:25]] = true
 					}
 				}
 			}
 			if got.String() != in.String() {
 				t.Fatalf("logged %d bytes of text, want the %d of the input", got.Len(), in.Len())
+			}
+			// The pieces of a read share its stamp (multilog.8: the clock
+			// is read once per read): from a file, a read is 1 MiB.
+			if reads := in.Len()/readSize + 1; kind == "file" && len(stamps) > reads {
+				t.Fatalf("%d stamps for %d reads: the pieces of a read were stamped apart", len(stamps), reads)
 			}
 		})
 	}

@@ -30,6 +30,10 @@
 //     server's TCP has acknowledged its bytes, which is all that can be
 //     known.
 //
+// Records the NATS or Redis server already held are counted (Shipper.Held,
+// from a Sink that implements HeldCounter), and each stretch of them is
+// said to Shipper.Warn (*Resent): a resend is never silent either.
+//
 // Memory is bounded: a few read blocks (of at most 1 MiB) wait between the
 // reader and the sink, whatever the backlog. A server that goes away is
 // retried with capped backoff; a gap (archives pruned before they were
