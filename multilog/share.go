@@ -70,7 +70,11 @@ type sharing struct {
 	prefix *filter.Prefix
 	chunk  []byte // whole lines only
 	room   int    // the longest line decided here (longer ones need a window)
-	blocks []sharedBlock
+	// blocks holds, for each block the helper decided, each line's
+	// selections and end, up to the end of the block, a line too long to
+	// be decided apart, or maxBlockLines lines (the engine then takes the
+	// rest of the chunk its own way).
+	blocks [][]sharedLine
 	done   chan int // the helper's blocks, as it finishes them
 	sel    []bool   // the helper's: only one takes blocks at a time
 
@@ -80,14 +84,7 @@ type sharing struct {
 	start func(help func())
 }
 
-// sharedBlock is a block the helper decided: each line's selections, a bit
-// per mark, and where it ends, up to the end of the block, a line too long
-// to be decided apart, or maxBlockLines lines (the engine then takes the
-// rest of the chunk its own way).
-type sharedBlock struct {
-	lines []sharedLine
-}
-
+// sharedLine is a line the helper decided.
 type sharedLine struct {
 	sel uint64 // bit k: selected at mark k
 	nl  int32  // the line's newline, from the start of the block
@@ -150,9 +147,8 @@ func (a *sharing) help(gen uint64) {
 		}
 		taken++
 		i := hi - 1
-		b := &a.blocks[i]
 		start := blockStart(a.chunk, i)
-		b.lines, a.sel = decideLines(a.walk, a.prefix, a.chunk[start:blockStart(a.chunk, i+1)], a.room, b.lines[:0], a.sel)
+		a.blocks[i], a.sel = decideLines(a.walk, a.prefix, a.chunk[start:blockStart(a.chunk, i+1)], a.room, a.blocks[i][:0], a.sel)
 		a.done <- i
 	}
 }
@@ -175,7 +171,7 @@ func (e *Engine) decideShared(chunk, stamp []byte, room int) []byte {
 	}
 	a := e.share
 	if cap(a.blocks) < nblocks {
-		a.blocks = append(a.blocks[:cap(a.blocks)], make([]sharedBlock, nblocks-cap(a.blocks))...)
+		a.blocks = append(a.blocks[:cap(a.blocks)], make([][]sharedLine, nblocks-cap(a.blocks))...)
 		a.done = make(chan int, nblocks)
 	}
 	a.blocks, a.chunk, a.room = a.blocks[:nblocks], lines, room
@@ -218,9 +214,8 @@ func (e *Engine) decideShared(chunk, stamp []byte, room int) []byte {
 	// The helper's blocks, in order, with the selections it found.
 	marks := e.walk.Marks()
 	for i := hi; i < nblocks; i++ {
-		b := &a.blocks[i]
 		start := pos
-		for _, l := range b.lines {
+		for _, l := range a.blocks[i] {
 			e.sel = e.sel[:0]
 			for k := range marks {
 				e.sel = append(e.sel, l.sel&(1<<k) != 0)

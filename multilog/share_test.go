@@ -174,8 +174,8 @@ func TestSharedDenseLines(t *testing.T) {
 		t.Fatal("the chunk was not shared")
 	}
 	for i, b := range e.share.blocks {
-		if len(b.lines) > maxBlockLines {
-			t.Fatalf("block %d: %d lines kept, more than %d", i, len(b.lines), maxBlockLines)
+		if len(b) > maxBlockLines {
+			t.Fatalf("block %d: %d lines kept, more than %d", i, len(b), maxBlockLines)
 		}
 	}
 }
