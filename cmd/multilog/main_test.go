@@ -876,6 +876,7 @@ func TestStatusFileReplacedWhole(t *testing.T) {
 
 	stop := make(chan struct{})
 	readerDone := make(chan error)
+	firstSeen := make(chan struct{}) // closed when the reader has seen a record
 	go func() {
 		seen := 0
 		for {
@@ -883,6 +884,7 @@ func TestStatusFileReplacedWhole(t *testing.T) {
 			case <-stop:
 				if seen == 0 {
 					readerDone <- errors.New("the reader never saw a record")
+					return
 				}
 				readerDone <- nil
 				return
@@ -902,16 +904,39 @@ func TestStatusFileReplacedWhole(t *testing.T) {
 				readerDone <- fmt.Errorf("a reader found %d bytes: %q", len(b), b[:min(len(b), 80)])
 				return
 			}
+			if seen == 0 {
+				close(firstSeen)
+			}
 			seen++
 		}
 	}()
-	res := run(t, prog, dir, in.Bytes(), nil, "=st", "=hl")
+	// Half the input, then the rest once the reader has seen a record, so
+	// that it reads while multilog replaces the files, however the two are
+	// scheduled (run with a file as input, multilog could be done before
+	// the reader looked, under load).
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, prog, dir, r, nil, "=st", "=hl")
+	r.Close()
+	half := in.Len() / 2
+	go func() { // owned by the test: ends once the input is written
+		w.Write(in.Bytes()[:half])
+		select {
+		case <-firstSeen:
+		case <-time.After(testref.Patience): // a failure bound: the reader's check below says what went wrong
+		}
+		w.Write(in.Bytes()[half:])
+		w.Close()
+	}()
+	code := p.wait(t, testref.Patience)
 	close(stop)
 	if err := <-readerDone; err != nil {
 		t.Error(err)
 	}
-	if res.Exit != 0 || len(res.Stderr) != 0 {
-		t.Fatalf("exit %d, stderr %q", res.Exit, res.Stderr)
+	if code != 0 || p.stderr.String() != "" {
+		t.Fatalf("exit %d, stderr %q", code, p.stderr.String())
 	}
 	want := string(lastLine) + strings.Repeat("\n", 1001-len(lastLine))
 	for _, name := range []string{"st", "hl"} {
