@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,36 +15,12 @@ import (
 // process that rotates and compresses on its own schedule, as a follower
 // in production sees it.
 
-var multilogBin struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildMultilog builds cmd/multilog once per test run.
-func buildMultilog(t *testing.T) string {
-	t.Helper()
-	multilogBin.once.Do(func() {
-		dir, err := os.MkdirTemp("", "rotate-multilog-")
-		if err != nil {
-			multilogBin.err = err
-			return
-		}
-		multilogBin.path = filepath.Join(dir, "multilog")
-		multilogBin.err = testref.BuildCommands(dir, "multilog")
-	})
-	if multilogBin.err != nil {
-		t.Fatal(multilogBin.err)
-	}
-	return multilogBin.path
-}
-
 // TestFollowOurMultilog: our multilog, with small files and compression,
 // is fed numbered lines as fast as it takes them; a follower, stopped and
 // restarted from its cursor (through its text form) every so often, gives
 // exactly the input, which is also what the directory holds at the end.
 func TestFollowOurMultilog(t *testing.T) {
-	bin := buildMultilog(t)
+	bin := testref.Ours(t, "multilog")
 	for _, comp := range []string{"z", "zg"} {
 		t.Run(comp, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "log")

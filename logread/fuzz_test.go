@@ -13,6 +13,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/taikit/taikit/errtext"
+	"github.com/taikit/taikit/internal/testref"
 )
 
 // FuzzReadArchive gives the directory reader an archive holding arbitrary
@@ -104,9 +105,9 @@ func FuzzReadArchive(f *testing.F) {
 
 // fuzzDir is one directory for all runs of a fuzzing process, each run
 // writing the same two names: a directory per run would cost more than the
-// run.
+// run. TestMain removes it when the process ends.
 func fuzzDir(t *testing.T) string {
-	fuzzDirOnce.Do(func() { fuzzDirPath, fuzzDirErr = os.MkdirTemp("", "taikit-fuzz-read-") })
+	fuzzDirOnce.Do(func() { fuzzDirPath, fuzzDirErr = testref.TempDirForBinary("taikit-fuzz-read-") })
 	if fuzzDirErr != nil {
 		t.Fatal(fuzzDirErr)
 	}

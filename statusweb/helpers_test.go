@@ -19,11 +19,7 @@ import (
 	"github.com/taikit/taikit/tai64n"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	controltest.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testref.Main(m) }
 
 func must(t testing.TB, err error) {
 	t.Helper()

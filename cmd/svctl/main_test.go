@@ -17,14 +17,7 @@ import (
 	"github.com/taikit/taikit/supervise/control/controltest"
 )
 
-func TestMain(m *testing.M) {
-	if name, value, _ := strings.Cut(testref.BeCommand, "="); os.Getenv(name) == value {
-		testref.TestMainOr(m, main) // runs the command and exits
-	}
-	code := m.Run()
-	controltest.Remove() // the supervise the tests built
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testref.TestMainOr(m, main) }
 
 func svctl(t *testing.T, argv0 string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()

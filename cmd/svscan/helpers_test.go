@@ -25,14 +25,7 @@ func TestMain(m *testing.M) {
 		writer(dir)
 		return
 	}
-	if os.Getenv("TAIKIT_BE_COMMAND") == "1" {
-		testref.TestMainOr(m, main)
-	}
-	code := m.Run()
-	if builds.dir != "" {
-		os.RemoveAll(builds.dir)
-	}
-	os.Exit(code)
+	testref.TestMainOr(m, main)
 }
 
 // builds holds the commands built for the tests, each built once.
@@ -207,7 +200,7 @@ func buildInto(t *testing.T, dir, name string) (string, error) {
 	builds.Lock()
 	defer builds.Unlock()
 	if builds.dir == "" {
-		d, err := os.MkdirTemp("", "svscan-test-builds")
+		d, err := testref.TempDirForBinary("taikit-svscan-builds-")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -135,7 +135,7 @@ var hostileBins struct {
 func hostileBin(t *testing.T, name string) string {
 	t.Helper()
 	hostileBins.once.Do(func() {
-		hostileBins.dir, hostileBins.err = os.MkdirTemp("", "taikit-hostile-")
+		hostileBins.dir, hostileBins.err = testref.TempDirForBinary("taikit-hostile-")
 		if hostileBins.err == nil {
 			hostileBins.err = testref.BuildCommands(hostileBins.dir, "multilog", "logcat", "supervise", "svstat", "envdir")
 		}

@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testref.RunTests(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

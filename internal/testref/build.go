@@ -2,7 +2,6 @@ package testref
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -34,8 +33,10 @@ var built struct {
 }
 
 // Ours returns the path of taikit's command name, built once per test
-// binary into a temporary directory (left for the system to clean, as the
-// binary may run in several tests at once); a build failure fails t.
+// binary into a directory of TempDirForBinary: the command may run in
+// several tests at once, and Main removes it when they are all done. A
+// build failure fails t, and so does a package whose TestMain does not go
+// through Main.
 func Ours(t testing.TB, name string) string {
 	t.Helper()
 	built.Lock()
@@ -44,7 +45,7 @@ func Ours(t testing.TB, name string) string {
 		built.paths, built.errs = map[string]string{}, map[string]error{}
 	}
 	if _, done := built.paths[name]; !done {
-		dir, err := os.MkdirTemp("", "taikit-"+name+"-")
+		dir, err := TempDirForBinary("taikit-" + name + "-")
 		if err == nil {
 			err = BuildCommands(dir, name)
 		}

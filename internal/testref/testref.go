@@ -236,13 +236,14 @@ const BeCommand = "TAIKIT_BE_COMMAND=1"
 
 // TestMainOr lets a command's test binary double as the command, so that
 // exit codes, signals and file descriptors are tested on a real process
-// (see Self and BeCommand). Call it from TestMain.
+// (see Self and BeCommand); as the tests, it is Main. Call it from
+// TestMain.
 func TestMainOr(m *testing.M, main func()) {
 	if os.Getenv("TAIKIT_BE_COMMAND") == "1" {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	Main(m)
 }
 
 // Self returns the path of the running test binary.

@@ -17,11 +17,7 @@ import (
 	"github.com/taikit/taikit/supervise/control/controltest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	controltest.Remove()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testref.Main(m) }
 
 // quick are options for tests: short waits where a failure is expected
 // to be seen, a short settle so that starts are quick.

@@ -30,7 +30,7 @@ var build struct {
 }
 
 // Ours returns the path of taikit's supervise, built once per test
-// binary from cmd/supervise. Call Remove from TestMain when done.
+// binary from cmd/supervise.
 func Ours(t testing.TB) string {
 	t.Helper()
 	return Command(t, "supervise")
@@ -38,7 +38,9 @@ func Ours(t testing.TB) string {
 
 // Command returns the path of taikit's command name, built once per test
 // binary from cmd/name into a directory of its own (BinDir), so that
-// svscan finds the supervise built beside it through $PATH.
+// svscan finds the supervise built beside it through $PATH. The directory
+// is testref's, removed when the tests end: the package's TestMain must go
+// through testref.Main, and Command fails the test saying so if it does not.
 func Command(t testing.TB, name string) string {
 	t.Helper()
 	build.mu.Lock()
@@ -47,7 +49,7 @@ func Command(t testing.TB, name string) string {
 		build.done = map[string]error{}
 	}
 	if build.dir == "" {
-		dir, err := os.MkdirTemp("", "controltest")
+		dir, err := testref.TempDirForBinary("taikit-controltest-")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,13 +69,6 @@ func Command(t testing.TB, name string) string {
 
 // BinDir is the directory of the commands that Command built.
 func BinDir() string { return build.dir }
-
-// Remove deletes the commands that Command built.
-func Remove() {
-	if build.dir != "" {
-		os.RemoveAll(build.dir)
-	}
-}
 
 // Supervisor is a program that supervises one service directory.
 type Supervisor struct {

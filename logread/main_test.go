@@ -1,0 +1,9 @@
+package logread
+
+import (
+	"testing"
+
+	"github.com/taikit/taikit/internal/testref"
+)
+
+func TestMain(m *testing.M) { testref.Main(m) }
