@@ -32,8 +32,11 @@ const screenshotEnv = "TAIKIT_SVSTATD_SCREENSHOT"
 func browser(t *testing.T) (context.Context, func() []string) {
 	t.Helper()
 	testref.Need(t, chromium)
+	// Chromium makes a directory in $TMPDIR for its singleton socket and,
+	// killed at the end, never removes it: in the test's, it goes with it.
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1100, 640))
+		chromedp.ExecPath(chromium), chromedp.UserDataDir(t.TempDir()), chromedp.Env("TMPDIR="+t.TempDir()),
+		chromedp.WindowSize(1100, 640))
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox) // Chromium refuses to run as root with its sandbox
 	}

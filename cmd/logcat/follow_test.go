@@ -89,7 +89,10 @@ func startFollower(t *testing.T, out string, args ...string) *follower {
 	}
 	defer f.Close()
 	cmd := exec.Command(testref.Self(t), args...)
-	cmd.Env = testref.Environ(testref.BeCommand)
+	// Killed while saving its cursor, logcat leaves the file it was
+	// writing in $TMPDIR (renameio writes there when it can, then renames):
+	// in the test's, it goes with it.
+	cmd.Env = testref.Environ(testref.BeCommand, "TMPDIR="+t.TempDir())
 	cmd.Stdout, cmd.Stderr = f, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -359,7 +362,7 @@ func startQuietFollower(t *testing.T, out string, args ...string) *follower {
 	}
 	defer errFile.Close()
 	cmd := exec.Command(testref.Self(t), args...)
-	cmd.Env = testref.Environ(testref.BeCommand)
+	cmd.Env = testref.Environ(testref.BeCommand, "TMPDIR="+t.TempDir()) // as startFollower's
 	cmd.Stdout, cmd.Stderr = f, errFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

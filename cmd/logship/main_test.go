@@ -97,7 +97,10 @@ func startShipper(t *testing.T, args ...string) *shipper {
 	}
 	defer f.Close()
 	cmd := exec.Command(testref.Self(t), args...)
-	cmd.Env = testref.Environ(testref.BeCommand)
+	// Killed while saving its state, logship leaves the file it was
+	// writing in $TMPDIR (renameio writes there when it can, then renames):
+	// in the test's, it goes with it.
+	cmd.Env = testref.Environ(testref.BeCommand, "TMPDIR="+t.TempDir())
 	cmd.Stderr = f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
