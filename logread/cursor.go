@@ -7,7 +7,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/google/renameio/v2"
+	"github.com/taikit/taikit/internal/atomicfile"
 )
 
 // Cursor is a position in a log directory's stream: where a Reader stood
@@ -226,14 +226,14 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 	return nil
 }
 
-// SaveCursor writes c to the file at path atomically, with
-// github.com/google/renameio: to a temporary file beside it, made durable
-// (fsync), then renamed over path, so that a crash leaves either the old
-// cursor or the new one. A new cursor file has mode 0600; an existing
+// SaveCursor writes c to the file at path atomically: to a temporary
+// file beside it (not in $TMPDIR, where one left by a kill would stay),
+// made durable (fsync), then renamed over path, so that a crash leaves
+// either the old cursor or the new one. A new cursor file has mode 0600; an existing
 // one keeps its mode.
 func SaveCursor(path string, c Cursor) error {
 	text, _ := c.MarshalText()
-	return renameio.WriteFile(path, text, 0o600)
+	return atomicfile.WriteFile(path, text, 0o600)
 }
 
 // LoadCursor reads a cursor saved by SaveCursor. A missing file gives the

@@ -12,9 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/taikit/taikit/errtext"
+	"github.com/taikit/taikit/internal/atomicfile"
 	"github.com/taikit/taikit/internal/cli"
 	"github.com/taikit/taikit/logread"
 	"github.com/taikit/taikit/tai64n"
@@ -299,7 +298,7 @@ func (c *command) writeSVG() error {
 	if err := WriteSVG(&b, rows, c.o.Interval, title, c.p.TimeText); err != nil {
 		return err
 	}
-	return renameio.WriteFile(c.o.SVG, []byte(b.String()), 0o644)
+	return atomicfile.WriteFile(c.o.SVG, []byte(b.String()), 0o644)
 }
 
 type inputKind uint8

@@ -15,9 +15,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/google/renameio/v2"
-
 	"github.com/taikit/taikit/errtext"
+	"github.com/taikit/taikit/internal/atomicfile"
 	"github.com/taikit/taikit/logread"
 )
 
@@ -109,7 +108,7 @@ func (s *State) Save(dir string, p Position) error {
 	if s.path == "" {
 		return nil
 	}
-	if err := renameio.WriteFile(s.path, s.text(), 0o600); err != nil {
+	if err := atomicfile.WriteFile(s.path, s.text(), 0o600); err != nil {
 		return &errtext.Error{Op: "unable to save state file", Path: s.path, Err: errtext.WithoutPath(err)}
 	}
 	return nil
