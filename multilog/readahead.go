@@ -3,7 +3,9 @@ package multilog
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,8 +37,13 @@ func isRegular(fd int) bool {
 }
 
 // startReadAhead starts the reading goroutine on in, with bufs (at least
-// two) to read into; stop ends it.
-func startReadAhead(in int, bufs ...[]byte) *readAhead {
+// two) to read into; stop ends it. raw makes its reads raw system calls
+// (see rawSyscalls).
+func startReadAhead(in int, raw bool, bufs ...[]byte) *readAhead {
+	read := syscall.Read
+	if raw {
+		read = rawRead
+	}
 	ra := &readAhead{
 		full: make(chan readChunk, len(bufs)),
 		free: make(chan []byte, len(bufs)),
@@ -55,9 +62,9 @@ func startReadAhead(in int, bufs ...[]byte) *readAhead {
 			case <-ra.quit:
 				return
 			}
-			n, err := syscall.Read(in, b)
+			n, err := read(in, b)
 			for errors.Is(err, syscall.EINTR) {
-				n, err = syscall.Read(in, b)
+				n, err = read(in, b)
 			}
 			lines := 0
 			if n > 0 {
@@ -92,4 +99,32 @@ func (ra *readAhead) stop() []readChunk {
 			return left
 		}
 	}
+}
+
+// rawSyscalls reports whether multilog's reads of a regular file and its
+// writes into the directories are made as raw system calls, keeping the
+// goroutine's processor (P) through the call: with more than one processor.
+//
+// Each such call is a copy between the page cache and multilog's buffers,
+// processor work like the engine's; made as ordinary system calls, the
+// scheduler's monitor thread takes the processor of every one lasting
+// over 20 µs, and once it has taken one it keeps waking every 20 µs,
+// which on two busy processors costs more than it saves (measured with the
+// qmail-style script: runs with 1,600 context switches instead of 450,
+// 20 % slower, in about half of the runs). A raw call that waits (a disk
+// read of a file not in the cache, a throttled write) holds its processor
+// meanwhile; with one processor that would hold up the engine, so there
+// the calls stay ordinary.
+func rawSyscalls() bool { return runtime.GOMAXPROCS(0) > 1 }
+
+// rawRead is read(2) as a raw system call.
+func rawRead(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
 }

@@ -156,6 +156,7 @@ func (r *runner) run() error {
 		o := a.Options
 		o.Clock, o.Pause, o.Interrupt, o.Stderr = r.c.Clock, r.c.Pause, r.term, r.c.Stderr
 		o.Warn = r.warn
+		o.RawWrites = rawSyscalls()
 		var t *tracker
 		if piped {
 			t = &tracker{dir: a.Path}
@@ -374,7 +375,7 @@ func (r *runner) read() {
 	}
 	var ahead *readAhead
 	if pipe == nil && isRegular(in) {
-		ahead = startReadAhead(in, buf, make([]byte, readSize))
+		ahead = startReadAhead(in, rawSyscalls(), buf, make([]byte, readSize))
 		defer func() {
 			if ahead != nil {
 				ahead.stop()

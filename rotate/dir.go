@@ -494,7 +494,13 @@ func (d *Dir) currentIno() uint64 {
 
 // write writes to current once, keeping size and lineEnd.
 func (d *Dir) write(p []byte) (int, error) {
-	n, err := d.cur.Write(p)
+	var n int
+	var err error
+	if f, ok := d.cur.(*os.File); ok && d.opts.RawWrites {
+		n, err = rawWrite(f, p)
+	} else {
+		n, err = d.cur.Write(p)
+	}
 	if n > 0 {
 		d.size += int64(n)
 		d.lineEnd = p[n-1] == '\n'

@@ -140,6 +140,22 @@ type Options struct {
 	// size after.
 	Track func(ino uint64, size int64)
 
+	// RawWrites makes each write(2) of data given to Write a raw system
+	// call (syscall.RawSyscall), which keeps the writing goroutine's
+	// processor (P) through the call instead of offering it to other
+	// goroutines. A write to a local file system is a copy into the page
+	// cache, processor work like any other; offered the processor of every
+	// such write that lasts over 20 µs, Go's scheduler keeps its monitor
+	// thread waking every 20 µs to take it, which on a machine whose
+	// processors are all busy costs more than the write (multilog, with a
+	// reader and a writer thread beside its engine on two processors:
+	// 6 % of the time with a pattern script, and no more runs 20 % slower
+	// than the rest). A write that sleeps (dirty-page throttling, a network
+	// file system) holds the processor as long, so leave it false with
+	// GOMAXPROCS 1, or where writes can block for long and other goroutines
+	// must run meanwhile. It applies to the real file system (OpenDirFS).
+	RawWrites bool
+
 	// OpenFS opens the directory; OpenDirFS by default. Tests wrap it to
 	// inject faults.
 	OpenFS func(path string) (FS, error)
