@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -198,7 +199,8 @@ func (r *runner) run() error {
 	}
 	r.engine = NewEngine(r.plan, Sinks{Dirs: outs, Status: status, Stdout: r.c.Stdout, Stderr: r.c.Stderr,
 		Clock: r.c.Clock, Zone: zone})
-	r.stage = r.startStage(staged)
+	// See stage.go for why a pipe on two processors has no writer goroutine.
+	r.stage = r.startStage(staged, piped && runtime.GOMAXPROCS(0) < 3)
 	r.ready()
 	r.read()
 	if err := r.engine.Finish(); err != nil {
