@@ -104,6 +104,55 @@ func fullFreeSpace(mnt string) int64 {
 	return int64(st.Bavail) * int64(st.Bsize) // int32 on 386
 }
 
+// fullWriteBehind writes in to d in pieces from a goroutine of its own,
+// and says on the channel how that ended.
+func fullWriteBehind(d *Dir, in []byte) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		for _, p := range faultChunks(in, 21, 700) {
+			if n, err := d.Write(p); err != nil || n != len(p) {
+				done <- fmt.Errorf("Write = %d, %v", n, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	return done
+}
+
+// fullAwaitPauses waits for the warning text twice: the writer paused on
+// the full disk and tried again.
+func fullAwaitPauses(t *testing.T, d *Dir, w *warnings, text string, done <-chan error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for faultCountWarnings(w, text) < 2 {
+		select {
+		case err := <-done:
+			t.Fatalf("the writer finished (%v) without the disk filling; warnings %q", err, w.all())
+		default:
+		}
+		if time.Now().After(deadline) {
+			d.Interrupt()
+			t.Fatalf("no %q twice within 10 s; warnings %q", text, w.all())
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// fullAwaitWriter waits for the writer to finish once space has returned.
+func fullAwaitWriter(t *testing.T, d *Dir, w *warnings, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		d.Interrupt()
+		t.Fatalf("the writer did not finish within 10 s of space returning; warnings %q", w.all())
+	}
+}
+
 // TestFullDiskBlock: P06. With the Block policy a full disk pauses the
 // writer with multilog's warning; once space returns the writer finishes
 // by itself and the directory holds exactly the input, once, in order —
@@ -146,40 +195,11 @@ func TestFullDiskBlock(t *testing.T) {
 			t.Logf("disk filled: %d bytes free", fullFreeSpace(mnt))
 
 			in := faultLines(0, 600) // 60 kB: far more than is free, far less than the disk
-			done := make(chan error, 1)
-			go func() {
-				for _, p := range faultChunks(in, 21, 700) {
-					if n, err := d.Write(p); err != nil || n != len(p) {
-						done <- fmt.Errorf("Write = %d, %v", n, err)
-						return
-					}
-				}
-				done <- nil
-			}()
-			deadline := time.Now().Add(10 * time.Second)
-			for faultCountWarnings(&w, c.waitFor) < 2 {
-				select {
-				case err := <-done:
-					t.Fatalf("the writer finished (%v) without the disk filling; warnings %q", err, w.all())
-				default:
-				}
-				if time.Now().After(deadline) {
-					d.Interrupt()
-					t.Fatalf("no %q twice within 10 s; warnings %q", c.waitFor, w.all())
-				}
-				time.Sleep(time.Millisecond)
-			}
+			done := fullWriteBehind(d, in)
+			fullAwaitPauses(t, d, &w, c.waitFor, done)
 			freed := time.Now()
 			fill.remove(t)
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Fatal(err)
-				}
-			case <-time.After(10 * time.Second):
-				d.Interrupt()
-				t.Fatalf("the writer did not finish within 10 s of space returning; warnings %q", w.all())
-			}
+			fullAwaitWriter(t, d, &w, done)
 			finished := time.Now()
 			faultClose(t, d)
 

@@ -74,40 +74,11 @@ func TestRawWritesFullDisk(t *testing.T) {
 	rawCurrent(t, d)
 	fill := fullFillDisk(t, mnt, 3)
 	in := faultLines(0, 600)
-	done := make(chan error, 1)
-	go func() {
-		for _, p := range faultChunks(in, 21, 700) {
-			if n, err := d.Write(p); err != nil || n != len(p) {
-				done <- fmt.Errorf("Write = %d, %v", n, err)
-				return
-			}
-		}
-		done <- nil
-	}()
+	done := fullWriteBehind(d, in)
 	const full = "unable to write to ./d/current, pausing: out of disk space"
-	deadline := time.Now().Add(10 * time.Second)
-	for faultCountWarnings(&w, full) < 2 {
-		select {
-		case err := <-done:
-			t.Fatalf("the writer finished (%v) without the disk filling; warnings %q", err, w.all())
-		default:
-		}
-		if time.Now().After(deadline) {
-			d.Interrupt()
-			t.Fatalf("no %q twice within 10 s; warnings %q", full, w.all())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	fullAwaitPauses(t, d, &w, full, done)
 	fill.remove(t)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		d.Interrupt()
-		t.Fatalf("the writer did not finish within 10 s of space returning; warnings %q", w.all())
-	}
+	fullAwaitWriter(t, d, &w, done)
 	faultClose(t, d)
 	for _, s := range w.all() {
 		if s != full {
