@@ -37,11 +37,14 @@ func Main(m *testing.M) {
 // RunTests is Main for a TestMain that has more to do before or after the
 // tests: it returns the status to exit with. A directory it cannot remove
 // fails the run, as it does for t.TempDir.
-func RunTests(m *testing.M) int {
+func RunTests(m *testing.M) int { return runThenRemove(m.Run) }
+
+// runThenRemove is RunTests with the tests given as run.
+func runThenRemove(run func() int) int {
 	binary.Lock()
 	binary.main = true
 	binary.Unlock()
-	code := m.Run()
+	code := run()
 	binary.Lock()
 	dirs := binary.dirs
 	binary.dirs = nil
