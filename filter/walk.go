@@ -70,25 +70,26 @@ const (
 )
 
 type op struct {
-	kind    opKind
-	sel     bool
-	pattern []byte   // opPattern; opAny: the beginning all its patterns share
-	rests   [][]byte // opAny: each pattern after that beginning
-	parts   []prog   // opAny: each rest, compiled
-	begin   prog     // opAny: pattern compiled (reusePrefix when reuse ≥ 0)
-	tailP   prog     // opAny: tail compiled
-	// opAny with at most 64 rests: for each byte, which rests can match a window going on
-	// with it (a bit per rest), and which rests begin with a star and must always be tried.
-	// Most lines then try no rest at all.
-	first  *[256]uint64
-	always uint64
-	glob   *Glob
-
+	// What eval reads for every line first, together.
+	kind opKind
+	sel  bool
 	// An opAny whose beginning starts with an earlier opAny's beginning
 	// continues from where that one got: reuse is the earlier one's slot
 	// (reusing its prefix, reusePrefix), tail what follows it here. slot,
 	// when ≥ 0, is where this op leaves where its own beginning got.
 	slot, reuse int8
+	tailP       prog // opAny: tail compiled
+	// opAny with at most 64 rests: for each byte, which rests can match a window going on
+	// with it (a bit per rest), and which rests begin with a star and must always be tried.
+	// Most lines then try no rest at all.
+	first  *[256]uint64
+	always uint64
+
+	pattern     []byte   // opPattern; opAny: the beginning all its patterns share
+	rests       [][]byte // opAny: each pattern after that beginning
+	parts       []prog   // opAny: each rest, compiled
+	begin       prog     // opAny: pattern compiled (reusePrefix when reuse ≥ 0)
+	glob        *Glob
 	reusePrefix []byte
 	tail        []byte
 }
@@ -373,6 +374,15 @@ func (w *Walk) eval(window []byte, begin []prog, selected []bool) []bool {
 		case o.kind == opSet:
 			sel = o.sel
 		case o.kind == opAny:
+			if o.reuse >= 0 && o.slot < 0 && b.have&(1<<o.reuse) != 0 {
+				// Where the shared beginning got is known, and most lines
+				// fail on the literal the tail begins with: seen here,
+				// without a call (an op whose own beginning a later one
+				// reuses goes through any, which records it).
+				if pos := int(b.at[o.reuse]); pos < 0 || !o.tailP.head.at(window, pos) {
+					continue
+				}
+			}
 			bp := &o.begin
 			if begin != nil {
 				bp = &begin[i]
