@@ -529,14 +529,28 @@ func (r *runner) resume(p *pipeInput, buf []byte) bool {
 	if want == nil {
 		return true
 	}
-	if want.state == recWriting && want.length > 0 && want.length <= uint64(len(buf)) {
-		n, err := p.next(buf[:want.length])
+	state := want.state
+	for i := range r.saved {
+		if s := &r.saved[i]; r.savedOK[i] && s.state == recWriting && s.sameBatch(want) {
+			state = recWriting // a directory was still being written: nothing was consumed
+		}
+	}
+	if (state == recWriting || state == recWritten) && want.length > 0 && want.length <= uint64(len(buf)) {
+		// The batch, and as much again of what follows it where buf has room.
+		n, err := p.next(buf[:min(uint64(len(buf)), 2*want.length)])
 		if err != nil && !errors.Is(err, syscall.EAGAIN) {
 			r.lose(err)
 			return false
 		}
-		if uint64(n) == want.length && crc32.Checksum(buf[:n], castagnoli) == want.sum {
-			return r.repeat(p, buf[:n], want)
+		l := int(want.length)
+		if n >= l && crc32.Checksum(buf[:l], castagnoli) == want.sum {
+			// With every directory written, the batch may have been
+			// consumed already and the head be the next one: if what
+			// follows is the same bytes, that cannot be told, and the head
+			// is logged as new input rather than consumed unwritten.
+			if after := buf[l:n]; state != recWritten || len(after) == 0 || !bytes.Equal(after, buf[:len(after)]) {
+				return r.repeat(p, buf[:l], want)
+			}
 		}
 		// The batch was consumed; the record was not marked so in time.
 	}
@@ -555,8 +569,7 @@ func (r *runner) repeat(p *pipeInput, batch []byte, want *record) bool {
 	had := make([]int64, len(r.trackers))
 	for i, t := range r.trackers {
 		s := r.saved[i]
-		if r.savedOK[i] && s.state == recWriting && s.pipeDev == want.pipeDev && s.pipeIno == want.pipeIno &&
-			s.script == r.scriptSum && s.length == want.length && s.sum == want.sum && s.stamp == want.stamp && s.flags == want.flags {
+		if r.savedOK[i] && (s.state == recWriting || s.state == recWritten) && s.script == r.scriptSum && s.sameBatch(want) {
 			had[i] = alreadyThere(t.dir, s)
 		}
 	}

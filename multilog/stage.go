@@ -231,6 +231,12 @@ func (r *runner) write(j *job) {
 	if j.pipe == nil {
 		return
 	}
+	if j.err == nil {
+		for _, t := range r.trackers {
+			t.rec.state = recWritten
+			t.save()
+		}
+	}
 	// Only now, with the bytes in every directory, do they leave the pipe.
 	if j.consumeErr = j.pipe.consume(j.consume); j.consumeErr != nil {
 		return

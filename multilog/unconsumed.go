@@ -38,6 +38,14 @@ const (
 	recNone    = 0 // no batch the next multilog may trust
 	recWriting = 1 // a batch is being written; progress says how far
 	recDone    = 2 // the batch was consumed from the pipe
+	// recWritten: every directory has the batch's whole output; it is
+	// being consumed, or was just consumed. A batch still at the head of
+	// the pipe is then consumed without writing, unless the bytes after it
+	// are the same as its own (a service writing the same line over and
+	// over, a flood of empty lines): a batch just consumed could not be
+	// told from the next one, so the head is logged as new input (at worst
+	// a batch twice, never one lost).
+	recWritten = 3
 )
 
 // Record flags: where the batch stands in the lines. A batch that starts
@@ -94,7 +102,14 @@ func (r *record) decode(b []byte) bool {
 		script: le.Uint32(b[32:]), state: le.Uint32(b[36:]), length: le.Uint64(b[40:]), sum: le.Uint32(b[48:]),
 		stamp: int64(le.Uint64(b[52:])), curIno: le.Uint64(b[60:]), curSize: int64(le.Uint64(b[68:])),
 		progress: int64(le.Uint64(b[76:])), flags: le.Uint32(b[84:])}
-	return r.state <= recDone && r.flags <= startsMid|endsMid && r.progress >= 0 && r.curSize >= 0
+	return r.state <= recWritten && r.flags <= startsMid|endsMid && r.progress >= 0 && r.curSize >= 0
+}
+
+// sameBatch reports whether r and o describe the same batch of the same
+// pipe.
+func (r *record) sameBatch(o *record) bool {
+	return r.pipeDev == o.pipeDev && r.pipeIno == o.pipeIno && r.length == o.length && r.sum == o.sum &&
+		r.stamp == o.stamp && r.flags == o.flags
 }
 
 // decodeRecord returns the newest valid slot of a record file's content.

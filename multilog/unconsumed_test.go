@@ -125,6 +125,8 @@ func TestUnconsumedRepeat(t *testing.T) {
 		"other bytes":     {mod: func(r *record) { r.sum++ }, want: now + "one\n" + now + "two\n" + now + "three\n"},
 		"another script":  {mod: func(r *record) { r.script++ }, want: now + "one\n" + now + "two\n" + now + "three\n"},
 		"consumed":        {mod: func(r *record) { r.state = recDone }, want: now + "one\n" + now + "two\n" + now + "three\n"},
+		// Every directory written, the batch still at the head, other bytes after it: consumed unwritten.
+		"written": {had: int64(3*len(old) + len(batch)), mod: func(r *record) { r.state = recWritten }, want: ""},
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "d")
@@ -137,6 +139,49 @@ func TestUnconsumedRepeat(t *testing.T) {
 			got, _ := os.ReadFile(filepath.Join(dir, "current"))
 			if want := c.want + now + more; string(got) != want {
 				t.Errorf("current:\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}
+
+// TestUnconsumedSameBytesAhead: a batch whose bytes come again right after
+// it (a flood of empty lines, a service repeating a line) cannot be told
+// from the next batch once the record says every directory has it: the
+// killed multilog may have consumed it already. The head is then logged as
+// new input, never consumed unwritten (at worst a batch twice, never one
+// lost). While a directory was still being written, nothing was consumed,
+// and the batch at the head is finished as usual.
+func TestUnconsumedSameBytesAhead(t *testing.T) {
+	const batch = "tick\ntick\n"
+	stamp := time.Date(2026, 12, 5, 3, 0, 0, 123456789, time.UTC)
+	old := "2026-12-05T03:00:00.123456789+00:00 "
+	now := "2027-01-15T08:00:00.000000000+00:00 "
+	all := int64(2*len(old) + len(batch))
+	for name, c := range map[string]struct {
+		state uint32
+		had   int64
+		want  string
+	}{
+		"written":          {state: recWritten, had: all, want: strings.Repeat(now+"tick\n", 4)},
+		"being written":    {state: recWriting, had: all, want: strings.Repeat(now+"tick\n", 2)},
+		"half written":     {state: recWriting, had: int64(len(old + "tick\n")), want: old + "tick\n" + strings.Repeat(now+"tick\n", 2)},
+		"written, no more": {state: recWritten, had: all, want: ""},
+	} {
+		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "d")
+			args := []string{"T", dir}
+			input := batch + batch
+			if name == "written, no more" {
+				input = batch // nothing after it: the batch is taken to be the one written
+			}
+			r, w := pipeWith(t, input)
+			writeRecord(t, dir, r, args, batch, stamp, c.had, func(r *record) { r.state = c.state })
+			if e := runOnPipe(t, args, r, w); e != "" {
+				t.Errorf("stderr %q", e)
+			}
+			got, _ := os.ReadFile(filepath.Join(dir, "current"))
+			if string(got) != c.want {
+				t.Errorf("current:\n%q\nwant\n%q", got, c.want)
 			}
 		})
 	}
