@@ -100,6 +100,10 @@ func campaignSeed(t testing.TB) int64 {
 // each line starts (offs[len] is the length of the whole stream).
 type stream struct {
 	offs []int64
+	// A flooded stream (newFloodStream) has floodLen empty lines after
+	// every line n with n%floodEvery == floodEvery-1, counted in that
+	// line's extent in offs.
+	floodEvery, floodLen int
 }
 
 func streamLine(dst []byte, n int) []byte {
@@ -111,15 +115,36 @@ func streamLine(dst []byte, n int) []byte {
 	return append(dst, '\n')
 }
 
-func newStream(lines int) *stream {
-	s := &stream{offs: make([]int64, lines+1)}
+func newStream(lines int) *stream { return newFloodStream(lines, 0, 0) }
+
+// newFloodStream is newStream with floodLen empty lines after every
+// every-th line: a flood, which multilog cuts into pieces of its own
+// (Engine.cut) because each of its lines is stamped.
+func newFloodStream(lines, every, floodLen int) *stream {
+	s := &stream{offs: make([]int64, lines+1), floodEvery: every, floodLen: floodLen}
 	var off int64
 	for n := 0; n < lines; n++ {
 		s.offs[n] = off
-		off += int64(12 + n%47)
+		off += int64(12 + n%47 + s.floodAfter(n))
 	}
 	s.offs[lines] = off
 	return s
+}
+
+// floodAfter returns how many empty lines follow line n.
+func (s *stream) floodAfter(n int) int {
+	if s.floodEvery > 0 && n%s.floodEvery == s.floodEvery-1 {
+		return s.floodLen
+	}
+	return 0
+}
+
+// empties returns how many empty lines the stream has.
+func (s *stream) empties() int {
+	if s.floodEvery == 0 {
+		return 0
+	}
+	return s.lines() / s.floodEvery * s.floodLen
 }
 
 func (s *stream) lines() int  { return len(s.offs) - 1 }
@@ -140,6 +165,9 @@ func (s *stream) ReadAt(p []byte, off int64) (int, error) {
 	done := 0
 	for done < len(p) && n < s.lines() {
 		line = streamLine(line[:0], n)
+		for range s.floodAfter(n) {
+			line = append(line, '\n')
+		}
 		skip := int(off + int64(done) - s.offs[n])
 		done += copy(p[done:], line[skip:])
 		n++
