@@ -417,8 +417,9 @@ func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 			b.at[o.reuse], b.have = int32(begin.advance(window, 0)), b.have|bit
 		}
 		pos = int(b.at[o.reuse])
-		// Most lines fail on the literal the tail begins with: seen here,
-		// without a call.
+		// Most lines fail on the literal the tail begins with (eval has
+		// seen it already when the beginning was known and no later op
+		// reuses this one's).
 		if pos >= 0 && o.tailP.head.at(window, pos) {
 			pos = o.tailP.advance(window, pos)
 		} else {

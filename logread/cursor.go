@@ -229,8 +229,8 @@ func (c *Cursor) UnmarshalText(text []byte) error {
 // SaveCursor writes c to the file at path atomically: to a temporary
 // file beside it (not in $TMPDIR, where one left by a kill would stay),
 // made durable (fsync), then renamed over path, so that a crash leaves
-// either the old cursor or the new one. A new cursor file has mode 0600; an existing
-// one keeps its mode.
+// either the old cursor or the new one. A new cursor file has mode 0600;
+// an existing one keeps its mode.
 func SaveCursor(path string, c Cursor) error {
 	text, _ := c.MarshalText()
 	return atomicfile.WriteFile(path, text, 0o600)

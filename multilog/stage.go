@@ -29,7 +29,7 @@ import (
 // three busy threads on two processors cost more in waiting for each other
 // and in handing batches over (two goroutine wake-ups a batch) than the
 // overlap gains: measured with cat filling the pipe as fast as it can, the
-// writer goroutine made multilog 9 % slower and cost it 16 % more CPU
+// writer goroutine made multilog 9 % slower and cost it 19 % more CPU
 // (paired whole-process runs, two processors). From a file nothing
 // competes, and the writer goroutine makes multilog 5 % faster (15 % with
 // the qmail-style script).

@@ -34,23 +34,27 @@ type killVariant struct {
 }
 
 func killVariants() []killVariant {
+	plain := []string{"s16384", "n1000000", "./d"}
 	vs := []killVariant{
-		{"plain", []string{"s16384", "n1000000", "./d"}, 16384, pick(100_000, 5_000_000), pick(10, 110), pick(2, 20), true, nil, 0, 0},
-		{"gzip processor", []string{"s8192", "n1000000", "!gzip", "./d"}, 8192, pick(10_000, 100_000), pick(6, 40), pick(1, 5), true, nil, 0, 0},
-		{"zstd built-in", []string{"s16384", "n1000000", "z", "./d"}, 16384, pick(100_000, 2_000_000), pick(8, 60), pick(1, 6), false, nil, 0, 0},
+		{name: "plain", args: plain, s: 16384, lines: pick(100_000, 5_000_000), kills: pick(10, 110), other: pick(2, 20), ref: true},
+		{name: "gzip processor", args: []string{"s8192", "n1000000", "!gzip", "./d"}, s: 8192,
+			lines: pick(10_000, 100_000), kills: pick(6, 40), other: pick(1, 5), ref: true},
+		{name: "zstd built-in", args: []string{"s16384", "n1000000", "z", "./d"}, s: 16384,
+			lines: pick(100_000, 2_000_000), kills: pick(8, 60), other: pick(1, 6)},
+		// With two processors multilog writes a pipe's batches on the
+		// engine's thread; with more, a writer thread writes one batch while
+		// the next is taken, and the pipe holds both (stage.go): the same
+		// kills on that path.
+		{name: "plain writer thread", args: plain, s: 16384,
+			lines: pick(50_000, 1_000_000), kills: pick(6, 40), other: pick(1, 5), env: []string{"GOMAXPROCS=4"}},
+		// Floods of empty lines: multilog cuts a batch whose output could
+		// outgrow 4 MiB into pieces, each with its record and its consume.
+		{name: "floods", args: plain, s: 16384, lines: pick(20_000, 200_000), kills: pick(6, 40), other: pick(1, 5), ref: true,
+			floodEvery: 2000, floodLen: 300_000},
 	}
-	// With two processors multilog writes a pipe's batches on the engine's
-	// thread; with more, a writer thread writes one batch while the next is
-	// taken, and the pipe holds both (stage.go): the same kills on that path.
-	vs = append(vs, killVariant{"plain writer thread", []string{"s16384", "n1000000", "./d"}, 16384,
-		pick(50_000, 1_000_000), pick(6, 40), pick(1, 5), false, []string{"GOMAXPROCS=4"}, 0, 0})
-	// Floods of empty lines: multilog cuts a batch whose output could
-	// outgrow 4 MiB into pieces, each with its record and its consume.
-	vs = append(vs, killVariant{name: "floods", args: []string{"s16384", "n1000000", "./d"}, s: 16384,
-		lines: pick(20_000, 200_000), kills: pick(6, 40), other: pick(1, 5), ref: true,
-		floodEvery: 2000, floodLen: 300_000})
 	if long() {
-		vs = append(vs, killVariant{"cat processor", []string{"s4096", "n1000000", "!cat", "./d"}, 4096, 60_000, 40, 5, true, nil, 0, 0})
+		vs = append(vs, killVariant{name: "cat processor", args: []string{"s4096", "n1000000", "!cat", "./d"}, s: 4096,
+			lines: 60_000, kills: 40, other: 5, ref: true})
 	}
 	return vs
 }

@@ -119,7 +119,7 @@ func newStream(lines int) *stream { return newFloodStream(lines, 0, 0) }
 
 // newFloodStream is newStream with floodLen empty lines after every
 // every-th line: a flood, which multilog cuts into pieces of its own
-// (Engine.cut) because each of its lines is stamped.
+// (Engine.cut), reckoning every line at the longest stamp.
 func newFloodStream(lines, every, floodLen int) *stream {
 	s := &stream{offs: make([]int64, lines+1), floodEvery: every, floodLen: floodLen}
 	var off int64
