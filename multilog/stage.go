@@ -104,7 +104,13 @@ type stage struct {
 // startStage starts the writer goroutine, or with inline makes submit do
 // its work.
 func (r *runner) startStage(dirs []*stagedDir, inline bool) *stage {
-	s := &stage{r: r, dirs: dirs, jobs: make(chan *job), done: make(chan *job), inline: inline}
+	// Each channel has room for the one job in flight, so that neither side
+	// blocks handing it over. Unbuffered, the engine's submit found the
+	// writer just woken by the wait before it, not yet receiving: the engine
+	// parked, and the writer, run in its place on the engine's processor,
+	// kept it through its write(2) while the engine waited to run again
+	// (17 ms of a 115 ms run with the qmail-style script, in a trace).
+	s := &stage{r: r, dirs: dirs, jobs: make(chan *job, 1), done: make(chan *job, 1), inline: inline}
 	if inline {
 		return s
 	}
