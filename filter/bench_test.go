@@ -124,20 +124,37 @@ func logLines(b *testing.B) [][]byte {
 
 // BenchmarkWalkQmail is the qmail-style script's walk on the corpus's lines,
 // as multilog runs it: after its own stamp, worked out once per read
-// (Prepare), on the text of each line (EvalText).
+// (Prepare), on the text of each line, its selections in a word
+// (EvalTextBits); "bools" is the same walk appending them to a slice
+// (EvalText).
 func BenchmarkWalkQmail(b *testing.B) {
 	lines := logLines(b)
 	w := filter.NewWalk(qmailSteps)
 	var p filter.Prefix
 	w.Prepare(&p, []byte(stamp+" "))
-	sel := make([]bool, 0, w.Marks())
-	b.ReportAllocs()
-	for b.Loop() {
-		for _, l := range lines {
-			sel = w.EvalText(&p, l, sel[:0])
-		}
+	perLine := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/line")
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(lines)), "ns/line")
+	b.Run("bits", func(b *testing.B) {
+		b.ReportAllocs()
+		var n uint64
+		for b.Loop() {
+			for _, l := range lines {
+				n += w.EvalTextBits(&p, l)
+			}
+		}
+		perLine(b)
+	})
+	b.Run("bools", func(b *testing.B) {
+		sel := make([]bool, 0, w.Marks())
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, l := range lines {
+				sel = w.EvalText(&p, l, sel[:0])
+			}
+		}
+		perLine(b)
+	})
 }
 
 // BenchmarkWalkQmailByHand is the floor BenchmarkWalkQmail is measured

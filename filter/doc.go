@@ -69,7 +69,9 @@
 // caller's job. A caller whose windows all begin with the same stamp can
 // have the walk work the stamp out once ([Walk.Prepare]) and evaluate each
 // line's own bytes where they lie ([Walk.EvalText]), with the same result
-// as [Walk.Eval] on the stamp and the line joined.
+// as [Walk.Eval] on the stamp and the line joined. [Walk.EvalBits] and
+// [Walk.EvalTextBits] give the selections as the bits of a word, the
+// faster form for a caller that acts only on the marks a line selects.
 package filter
 
 // WindowSize is how many bytes of a line multilog's patterns, alerts and

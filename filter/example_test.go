@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"fmt"
+	"math/bits"
 
 	"github.com/taikit/taikit/filter"
 )
@@ -104,4 +105,35 @@ func ExampleWalk_EvalText() {
 	// "kernel: eth0 up"        [false false]
 	// "worker: job 3 failed"   [true true]
 	// "worker: job 4 done"     [true false]
+}
+
+// ExampleWalk_EvalTextBits acts only on the actions that selected a line,
+// as multilog does: the selections come as the bits of a word, bit k for
+// mark k, and the loop goes through the set bits alone.
+func ExampleWalk_EvalTextBits() {
+	actions := []string{"./main", "=status"}
+	w := filter.NewWalk([]filter.Step{
+		{Rule: &filter.Rule{Select: false, Pattern: []byte("* kernel: *")}},
+		{}, // ./main
+		{Rule: &filter.Rule{Select: false, Pattern: []byte("*")}},
+		{Rule: &filter.Rule{Select: true, Pattern: []byte("* worker: job * failed*")}},
+		{}, // =status
+	})
+	var p filter.Prefix
+	w.Prepare(&p, []byte("@4000000065a1b2c3d4e5f607 "))
+	for _, line := range []string{
+		"kernel: eth0 up",
+		"worker: job 3 failed",
+		"worker: job 4 done",
+	} {
+		var to []string
+		for sel := w.EvalTextBits(&p, []byte(line)); sel != 0; sel &= sel - 1 {
+			to = append(to, actions[bits.TrailingZeros64(sel)])
+		}
+		fmt.Printf("%-24q %v\n", line, to)
+	}
+	// Output:
+	// "kernel: eth0 up"        []
+	// "worker: job 3 failed"   [./main =status]
+	// "worker: job 4 done"     [./main]
 }

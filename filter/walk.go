@@ -270,7 +270,15 @@ func (w *Walk) Trivial() bool { return w.trivial }
 // the selection. Eval does not allocate when selected has room for
 // [Walk.Marks] more values.
 func (w *Walk) Eval(window []byte, selected []bool) []bool {
-	return w.eval(window, nil, selected)
+	return w.evalBools(window, nil, selected)
+}
+
+// EvalBits is [Walk.Eval] with the selections at the first 64 marks as
+// the bits of a word, bit k for mark k (a walk of more marks is for Eval):
+// where a caller acts on the selected marks only, a word is cheaper to
+// make and to go through than a slice.
+func (w *Walk) EvalBits(window []byte) uint64 {
+	return w.walk(window, nil, 0)
 }
 
 // Prefix is what a Walk has worked out, with [Walk.Prepare], about every
@@ -356,19 +364,59 @@ func advancePrefix(pattern, prefix []byte) (int32, bool) {
 // EvalText is [Walk.Eval] for the window made of the beginning p was
 // prepared with followed by text; p must be OK.
 func (w *Walk) EvalText(p *Prefix, text []byte, selected []bool) []bool {
-	return w.eval(text, p.begin, selected)
+	return w.evalBools(text, p.begin, selected)
 }
 
-// eval is Eval on window, whose part before it begin says how each op's
-// beginning matched (nil: there is none).
-func (w *Walk) eval(window []byte, begin []prog, selected []bool) []bool {
+// EvalTextBits is [Walk.EvalBits] for the window made of the beginning p
+// was prepared with followed by text; p must be OK.
+func (w *Walk) EvalTextBits(p *Prefix, text []byte) uint64 {
+	return w.walk(text, p.begin, 0)
+}
+
+// evalBools is walk with every selection appended to selected.
+func (w *Walk) evalBools(window []byte, begin []prog, selected []bool) []bool {
+	word := w.walk(window, begin, 0)
+	for k := range min(w.marks, 64) {
+		selected = append(selected, word&(1<<k) != 0)
+	}
+	if w.marks > 64 {
+		selected = w.moreMarks(window, begin, selected)
+	}
+	return selected
+}
+
+// moreMarks appends to more the selections at the marks after the 64th, a
+// walk for each 64 of them: scripts of so many actions are rare enough
+// that the walk keeps a word, not a slice, in its loop.
+func (w *Walk) moreMarks(window []byte, begin []prog, more []bool) []bool {
+	for skip := 64; skip < w.marks; skip += 64 {
+		word := w.walk(window, begin, skip)
+		for k := range min(w.marks-skip, 64) {
+			more = append(more, word&(1<<k) != 0)
+		}
+	}
+	return more
+}
+
+// walk walks window, whose part before it begin says how each op's
+// beginning matched (nil: there is none), and returns the selections at
+// marks skip to skip+63 as bits.
+func (w *Walk) walk(window []byte, begin []prog, skip int) uint64 {
 	sel := true
+	var word uint64
+	// mark is the mark's number less skip, as a uint: a mark before skip
+	// has one of 64 or more, as a mark 64 after it has, and its bit is
+	// shifted out.
+	mark := -uint(skip)
 	var b beginnings
 	for i := range w.ops {
 		o := &w.ops[i]
 		switch {
 		case o.kind == opMark:
-			selected = append(selected, sel)
+			if sel {
+				word |= 1 << mark
+			}
+			mark++
 		case sel == o.sel:
 			// The rule cannot change the selection.
 		case o.kind == opSet:
@@ -387,6 +435,34 @@ func (w *Walk) eval(window []byte, begin []prog, selected []bool) []bool {
 			if begin != nil {
 				bp = &begin[i]
 			}
+			if o.reuse < 0 && o.first != nil {
+				// The most common op, a run of rules after a beginning of
+				// their own, with few enough rests for a first-byte table:
+				// most lines have no rest that can begin with their next
+				// byte, decided here, without a call.
+				var pos int
+				if bp.shape == skipTo { // "* " skipping a field
+					if pos = bytes.IndexByte(window, bp.segs[0].c); pos >= 0 {
+						pos++
+					}
+				} else {
+					pos = bp.advance(window, 0)
+				}
+				if o.slot >= 0 {
+					b.at[o.slot], b.have = int32(pos), b.have|uint8(1)<<o.slot
+				}
+				if pos < 0 {
+					continue
+				}
+				try := o.always
+				if pos < len(window) {
+					try |= o.first[window[pos]]
+				}
+				if try != 0 && o.tryParts(window[pos:], try) {
+					sel = o.sel
+				}
+				continue
+			}
 			if o.any(window, bp, &b) {
 				sel = o.sel
 			}
@@ -396,7 +472,7 @@ func (w *Walk) eval(window []byte, begin []prog, selected []bool) []bool {
 			}
 		}
 	}
-	return selected
+	return word
 }
 
 // beginnings holds, for one window, where the shared beginnings of opAny
@@ -417,7 +493,7 @@ func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 			b.at[o.reuse], b.have = int32(begin.advance(window, 0)), b.have|bit
 		}
 		pos = int(b.at[o.reuse])
-		// Most lines fail on the literal the tail begins with (eval has
+		// Most lines fail on the literal the tail begins with (walk has
 		// seen it already when the beginning was known and no later op
 		// reuses this one's).
 		if pos >= 0 && o.tailP.head.at(window, pos) {
@@ -425,13 +501,8 @@ func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 		} else {
 			pos = -1
 		}
-	} else if begin.shape == skipTo {
-		pos = bytes.IndexByte(window, begin.segs[0].c)
-		if pos >= 0 {
-			pos++
-		}
 	} else {
-		pos = begin.advance(window, 0)
+		pos = begin.advance(window, 0) // walk has the common case inline
 	}
 	if o.slot >= 0 {
 		b.at[o.slot], b.have = int32(pos), b.have|uint8(1)<<o.slot
@@ -440,24 +511,30 @@ func (o *op) any(window []byte, begin *prog, b *beginnings) bool {
 		return false
 	}
 	rest := window[pos:]
-	if o.first != nil {
-		try := o.always
-		if len(rest) > 0 {
-			try |= o.first[rest[0]]
-		}
-		for ; try != 0; try &= try - 1 {
-			p := &o.parts[bits.TrailingZeros64(try)]
-			if !p.head.at(rest, 0) {
-				continue // most candidates fail here: no call
-			}
-			if p.shape == literalAny || p.match(rest) {
+	if o.first == nil {
+		for j := range o.parts {
+			if o.parts[j].match(rest) {
 				return true
 			}
 		}
 		return false
 	}
-	for j := range o.parts {
-		if o.parts[j].match(rest) {
+	try := o.always
+	if len(rest) > 0 {
+		try |= o.first[rest[0]]
+	}
+	return try != 0 && o.tryParts(rest, try)
+}
+
+// tryParts reports whether any of the parts try names (a bit per part)
+// matches rest.
+func (o *op) tryParts(rest []byte, try uint64) bool {
+	for ; try != 0; try &= try - 1 {
+		p := &o.parts[bits.TrailingZeros64(try)]
+		if !p.head.at(rest, 0) {
+			continue // most candidates fail here: no call
+		}
+		if p.shape == literalAny || p.match(rest) {
 			return true
 		}
 	}

@@ -364,14 +364,8 @@ func TestWalkEmpty(t *testing.T) {
 // stars in them (the shape of real scripts: "-* * kernel: *", "-* * sshd[*]*").
 func TestWalkRunsSharingABeginning(t *testing.T) {
 	r := rand.New(rand.NewPCG(41, 42))
-	alpha := []byte("ab *:")
-	randBytes := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alpha[r.IntN(len(alpha))]
-		}
-		return b
-	}
+	alpha := "ab *:"
+	randBytes := func(n int) []byte { return randomBytes(r, n, alpha) }
 	for round := 0; round < 3000; round++ {
 		shared := randBytes(r.IntN(6))
 		var steps []filter.Step
@@ -417,24 +411,16 @@ func patternsOf(rules []filter.Rule) []string {
 // the earlier one was not evaluated for the line.
 func TestWalkSharedBeginningsAcrossRules(t *testing.T) {
 	r := rand.New(rand.NewPCG(43, 44))
-	alpha := []byte("ab *:")
-	randBytes := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alpha[r.IntN(len(alpha))]
-		}
-		return b
-	}
+	alpha := "ab *:"
+	randBytes := func(n int) []byte { return randomBytes(r, n, alpha) }
 	for round := 0; round < 3000; round++ {
 		shared := randBytes(1 + r.IntN(5))
 		var rules []filter.Rule
 		var steps []filter.Step
-		var isMark []bool
 		for k := 0; k < 3+r.IntN(6); k++ {
 			switch r.IntN(4) {
 			case 0:
 				steps = append(steps, filter.Step{})
-				isMark = append(isMark, true)
 				continue
 			case 1:
 				rules = append(rules, filter.Rule{Select: r.IntN(2) == 0, Pattern: []byte("*")})
@@ -444,24 +430,79 @@ func TestWalkSharedBeginningsAcrossRules(t *testing.T) {
 			}
 			rule := rules[len(rules)-1]
 			steps = append(steps, filter.Step{Rule: &rule})
-			isMark = append(isMark, false)
 		}
 		steps = append(steps, filter.Step{})
-		isMark = append(isMark, true)
 		w := filter.NewWalk(steps)
 		for l := 0; l < 40; l++ {
 			line := randBytes(r.IntN(14))
-			var want []bool
-			sel := true
-			for i, s := range steps {
-				if isMark[i] {
-					want = append(want, sel)
-				} else if s.Rule.Select != sel && filter.Match(s.Rule.Pattern, line) {
-					sel = s.Rule.Select
-				}
-			}
+			want := ruleByRule(steps, line)
 			if got := w.Eval(line, nil); !slices.Equal(got, want) {
 				t.Fatalf("round %d, line %q: walk %v, rule by rule %v", round, line, got, want)
+			}
+			if got := w.EvalBits(line); got != bitsOf(want) {
+				t.Fatalf("round %d, line %q: EvalBits %b, rule by rule %v", round, line, got, want)
+			}
+		}
+	}
+}
+
+// ruleByRule is the selection walk as section 3.1 says it, for pattern
+// rules: every rule matched in turn, every mark appending the selection.
+func ruleByRule(steps []filter.Step, line []byte) []bool {
+	var sel []bool
+	selected := true
+	for _, s := range steps {
+		if s.Rule == nil {
+			sel = append(sel, selected)
+		} else if s.Rule.Select != selected && filter.Match(s.Rule.Pattern, line) {
+			selected = s.Rule.Select
+		}
+	}
+	return sel
+}
+
+// bitsOf is sel's first 64 values as EvalBits gives them.
+func bitsOf(sel []bool) uint64 {
+	var b uint64
+	for k, s := range sel[:min(len(sel), 64)] {
+		if s {
+			b |= 1 << k
+		}
+	}
+	return b
+}
+
+// TestWalkManyMarks: a walk of more marks than a word has bits (a script
+// of many status files and alerts) gives every mark its selection, rule by
+// rule, and EvalBits the first 64.
+func TestWalkManyMarks(t *testing.T) {
+	r := rand.New(rand.NewPCG(47, 48))
+	alpha := "ab *"
+	randBytes := func(n int) []byte { return randomBytes(r, n, alpha) }
+	for round := 0; round < 200; round++ {
+		var steps []filter.Step
+		marks := 0
+		for marks < 65+r.IntN(140) {
+			if r.IntN(2) == 0 {
+				steps = append(steps, mark)
+				marks++
+				continue
+			}
+			pat := append(randBytes(r.IntN(3)), '*')
+			steps = append(steps, filter.Step{Rule: &filter.Rule{Select: r.IntN(2) == 0, Pattern: append(pat, randBytes(r.IntN(3))...)}})
+		}
+		w := filter.NewWalk(steps)
+		if w.Marks() != marks {
+			t.Fatalf("round %d: Marks() = %d, want %d", round, w.Marks(), marks)
+		}
+		for l := 0; l < 30; l++ {
+			line := randBytes(r.IntN(8))
+			want := ruleByRule(steps, line)
+			if got := w.Eval(line, []bool{true}); !slices.Equal(got[1:], want) || !got[0] {
+				t.Fatalf("round %d, line %q, walk %s:\nwalk        %v\nrule by rule %v", round, line, describe(steps), got[1:], want)
+			}
+			if got := w.EvalBits(line); got != bitsOf(want) {
+				t.Fatalf("round %d, line %q: EvalBits %b, rule by rule %v", round, line, got, want[:64])
 			}
 		}
 	}
@@ -473,14 +514,8 @@ func TestWalkSharedBeginningsAcrossRules(t *testing.T) {
 // look for) and random texts; and that a stamp-skipping script is OK.
 func TestWalkEvalText(t *testing.T) {
 	r := rand.New(rand.NewPCG(45, 46))
-	alpha := []byte("ab *:")
-	randBytes := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alpha[r.IntN(len(alpha))]
-		}
-		return b
-	}
+	alpha := "ab *:"
+	randBytes := func(n int) []byte { return randomBytes(r, n, alpha) }
 	globs := []string{"*", "a*", "*b*", "?*"}
 	var p filter.Prefix
 	var sel []bool
@@ -520,6 +555,9 @@ func TestWalkEvalText(t *testing.T) {
 				if !slices.Equal(sel, want) {
 					t.Fatalf("round %d: walk %s, prefix %q, text %q: EvalText %v, Eval %v", round, describe(steps), prefix, text, sel, want)
 				}
+				if got := w.EvalTextBits(&p, text); got != bitsOf(want) {
+					t.Fatalf("round %d: walk %s, prefix %q, text %q: EvalTextBits %b, Eval %v", round, describe(steps), prefix, text, got, want)
+				}
 			}
 		}
 	}
@@ -538,6 +576,7 @@ func TestWalkEvalText(t *testing.T) {
 	n := testing.AllocsPerRun(1000, func() {
 		w.Prepare(&p, []byte(stamp+" "))
 		sel = w.EvalText(&p, text, sel[:0])
+		w.EvalTextBits(&p, text)
 	})
 	if n != 0 {
 		t.Errorf("Prepare and EvalText allocate %v times per run", n)

@@ -68,14 +68,19 @@ type sink struct {
 // took is delivered, and a goroutine that had not started by then finds
 // nothing left and ends.
 type Engine struct {
-	plan   *Plan
-	walk   *filter.Walk
-	sinks  []sink
-	sel    []bool // selection of the current line at each sink
-	clock  func() time.Time
-	format *tai64n.Formatter // T stamps
-	stderr io.Writer
-	alerts []byte
+	plan  *Plan
+	walk  *filter.Walk
+	sinks []sink
+	// The selection of the current line at each sink: bit i of selBits for
+	// sink i < 64, selMore[i-64] for the rest (a script of more than 64
+	// actions, wide). A word is what the walk makes fastest.
+	selBits uint64
+	selMore []bool
+	wide    bool
+	clock   func() time.Time
+	format  *tai64n.Formatter // T stamps
+	stderr  io.Writer
+	alerts  []byte
 
 	// Only windows need building when something looks at them.
 	needWindow bool
@@ -137,7 +142,7 @@ func NewEngine(plan *Plan, s Sinks) *Engine {
 	if !e.walk.Trivial() {
 		e.needWindow = true
 	}
-	e.sel = make([]bool, 0, len(e.sinks))
+	e.wide = len(e.sinks) > 64
 	return e
 }
 
@@ -204,7 +209,7 @@ func (e *Engine) ProcessAt(chunk []byte, now time.Time) error {
 				if nl < 0 {
 					break
 				}
-				e.sel = e.walk.EvalText(&e.prefix, chunk[:nl], e.sel[:0])
+				e.evalText(chunk[:nl])
 				e.deliver(stamp, chunk[:nl], chunk[:nl+1])
 				chunk = chunk[nl+1:]
 			}
@@ -345,9 +350,47 @@ func (e *Engine) wholeLines(chunk []byte) []byte {
 func (e *Engine) decide() {
 	e.windowDone = true
 	win := e.window[:e.wlen]
-	e.sel = e.walk.Eval(win, e.sel[:0])
+	e.eval(win)
 	text := win[e.stampLen:]
 	e.deliver(win[:e.stampLen], text, text)
+}
+
+// eval decides the line whose window is window.
+func (e *Engine) eval(window []byte) {
+	if !e.wide {
+		e.selBits = e.walk.EvalBits(window)
+		return
+	}
+	e.setSelection(e.walk.Eval(window, e.selMore[:0]))
+}
+
+// evalText decides the line whose window is the chunk's stamp, which the
+// walk has been prepared with, followed by text.
+func (e *Engine) evalText(text []byte) {
+	if !e.wide {
+		e.selBits = e.walk.EvalTextBits(&e.prefix, text)
+		return
+	}
+	e.setSelection(e.walk.EvalText(&e.prefix, text, e.selMore[:0]))
+}
+
+// setSelection sets the current line's selection from one value per sink.
+func (e *Engine) setSelection(sel []bool) {
+	e.selBits = 0
+	for i, s := range sel[:min(len(sel), 64)] {
+		if s {
+			e.selBits |= 1 << i
+		}
+	}
+	e.selMore = sel[min(len(sel), 64):]
+}
+
+// selected reports whether the current line is selected at sink i.
+func (e *Engine) selected(i int) bool {
+	if i < 64 {
+		return e.selBits&(1<<i) != 0
+	}
+	return e.selMore[i-64]
 }
 
 // deliver gives a line's window, stamp and text, to the actions that
@@ -355,7 +398,7 @@ func (e *Engine) decide() {
 // standard output.
 func (e *Engine) deliver(stamp, text, out []byte) {
 	for i := range e.sinks {
-		if !e.sel[i] {
+		if !e.selected(i) {
 			continue
 		}
 		k := &e.sinks[i]
@@ -400,7 +443,7 @@ func (e *Engine) alert(parts ...[]byte) {
 func (e *Engine) emit(seg []byte) {
 	for i := range e.sinks {
 		k := &e.sinks[i]
-		if e.sel[i] && (k.kind == Dir || k.kind == Stdout) {
+		if e.selected(i) && (k.kind == Dir || k.kind == Stdout) {
 			k.batch = append(k.batch, seg...)
 			if len(k.batch) >= batchLimit {
 				e.writeBatch(k)
@@ -434,7 +477,7 @@ func (e *Engine) ContinueLine() bool {
 		return false
 	}
 	e.inLine, e.windowDone = true, true
-	e.sel = e.walk.Eval(e.window[:0], e.sel[:0])
+	e.eval(e.window[:0])
 	return true
 }
 

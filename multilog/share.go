@@ -76,7 +76,6 @@ type sharing struct {
 	// rest of the chunk its own way).
 	blocks [][]sharedLine
 	done   chan int // the helper's blocks, as it finishes them
-	sel    []bool   // the helper's: only one takes blocks at a time
 
 	// For tests: most, when > 0, is how many blocks a helper takes at most;
 	// start, when set, starts the helper instead of a goroutine.
@@ -110,7 +109,7 @@ func blockStart(chunk []byte, i int) int {
 // decideLines appends to lines the selections and ends of the lines of
 // block, each at most room bytes without its newline, up to the end of
 // block, the first longer line, or maxBlockLines lines.
-func decideLines(w *filter.Walk, p *filter.Prefix, block []byte, room int, lines []sharedLine, sel []bool) ([]sharedLine, []bool) {
+func decideLines(w *filter.Walk, p *filter.Prefix, block []byte, room int, lines []sharedLine) []sharedLine {
 	pos := 0
 	for n := 0; pos < len(block) && n < maxBlockLines; n++ {
 		rest := block[pos:]
@@ -118,17 +117,10 @@ func decideLines(w *filter.Walk, p *filter.Prefix, block []byte, room int, lines
 		if nl < 0 {
 			break
 		}
-		sel = w.EvalText(p, rest[:nl], sel[:0])
-		var m uint64
-		for i, s := range sel {
-			if s {
-				m |= 1 << i
-			}
-		}
-		lines = append(lines, sharedLine{sel: m, nl: int32(pos + nl)})
+		lines = append(lines, sharedLine{sel: w.EvalTextBits(p, rest[:nl]), nl: int32(pos + nl)})
 		pos += nl + 1
 	}
-	return lines, sel
+	return lines
 }
 
 // help is the helper goroutine: it takes blocks from the back of the chunk
@@ -148,7 +140,7 @@ func (a *sharing) help(gen uint64) {
 		taken++
 		i := hi - 1
 		start := blockStart(a.chunk, i)
-		a.blocks[i], a.sel = decideLines(a.walk, a.prefix, a.chunk[start:blockStart(a.chunk, i+1)], a.room, a.blocks[i][:0], a.sel)
+		a.blocks[i] = decideLines(a.walk, a.prefix, a.chunk[start:blockStart(a.chunk, i+1)], a.room, a.blocks[i][:0])
 		a.done <- i
 	}
 }
@@ -204,7 +196,7 @@ func (e *Engine) decideShared(chunk, stamp []byte, room int) []byte {
 				a.wait(nblocks - hi)
 				return chunk[pos:]
 			}
-			e.sel = e.walk.EvalText(&e.prefix, lines[pos:pos+nl], e.sel[:0])
+			e.evalText(lines[pos : pos+nl])
 			e.deliver(stamp, lines[pos:pos+nl], lines[pos:pos+nl+1])
 			pos += nl + 1
 		}
@@ -212,14 +204,10 @@ func (e *Engine) decideShared(chunk, stamp []byte, room int) []byte {
 	_, _, hi := splitClaim(a.claim.Load())
 	a.wait(nblocks - hi)
 	// The helper's blocks, in order, with the selections it found.
-	marks := e.walk.Marks()
 	for i := hi; i < nblocks; i++ {
 		start := pos
 		for _, l := range a.blocks[i] {
-			e.sel = e.sel[:0]
-			for k := range marks {
-				e.sel = append(e.sel, l.sel&(1<<k) != 0)
-			}
+			e.selBits = l.sel
 			nl := start + int(l.nl)
 			e.deliver(stamp, lines[pos:nl], lines[pos:nl+1])
 			pos = nl + 1

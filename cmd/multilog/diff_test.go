@@ -61,8 +61,10 @@ type diffScript struct {
 	maxS   int
 }
 
-// genScript makes a random script.
-func genScript(r *rand.Rand) diffScript {
+// genScript makes a random script; a wide one has more than 64 actions
+// (alerts and status files among its rules), past what the selection
+// walk keeps in a word.
+func genScript(r *rand.Rand, wide bool) diffScript {
 	var sc diffScript
 	// Patterns: up to three runs of 0–2 pattern bytes, mostly joined by
 	// "*", so that prefixes, suffixes and infixes of the short lines match
@@ -82,8 +84,18 @@ func genScript(r *rand.Rand) diffScript {
 	// The words other than t and directories, then the directories put
 	// among them.
 	var items []string
-	for k := r.IntN(7); k > 0; k-- {
-		switch x := r.IntN(20); {
+	k, kinds := r.IntN(7), 20
+	if wide {
+		// Rules, and as many alerts and status files: more than 64
+		// actions.
+		k, kinds = 160+r.IntN(40), 24
+	}
+	for ; k > 0; k-- {
+		x := r.IntN(kinds)
+		if wide && x >= 12 { // an alert or a status file
+			x = 12 + 6*(x%2)
+		}
+		switch {
 		case x < 6:
 			items = append(items, "+"+pattern())
 		case x < 12:
@@ -279,16 +291,24 @@ func TestDifferential(t *testing.T) {
 	t.Logf("TAIKIT_DIFF_SEED=%d", seed)
 	prog := ours(t)
 	var pruned atomic.Int64
-	stamped, huge := 0, 0
+	stamped, huge, wides := 0, 0, 0
 	t.Cleanup(func() {
-		t.Logf("%d scripts, %d with t, %d whose directories pruned archives, %d inputs with a line longer than s", diffScripts, stamped, pruned.Load(), huge)
+		t.Logf("%d scripts, %d with t, %d with more than 64 actions, %d whose directories pruned archives, %d inputs with a line longer than s",
+			diffScripts, stamped, wides, pruned.Load(), huge)
 	})
 	for i := range diffScripts {
 		r := rand.New(rand.NewPCG(seed, uint64(i)))
-		sc := genScript(r)
+		wide := i%25 == 24
+		sc := genScript(r, wide)
 		in := genInput(r, sc)
+		if actions := len(sc.dirs) + len(sc.status) + countWord(sc.words, "e"); wide != (actions > 64) {
+			t.Fatalf("script %d has %d actions: the generator no longer makes wide scripts wide and others narrow", i, actions)
+		}
 		if sc.words[0] == "t" {
 			stamped++
+		}
+		if wide {
+			wides++
 		}
 		if longestLine(in) > sc.maxS {
 			huge++
@@ -300,6 +320,16 @@ func TestDifferential(t *testing.T) {
 			}
 		})
 	}
+}
+
+func countWord(words []string, w string) int {
+	n := 0
+	for _, x := range words {
+		if x == w {
+			n++
+		}
+	}
+	return n
 }
 
 func longestLine(in []byte) int {
