@@ -551,6 +551,8 @@ func (r *runner) resume(p *pipeInput, buf []byte) bool {
 			if after := buf[l:n]; state != recWritten || len(after) == 0 || !bytes.Equal(after, buf[:len(after)]) {
 				return r.repeat(p, buf[:l], want)
 			}
+			r.warn(fmt.Sprintf("the pipe begins with the %d bytes a killed multilog had written to every directory, and the same bytes follow; "+
+				"whether it had removed them from the pipe cannot be told, so they are logged as new input: they may now be in the log twice, none is lost", l))
 		}
 		// The batch was consumed; the record was not marked so in time.
 	}
