@@ -131,6 +131,34 @@ func (p *pipeInput) next(buf []byte) (int, error) {
 	return n, nil
 }
 
+// peekAfter returns up to len(buf) bytes of what follows, in the input,
+// the held bytes and n more, read into buf and left in the input; none
+// when nothing does yet.
+func (p *pipeInput) peekAfter(n int, buf []byte) []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	skip := p.held + n
+	got, err := tee(p.in, p.ownW, skip+len(buf), unix.SPLICE_F_NONBLOCK)
+	if err != nil || got == 0 {
+		return nil
+	}
+	if err := p.discard(min(got, skip)); err != nil || got <= skip {
+		return nil
+	}
+	m := 0
+	for m < got-skip {
+		r, err := unix.Read(p.ownR, buf[m:got-skip])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || r == 0 {
+			return nil // the private pipe holds stale bytes: next says so
+		}
+		m += r
+	}
+	return buf[:m]
+}
+
 // tee is tee(2). golang.org/x/sys's Tee returns an int64 made of two
 // registers, and on a 32-bit processor the high one is not the result
 // (on 386 it is the third argument): a tee of nothing at the end of the

@@ -79,6 +79,7 @@ type runner struct {
 	scriptSum uint32
 	saved     []record // what each record held at start
 	savedOK   []bool
+	peek      [64]byte // what follows a batch, when its read ended with it
 	engine    *Engine
 	stage     *stage        // writes the directories while the engine takes the next batch
 	warnMu    sync.Mutex    // rotate's jobs warn from their goroutines too
@@ -437,6 +438,7 @@ func (r *runner) read() {
 		var err error
 		if pipe != nil {
 			n, err = pipe.next(buf[:pipe.batchSize])
+			read := n
 			if errors.Is(err, errNothingNew) {
 				// Everything in the pipe is in the batch being written.
 				if !r.stage.wait() {
@@ -454,12 +456,15 @@ func (r *runner) read() {
 				// Cut where the output would outgrow a job: each piece is
 				// a batch of its own, with its record and its consume.
 				now := r.c.Clock()
-				for b := buf[:n]; len(b) > 0; {
-					k := r.engine.cut(b, -1)
-					if !r.pipeBatch(pipe, b[:k], now, nil) {
+				for at := 0; at < n; {
+					k := r.engine.cut(buf[at:n], -1)
+					// What follows the piece in the pipe, as far as this
+					// read saw: the next piece, or the part of a line the
+					// read ended in.
+					if !r.pipeBatch(pipe, buf[at:at+k], buf[at+k:read], now, nil) {
 						return
 					}
-					b = b[k:]
+					at += k
 				}
 			}
 		} else {
@@ -484,9 +489,10 @@ func (r *runner) read() {
 // writing each directory's record says what the batch is and how much of
 // its output the directory has (had gives what a directory has already: a
 // repeated batch), so that a multilog killed in between is followed by one
-// that writes each directory only what it lacks. It reports whether the
-// input can go on: false when the batch before could not be consumed.
-func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int64) bool {
+// that writes each directory only what it lacks. next is what follows the
+// batch in the pipe, as far as it is known. It reports whether the input
+// can go on: false when the batch before could not be consumed.
+func (r *runner) pipeBatch(p *pipeInput, batch, next []byte, now time.Time, had []int64) bool {
 	// The output depends only on the batch and now, and, for a batch
 	// continuing a line, on that line's selection, which a fresh engine
 	// knows only when it does not depend on the line.
@@ -502,6 +508,13 @@ func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int6
 		if batch[len(batch)-1] != '\n' && r.engine.Continuable() {
 			flags |= endsMid
 		}
+		if len(next) == 0 {
+			// The read ended with the batch: whatever came since.
+			next = p.peekAfter(len(batch), r.peek[:])
+		}
+		if beginsOtherwise(next, batch) {
+			flags |= nextDiffers
+		}
 		rec = record{pipeDev: p.dev, pipeIno: p.ino, script: r.scriptSum, state: state, flags: flags,
 			length: uint64(len(batch)), sum: crc32.Checksum(batch, castagnoli), stamp: now.UnixNano()}
 	}
@@ -510,6 +523,14 @@ func (r *runner) pipeBatch(p *pipeInput, batch []byte, now time.Time, had []int6
 	}
 	p.hold(len(batch))
 	return r.stage.submit(p, len(batch), rec, had)
+}
+
+// beginsOtherwise reports whether next, the bytes known to follow batch in
+// the pipe, rule out that the bytes after batch are the same as batch:
+// there are some, and they do not begin as batch does.
+func beginsOtherwise(next, batch []byte) bool {
+	m := min(len(next), len(batch))
+	return m > 0 && !bytes.Equal(next[:m], batch[:m])
 }
 
 // resume takes up where a killed multilog left the pipe, as its records
@@ -545,14 +566,15 @@ func (r *runner) resume(p *pipeInput, buf []byte) bool {
 		l := int(want.length)
 		if n >= l && crc32.Checksum(buf[:l], castagnoli) == want.sum {
 			// With every directory written, the batch may have been
-			// consumed already and the head be the next one: if what
-			// follows is the same bytes, that cannot be told, and the head
-			// is logged as new input rather than consumed unwritten.
-			if after := buf[l:n]; state != recWritten || len(after) == 0 || !bytes.Equal(after, buf[:len(after)]) {
-				return r.repeat(p, buf[:l], want)
+			// consumed already and the head be the next one, with the same
+			// bytes: only a record saying the next bytes began otherwise
+			// rules that out. If not, the head is logged as new input
+			// rather than consumed unwritten.
+			if state != recWritten || want.flags&nextDiffers != 0 {
+				return r.repeat(p, buf[:l], buf[l:n], want)
 			}
-			r.warn(fmt.Sprintf("the pipe begins with the %d bytes a killed multilog had written to every directory, and the same bytes follow; "+
-				"whether it had removed them from the pipe cannot be told, so they are logged as new input: they may now be in the log twice, none is lost", l))
+			r.warn(fmt.Sprintf("the pipe begins with the %d bytes a killed multilog had written to every directory, and a pipe does not say "+
+				"whether it had removed them (the bytes after them were not known to differ): they are logged as new input, and may now be in the log twice; none is lost", l))
 		}
 		// The batch was consumed; the record was not marked so in time.
 	}
@@ -563,8 +585,9 @@ func (r *runner) resume(p *pipeInput, buf []byte) bool {
 }
 
 // repeat writes again the batch want describes, each directory less what
-// it has, and consumes it.
-func (r *runner) repeat(p *pipeInput, batch []byte, want *record) bool {
+// it has, and consumes it; next is what follows it in the pipe, as far as
+// it is known.
+func (r *runner) repeat(p *pipeInput, batch, next []byte, want *record) bool {
 	if want.flags&startsMid != 0 && !r.engine.ContinueLine() {
 		return true
 	}
@@ -575,7 +598,7 @@ func (r *runner) repeat(p *pipeInput, batch []byte, want *record) bool {
 			had[i] = alreadyThere(t.dir, s)
 		}
 	}
-	return r.pipeBatch(p, batch, time.Unix(0, want.stamp), had) && r.stage.wait()
+	return r.pipeBatch(p, batch, next, time.Unix(0, want.stamp), had) && r.stage.wait()
 }
 
 // finishLinePiped is finishLine for a pipe: it takes what the pipe holds,

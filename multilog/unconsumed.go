@@ -39,12 +39,15 @@ const (
 	recWriting = 1 // a batch is being written; progress says how far
 	recDone    = 2 // the batch was consumed from the pipe
 	// recWritten: every directory has the batch's whole output; it is
-	// being consumed, or was just consumed. A batch still at the head of
-	// the pipe is then consumed without writing, unless the bytes after it
-	// are the same as its own (a service writing the same line over and
-	// over, a flood of empty lines): a batch just consumed could not be
-	// told from the next one, so the head is logged as new input (at worst
-	// a batch twice, never one lost).
+	// being consumed, or was just consumed. A pipe has no count of what
+	// was read from it, so a head of the pipe with the batch's bytes is the
+	// batch itself only if the bytes that followed it were known, when it
+	// was taken, to begin otherwise (nextDiffers): it is then consumed
+	// without writing. Otherwise (a service writing the same line over and
+	// over, a flood of empty lines, or nothing yet after the batch) the
+	// batch just consumed cannot be told from a next one with the same
+	// bytes, and the head is logged as new input: at worst a batch twice,
+	// never one lost.
 	recWritten = 3
 )
 
@@ -55,6 +58,10 @@ const (
 const (
 	startsMid = 1
 	endsMid   = 2
+	// nextDiffers: bytes followed the batch in the pipe when it was taken,
+	// and they do not begin as the batch does, so the next batch cannot
+	// have the batch's bytes (see recWritten).
+	nextDiffers = 4
 )
 
 // record is one slot.
@@ -102,7 +109,7 @@ func (r *record) decode(b []byte) bool {
 		script: le.Uint32(b[32:]), state: le.Uint32(b[36:]), length: le.Uint64(b[40:]), sum: le.Uint32(b[48:]),
 		stamp: int64(le.Uint64(b[52:])), curIno: le.Uint64(b[60:]), curSize: int64(le.Uint64(b[68:])),
 		progress: int64(le.Uint64(b[76:])), flags: le.Uint32(b[84:])}
-	return r.state <= recWritten && r.flags <= startsMid|endsMid && r.progress >= 0 && r.curSize >= 0
+	return r.state <= recWritten && r.flags <= startsMid|endsMid|nextDiffers && r.progress >= 0 && r.curSize >= 0
 }
 
 // sameBatch reports whether r and o describe the same batch of the same

@@ -12,7 +12,7 @@ import (
 )
 
 func TestRecordRoundTrip(t *testing.T) {
-	r := record{gen: 7, pipeDev: 15, pipeIno: 4177785, script: 0xdeadbeef, state: recWriting, flags: startsMid | endsMid,
+	r := record{gen: 7, pipeDev: 15, pipeIno: 4177785, script: 0xdeadbeef, state: recWriting, flags: startsMid | endsMid | nextDiffers,
 		length: 1 << 20, sum: 0x12345678, stamp: time.Date(2026, 12, 5, 3, 4, 5, 6, time.UTC).UnixNano(),
 		curIno: 99, curSize: 4096, progress: 123456}
 	var b [2 * recordSize]byte
@@ -35,7 +35,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		"short":     b[recordSize : recordSize+50],
 		"both bad":  append(append([]byte{}, b[:recordSize]...), make([]byte, recordSize)...),
 		"bad state": badRecord(func(r *record) { r.state = 9 }),
-		"bad flags": badRecord(func(r *record) { r.flags = 4 }),
+		"bad flags": badRecord(func(r *record) { r.flags = 8 }),
 		"negative":  badRecord(func(r *record) { r.progress = -1 }),
 	} {
 		if got, ok := decodeRecord(data); ok {
@@ -125,8 +125,9 @@ func TestUnconsumedRepeat(t *testing.T) {
 		"other bytes":     {mod: func(r *record) { r.sum++ }, want: now + "one\n" + now + "two\n" + now + "three\n"},
 		"another script":  {mod: func(r *record) { r.script++ }, want: now + "one\n" + now + "two\n" + now + "three\n"},
 		"consumed":        {mod: func(r *record) { r.state = recDone }, want: now + "one\n" + now + "two\n" + now + "three\n"},
-		// Every directory written, the batch still at the head, other bytes after it: consumed unwritten.
-		"written": {had: int64(3*len(old) + len(batch)), mod: func(r *record) { r.state = recWritten }, want: ""},
+		// Every directory written, the batch still at the head, and the
+		// record says the bytes after it began otherwise: consumed unwritten.
+		"written": {had: int64(3*len(old) + len(batch)), mod: func(r *record) { r.state, r.flags = recWritten, nextDiffers }, want: ""},
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "d")
@@ -144,40 +145,43 @@ func TestUnconsumedRepeat(t *testing.T) {
 	}
 }
 
-// TestUnconsumedSameBytesAhead: a batch whose bytes come again right after
-// it (a flood of empty lines, a service repeating a line) cannot be told
-// from the next batch once the record says every directory has it: the
-// killed multilog may have consumed it already. The head is then logged as
-// new input, never consumed unwritten (at worst a batch twice, never one
-// lost). While a directory was still being written, nothing was consumed,
-// and the batch at the head is finished as usual.
+// TestUnconsumedSameBytesAhead: a record saying every directory has the
+// batch leaves the next multilog to tell from the pipe whether the killed
+// one removed it. A head with the batch's bytes is the batch itself only
+// if the record says the bytes after it began otherwise; if not (the same
+// bytes again, or nothing known), it cannot be told from a next batch of
+// the same bytes, and is logged as new input, with a warning: at worst
+// twice, never lost. "consumed, next the same" is the case that lost a
+// flood's piece: the killed multilog had removed the batch, and the head
+// is the next one, byte for byte the same, followed by other bytes.
 func TestUnconsumedSameBytesAhead(t *testing.T) {
 	const batch = "tick\ntick\n"
 	stamp := time.Date(2026, 12, 5, 3, 0, 0, 123456789, time.UTC)
 	old := "2026-12-05T03:00:00.123456789+00:00 "
 	now := "2027-01-15T08:00:00.000000000+00:00 "
 	all := int64(2*len(old) + len(batch))
+	const ambiguous = "multilog: warning: the pipe begins with the 10 bytes a killed multilog had written to every directory, and a pipe does not say"
 	for name, c := range map[string]struct {
 		state  uint32
+		flags  uint32
 		had    int64
+		input  string
 		want   string
 		stderr string // a warning's beginning, or none
 	}{
-		"written": {state: recWritten, had: all, want: strings.Repeat(now+"tick\n", 4),
-			stderr: "multilog: warning: the pipe begins with the 10 bytes a killed multilog had written to every directory, and the same bytes follow"},
-		"being written":    {state: recWriting, had: all, want: strings.Repeat(now+"tick\n", 2)},
-		"half written":     {state: recWriting, had: int64(len(old + "tick\n")), want: old + "tick\n" + strings.Repeat(now+"tick\n", 2)},
-		"written, no more": {state: recWritten, had: all, want: ""},
+		"written, same bytes after":  {state: recWritten, had: all, input: batch + batch, want: strings.Repeat(now+"tick\n", 4), stderr: ambiguous},
+		"written, nothing after":     {state: recWritten, had: all, input: batch, want: strings.Repeat(now+"tick\n", 2), stderr: ambiguous},
+		"consumed, next the same":    {state: recWritten, had: all, input: batch + "other\n", want: strings.Repeat(now+"tick\n", 2) + now + "other\n", stderr: ambiguous},
+		"written, next began apart":  {state: recWritten, flags: nextDiffers, had: all, input: batch + "other\n", want: now + "other\n"},
+		"being written":              {state: recWriting, had: all, input: batch + batch, want: strings.Repeat(now+"tick\n", 2)},
+		"half written":               {state: recWriting, had: int64(len(old + "tick\n")), input: batch + batch, want: old + "tick\n" + strings.Repeat(now+"tick\n", 2)},
+		"half written, next differs": {state: recWriting, flags: nextDiffers, had: int64(len(old + "tick\n")), input: batch + "other\n", want: old + "tick\n" + now + "other\n"},
 	} {
 		t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "d")
 			args := []string{"T", dir}
-			input := batch + batch
-			if name == "written, no more" {
-				input = batch // nothing after it: the batch is taken to be the one written
-			}
-			r, w := pipeWith(t, input)
-			writeRecord(t, dir, r, args, batch, stamp, c.had, func(r *record) { r.state = c.state })
+			r, w := pipeWith(t, c.input)
+			writeRecord(t, dir, r, args, batch, stamp, c.had, func(r *record) { r.state, r.flags = c.state, c.flags })
 			e := runOnPipe(t, args, r, w)
 			if c.stderr == "" && e != "" || c.stderr != "" && (!strings.HasPrefix(e, c.stderr) || strings.Count(e, "\n") != 1) {
 				t.Errorf("stderr %q, want one line beginning %q", e, c.stderr)
@@ -187,6 +191,27 @@ func TestUnconsumedSameBytesAhead(t *testing.T) {
 				t.Errorf("current:\n%q\nwant\n%q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestBeginsOtherwise: the record's nextDiffers is set only when bytes
+// followed the batch and they begin otherwise than the batch.
+func TestBeginsOtherwise(t *testing.T) {
+	for _, c := range []struct {
+		next, batch string
+		want        bool
+	}{
+		{"", "tick\n", false},             // nothing known after the batch
+		{"ti", "tick\n", false},           // a part of a line, as the batch begins
+		{"tick\ntick\n", "tick\n", false}, // the same line again
+		{"tock\n", "tick\n", true},
+		{"x", "tick\n", true},
+		{"\n\n\n", "\n\n", false}, // a flood of empty lines
+		{"2 b\n", "1 a\n", true},  // numbered lines
+	} {
+		if got := beginsOtherwise([]byte(c.next), []byte(c.batch)); got != c.want {
+			t.Errorf("beginsOtherwise(%q, %q) = %v, want %v", c.next, c.batch, got, c.want)
+		}
 	}
 }
 

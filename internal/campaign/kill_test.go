@@ -129,6 +129,37 @@ func (f killFigures) String() string {
 		name, f.lost, f.duplicated, f.reordered, f.torn, f.files, f.took.Round(time.Millisecond))
 }
 
+// ambiguousRestarts counts the warnings of restarts that could not tell
+// whether the killed multilog had removed its last batch from the pipe,
+// and the bytes they logged again for it.
+type ambiguousRestarts struct {
+	n     int
+	bytes int64
+}
+
+// ambiguousWarning is the beginning of that warning; the batch's length follows.
+const ambiguousWarning = "multilog: warning: the pipe begins with the "
+
+// add counts stderr if it is nothing but such warnings, and reports whether it was.
+func (a *ambiguousRestarts) add(stderr string) bool {
+	var n int
+	var b int64
+	for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+		rest, ok := strings.CutPrefix(l, ambiguousWarning)
+		var k int64
+		if _, err := fmt.Sscanf(rest, "%d bytes a killed multilog had written to every directory", &k); !ok || err != nil {
+			return false
+		}
+		n, b = n+1, b+k
+	}
+	a.n, a.bytes = a.n+n, a.bytes+b
+	return true
+}
+
+func (a ambiguousRestarts) String() string {
+	return fmt.Sprintf("%d restarts unsure whether a batch was removed, %d bytes logged again", a.n, a.bytes)
+}
+
 // instanceRun is what one multilog process of a campaign did.
 type instanceRun struct {
 	ev       killEvent
@@ -149,6 +180,7 @@ func killCampaign(t *testing.T, v killVariant, prog string, seed int64) killFigu
 
 	var runs []instanceRun
 	var from int64
+	var unsure ambiguousRestarts
 	for i, ev := range killSchedule(v, in.size(), seed) {
 		p := startProc(t, procOpts{prog: prog, dir: work, stdin: pipe.r, env: v.env}, v.args...)
 		if ev.startup {
@@ -174,7 +206,7 @@ func killCampaign(t *testing.T, v killVariant, prog string, seed int64) killFigu
 			t.Fatalf("kill %d: multilog ended with %d before %v reached it (the directory could not be recovered?); stderr %q",
 				i, code, ev.sig, p.errText())
 		}
-		if e := p.errText(); e != "" {
+		if e := p.errText(); e != "" && !unsure.add(e) {
 			t.Errorf("kill %d: multilog said %q", i, e)
 		}
 		// A processor the killed process was starting holds a copy of its
@@ -200,7 +232,7 @@ func killCampaign(t *testing.T, v killVariant, prog string, seed int64) killFigu
 		t.Fatal(pipe.err)
 	}
 	pipe.closeWrite()
-	if code := p.wait(t, 5*time.Minute); code != 0 || p.errText() != "" {
+	if code := p.wait(t, 5*time.Minute); code != 0 || p.errText() != "" && !unsure.add(p.errText()) {
 		t.Fatalf("the last multilog exited %d; stderr %q", code, p.errText())
 	}
 	if c := pipe.consumed(); c != in.size() {
@@ -238,22 +270,25 @@ func killCampaign(t *testing.T, v killVariant, prog string, seed int64) killFigu
 		t.Errorf("%d lines lost, %d out of order by %d kills: the pipe is consumed only once its bytes are logged",
 			lc.missing, lc.reordered, len(runs)-1)
 	}
-	if lc.duplicated > 0 || lc.pieces > 0 {
-		// These scripts select every line, so the next multilog can
-		// finish the batch and the line a kill cut (multilog.8).
-		t.Errorf("%d lines written twice and %d pieces of lines by %d kills: the unconsumed record was not followed",
-			lc.duplicated, lc.pieces, len(runs)-1)
+	// These scripts select every line, so the next multilog can finish
+	// the batch and the line a kill cut (multilog.8). The one exception is
+	// a restart that cannot tell whether the killed multilog removed a
+	// batch it had written everywhere (the bytes after it were not known to
+	// differ from it): it says so, and logs the head of the pipe, which may
+	// write that batch twice. Lines are at least 12 bytes.
+	if lc.pieces > 0 || lc.duplicated > int(unsure.bytes/12) {
+		t.Errorf("%d lines written twice and %d pieces of lines by %d kills (%s): the unconsumed record was not followed",
+			lc.duplicated, lc.pieces, len(runs)-1, unsure)
 	}
 	// A flood's pieces are the same bytes one after the other: a kill just
-	// after one was written may have it written twice (the next multilog
-	// cannot tell it from the next piece, and logs rather than drops it;
-	// multilog.8), never lost. A piece is at most maxJobOutput/65 lines.
-	if lc.empty < in.empties() || lc.empty > in.empties()+(len(runs)-1)*(4<<20)/65 {
-		t.Errorf("%d empty lines in the directory, %d in the stream: a flood's pieces were lost, or written twice more than once a kill",
-			lc.empty, in.empties())
+	// after one was written may have it written twice, as above, never lost.
+	if lc.empty < in.empties() || int64(lc.empty) > int64(in.empties())+unsure.bytes {
+		t.Errorf("%d empty lines in the directory, %d in the stream (%s): a flood's pieces were lost, or written twice unannounced",
+			lc.empty, in.empties(), unsure)
 	}
-	if in.empties() > 0 {
-		t.Logf("empty lines: %d in the stream, %d in the directory (%d written twice)", in.empties(), lc.empty, lc.empty-in.empties())
+	if in.empties() > 0 || unsure.n > 0 {
+		t.Logf("empty lines: %d in the stream, %d in the directory (%d written twice); numbered lines written twice: %d; %s",
+			in.empties(), lc.empty, lc.empty-in.empties(), lc.duplicated, unsure)
 	}
 	if err := crossCheckReader(dir, files); err != nil {
 		t.Errorf("logread.Reader: %v", err)
