@@ -489,7 +489,7 @@ func (p *proc) errText() string {
 // dirFile is one file of a log directory, in reading order.
 type dirFile struct {
 	name string
-	data []byte // decompressed
+	data []byte // decompressed (unless read with readLogDirAs(dir, false))
 	raw  int64  // size on disk
 	mode os.FileMode
 }
@@ -498,7 +498,13 @@ type dirFile struct {
 // in name order, then current, decompressed by magic number. Anything else
 // but lock and state (previous, processed, newstate, other names) is an
 // error: a clean stop leaves none.
-func readLogDir(dir string) ([]dirFile, error) {
+func readLogDir(dir string) ([]dirFile, error) { return readLogDirAs(dir, true) }
+
+// readLogDirAs is readLogDir, with unpack false for a directory whose
+// script compresses nothing and whose lines may begin with any bytes (a
+// binary stream's archive that happens to begin as a gzip stream does
+// must be read as it is).
+func readLogDirAs(dir string, unpack bool) ([]dirFile, error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -528,9 +534,11 @@ func readLogDir(dir string) ([]dirFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		data, err := decompress(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+		data := raw
+		if unpack {
+			if data, err = decompress(raw); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
 		}
 		files = append(files, dirFile{name: n, data: data, raw: int64(len(raw)), mode: st.Mode()})
 	}
@@ -538,8 +546,9 @@ func readLogDir(dir string) ([]dirFile, error) {
 }
 
 // decompress returns an archive's data, decompressing gzip and zstd by
-// their magic numbers (the stream's lines start with digits, so plain data
-// is never mistaken for either).
+// their magic numbers (the kill campaign's lines start with digits, so its
+// plain data is never mistaken for either; binary streams are read with
+// readLogDirAs).
 func decompress(raw []byte) ([]byte, error) {
 	switch {
 	case bytes.HasPrefix(raw, []byte{0x28, 0xb5, 0x2f, 0xfd}):
