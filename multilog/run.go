@@ -576,7 +576,8 @@ func (r *runner) resume(p *pipeInput, buf []byte) bool {
 			r.warn(fmt.Sprintf("the pipe begins with the %d bytes a killed multilog had written to every directory, and a pipe does not say "+
 				"whether it had removed them (the bytes after them were not known to differ): they are logged as new input, and may now be in the log twice; none is lost", l))
 		}
-		// The batch was consumed; the record was not marked so in time.
+		// Otherwise the batch was consumed, and the record not marked so
+		// in time: the head is new input.
 	}
 	if want.flags&endsMid != 0 {
 		r.engine.ContinueLine()
