@@ -373,29 +373,17 @@ func (w *Walk) EvalTextBits(p *Prefix, text []byte) uint64 {
 	return w.walk(text, p.begin, 0)
 }
 
-// evalBools is walk with every selection appended to selected.
+// evalBools is walk with every selection appended to selected: a walk
+// for each 64 marks, since scripts of more than 64 actions are rare
+// enough that the walk keeps a word, not a slice, in its loop.
 func (w *Walk) evalBools(window []byte, begin []prog, selected []bool) []bool {
-	word := w.walk(window, begin, 0)
-	for k := range min(w.marks, 64) {
-		selected = append(selected, word&(1<<k) != 0)
-	}
-	if w.marks > 64 {
-		selected = w.moreMarks(window, begin, selected)
-	}
-	return selected
-}
-
-// moreMarks appends to more the selections at the marks after the 64th, a
-// walk for each 64 of them: scripts of so many actions are rare enough
-// that the walk keeps a word, not a slice, in its loop.
-func (w *Walk) moreMarks(window []byte, begin []prog, more []bool) []bool {
-	for skip := 64; skip < w.marks; skip += 64 {
+	for skip := 0; skip < w.marks; skip += 64 {
 		word := w.walk(window, begin, skip)
 		for k := range min(w.marks-skip, 64) {
-			more = append(more, word&(1<<k) != 0)
+			selected = append(selected, word&(1<<k) != 0)
 		}
 	}
-	return more
+	return selected
 }
 
 // walk walks window, whose part before it begin says how each op's

@@ -72,10 +72,11 @@ type Engine struct {
 	walk  *filter.Walk
 	sinks []sink
 	// The selection of the current line at each sink: bit i of selBits for
-	// sink i < 64, selMore[i-64] for the rest (a script of more than 64
-	// actions, wide). A word is what the walk makes fastest.
+	// sink i < 64; for a script of more than 64 actions (wide), selAll[i]
+	// for every sink, reused line after line. A word is what the walk
+	// makes fastest.
 	selBits uint64
-	selMore []bool
+	selAll  []bool
 	wide    bool
 	clock   func() time.Time
 	format  *tai64n.Formatter // T stamps
@@ -367,7 +368,7 @@ func (e *Engine) eval(window []byte) {
 		e.selBits = e.walk.EvalBits(window)
 		return
 	}
-	e.setSelection(e.walk.Eval(window, e.selMore[:0]))
+	e.setSelection(e.walk.Eval(window, e.selAll[:0]))
 }
 
 // evalText decides the line whose window is the chunk's stamp, which the
@@ -377,18 +378,18 @@ func (e *Engine) evalText(text []byte) {
 		e.selBits = e.walk.EvalTextBits(&e.prefix, text)
 		return
 	}
-	e.setSelection(e.walk.EvalText(&e.prefix, text, e.selMore[:0]))
+	e.setSelection(e.walk.EvalText(&e.prefix, text, e.selAll[:0]))
 }
 
-// setSelection sets the current line's selection from one value per sink.
+// setSelection sets the current line's selection from one value per sink
+// (a wide script's).
 func (e *Engine) setSelection(sel []bool) {
-	e.selBits = 0
-	for i, s := range sel[:min(len(sel), 64)] {
+	e.selAll, e.selBits = sel, 0
+	for i, s := range sel[:64] {
 		if s {
 			e.selBits |= 1 << i
 		}
 	}
-	e.selMore = sel[min(len(sel), 64):]
 }
 
 // selected reports whether the current line is selected at sink i.
@@ -396,7 +397,7 @@ func (e *Engine) selected(i int) bool {
 	if i < 64 {
 		return e.selBits&(1<<i) != 0
 	}
-	return e.selMore[i-64]
+	return e.selAll[i]
 }
 
 // deliver gives a line's window, stamp and text, to the actions that

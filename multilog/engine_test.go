@@ -112,17 +112,30 @@ func TestEngineRFC3339Stamps(t *testing.T) {
 }
 
 func TestEngineNoAllocsPerLine(t *testing.T) {
-	p := Parse([]string{"t", "-*.debug*", "e", "+*", "=st", "./d1", "./d2"})
-	var d1, d2 bytes.Buffer
-	e := NewEngine(p, Sinks{Dirs: writers{&d1, &d2}.w(), Status: []StatusWriter{nopStatus{}}, Stdout: &d1, Stderr: &d2, Clock: fixedClock})
-	chunk := []byte(strings.Repeat("sshd[123]: Accepted publickey for deploy from 10.0.0.1 port 22\nx.debug y\n", 500))
-	e.Process(chunk) // grow the batches once
-	if n := testing.AllocsPerRun(50, func() {
-		d1.Reset()
-		d2.Reset()
-		e.Process(chunk)
-	}); n != 0 {
-		t.Fatalf("Process allocates %v times per chunk of 1000 lines", n)
+	// A script of more than 64 actions keeps its selections in a slice
+	// rather than a word: reused too.
+	wide := []string{"t", "-*.debug*"}
+	for i := range 70 {
+		wide = append(wide, fmt.Sprintf("=st%d", i))
+	}
+	wide = append(wide, "./d1", "./d2")
+	for _, script := range [][]string{{"t", "-*.debug*", "e", "+*", "=st", "./d1", "./d2"}, wide} {
+		p := Parse(script)
+		var d1, d2 bytes.Buffer
+		status := make([]StatusWriter, 70)
+		for i := range status {
+			status[i] = nopStatus{}
+		}
+		e := NewEngine(p, Sinks{Dirs: writers{&d1, &d2}.w(), Status: status, Stdout: &d1, Stderr: &d2, Clock: fixedClock})
+		chunk := []byte(strings.Repeat("sshd[123]: Accepted publickey for deploy from 10.0.0.1 port 22\nx.debug y\n", 500))
+		e.Process(chunk) // grow the batches once
+		if n := testing.AllocsPerRun(50, func() {
+			d1.Reset()
+			d2.Reset()
+			e.Process(chunk)
+		}); n != 0 {
+			t.Fatalf("%d words: Process allocates %v times per chunk of 1000 lines", len(script), n)
+		}
 	}
 }
 

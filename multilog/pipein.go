@@ -37,6 +37,10 @@ type pipeInput struct {
 
 	mu   sync.Mutex
 	held int // bytes at the head of the input that next returned and consume has not removed
+	// stale: a peek could not empty the private pipe, so no later tee into
+	// it could be trusted; next then ends the input, as after its own
+	// failure to read the private pipe.
+	stale bool
 }
 
 // errNothingNew is next's error when the input holds nothing but held
@@ -104,6 +108,9 @@ func (p *pipeInput) close() {
 func (p *pipeInput) next(buf []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stale {
+		return 0, errStalePipe
+	}
 	n, err := tee(p.in, p.ownW, p.held+len(buf), unix.SPLICE_F_NONBLOCK)
 	if err != nil || n == 0 {
 		return 0, err
@@ -142,7 +149,11 @@ func (p *pipeInput) peekAfter(n int, buf []byte) []byte {
 	if err != nil || got == 0 {
 		return nil
 	}
-	if err := p.discard(min(got, skip)); err != nil || got <= skip {
+	if err := p.discard(min(got, skip)); err != nil {
+		p.stale = true
+		return nil
+	}
+	if got <= skip {
 		return nil
 	}
 	m := 0
@@ -152,12 +163,17 @@ func (p *pipeInput) peekAfter(n int, buf []byte) []byte {
 			continue
 		}
 		if err != nil || r == 0 {
-			return nil // the private pipe holds stale bytes: next says so
+			p.stale = true
+			return nil
 		}
 		m += r
 	}
 	return buf[:m]
 }
+
+// errStalePipe is next's error after a peek left bytes in the private
+// pipe: the end of the input, as multilog takes a read error.
+var errStalePipe = errors.Join(errors.New("multilog's own pipe holds bytes it could not read back"), io.ErrUnexpectedEOF)
 
 // tee is tee(2). golang.org/x/sys's Tee returns an int64 made of two
 // registers, and on a 32-bit processor the high one is not the result

@@ -438,7 +438,7 @@ func (r *runner) read() {
 		var err error
 		if pipe != nil {
 			n, err = pipe.next(buf[:pipe.batchSize])
-			read := n
+			took := n // before n is cut back to a line end
 			if errors.Is(err, errNothingNew) {
 				// Everything in the pipe is in the batch being written.
 				if !r.stage.wait() {
@@ -461,7 +461,7 @@ func (r *runner) read() {
 					// What follows the piece in the pipe, as far as this
 					// read saw: the next piece, or the part of a line the
 					// read ended in.
-					if !r.pipeBatch(pipe, buf[at:at+k], buf[at+k:read], now, nil) {
+					if !r.pipeBatch(pipe, buf[at:at+k], buf[at+k:took], now, nil) {
 						return
 					}
 					at += k
@@ -478,6 +478,11 @@ func (r *runner) read() {
 		}
 		if n <= 0 {
 			r.stage.wait()
+			if pipe != nil && err != nil {
+				// Nothing it has not logged has left the pipe: say why
+				// multilog stops before its end.
+				r.warn("unable to read standard input: " + errtext.Of(err) + "; stopping, and leaving the rest in the pipe for the next multilog")
+			}
 			return // end of input; a read error counts as one, as in multilog
 		}
 	}

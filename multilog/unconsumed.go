@@ -51,10 +51,11 @@ const (
 	recWritten = 3
 )
 
-// Record flags: where the batch stands in the lines. A batch that starts
-// inside a line is repeated, and one that ends inside a line is followed,
-// by an engine continuing that line (Engine.ContinueLine); they are set
-// only where it can.
+// Record flags. startsMid and endsMid say where the batch stands in the
+// lines: a batch that starts inside a line is repeated, and one that ends
+// inside a line is followed, by an engine continuing that line
+// (Engine.ContinueLine); they are set only where it can. nextDiffers says
+// what followed the batch in the pipe.
 const (
 	startsMid = 1
 	endsMid   = 2

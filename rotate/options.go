@@ -148,12 +148,13 @@ type Options struct {
 	// such write that lasts over 20 µs, Go's scheduler keeps its monitor
 	// thread waking every 20 µs to take it, which on a machine whose
 	// processors are all busy costs more than the write (multilog, with a
-	// reader and a writer thread beside its engine on two processors:
-	// a tenth of the time with a pattern script, a twentieth without, and
-	// no more runs 20 % slower than the rest). A write that sleeps (dirty-page throttling, a network
-	// file system) holds the processor as long, so leave it false with
-	// GOMAXPROCS 1, or where writes can block for long and other goroutines
-	// must run meanwhile. It applies to the real file system (OpenDirFS).
+	// reader and a writer thread beside its engine on two processors: a
+	// tenth of the time with a pattern script, a twentieth without, and no
+	// more runs 20 % slower than the rest). A write that sleeps (dirty-page
+	// throttling, a network file system) holds the processor as long, so
+	// leave it false with GOMAXPROCS 1, or where writes can block for long
+	// and other goroutines must run meanwhile. It applies to the real file
+	// system (OpenDirFS).
 	RawWrites bool
 
 	// OpenFS opens the directory; OpenDirFS by default. Tests wrap it to
